@@ -1,0 +1,33 @@
+"""Named experiments: each is a function returning its ConfigDict."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Callable
+
+import ml_collections
+
+from jaxdl.experiments import mnist
+
+EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
+    "mnist_cnn": mnist.mnist_cnn,
+    "mnist_mlp": mnist.mnist_mlp,
+    "nielsen_ch1": mnist.nielsen_ch1,
+    "nielsen_ch3": mnist.nielsen_ch3,
+    "mnist_softmax_no_hidden": mnist.mnist_softmax_no_hidden,
+}
+DEFAULT = "mnist_cnn"
+
+
+def describe(name: str) -> str:
+    return (EXPERIMENTS[name].__doc__ or "").strip().splitlines()[0]
+
+
+def get_config(name: str) -> ml_collections.ConfigDict:
+    if name not in EXPERIMENTS:
+        close = difflib.get_close_matches(name, EXPERIMENTS, n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ValueError(f"unknown experiment '{name}'{hint}; valid experiments: {', '.join(EXPERIMENTS)}")
+    config = EXPERIMENTS[name]()
+    config.experiment = name
+    return config

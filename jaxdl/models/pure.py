@@ -1,0 +1,71 @@
+"""Flax NNX modules seen from outside as a pure `init`/`apply` pair.
+
+`init(key) -> params` returns a plain nested dict of arrays (a pytree), so
+`jax.vmap(init)(keys)` builds a stack of independent networks and optax,
+chex and checkpointing see ordinary pytrees. `apply(params, x, *, key=None,
+train=False)` rebuilds the module with `nnx.merge` from a graph definition
+captured once, at construction, from an abstract (shape-only) module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import jax
+from flax import nnx
+
+Params = dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class PureModel:
+    """A model as two pure functions; `name` and `hparams` say what it is."""
+
+    name: str
+    hparams: dict[str, Any]
+    input_shape: tuple[int, ...]  # per-example shape, without the batch axis
+    init: Callable[[jax.Array], Params]
+    apply: Callable[..., jax.Array]
+
+
+def pure_model(
+    name: str, module_cls: type[nnx.Module], input_shape: tuple[int, ...], **hparams: Any
+) -> PureModel:
+    """Wraps `module_cls(**hparams, rngs=...)`, whose `__call__(x, *, train, rngs)`."""
+
+    def build(key: jax.Array) -> nnx.Module:
+        return module_cls(**hparams, rngs=nnx.Rngs(params=key))
+
+    # The graph definition is static: take it once from an abstract module.
+    graphdef, abstract_params = nnx.split(
+        nnx.eval_shape(lambda: build(jax.random.key(0))), nnx.Param
+    )
+
+    def init(key: jax.Array) -> Params:
+        _, params, rest = nnx.split(build(key), nnx.Param, ...)
+        if jax.tree.leaves(rest):
+            raise TypeError(f"{name}: only nnx.Param state is supported, found {rest}")
+        return nnx.to_pure_dict(params)
+
+    def apply(
+        params: Params, x: jax.Array, *, key: jax.Array | None = None, train: bool = False
+    ) -> jax.Array:
+        if tuple(x.shape[1:]) != tuple(input_shape):
+            raise ValueError(
+                f"{name} expects inputs of shape (batch, {', '.join(map(str, input_shape))}); "
+                f"got {tuple(x.shape)}"
+            )
+        if train and key is None and _uses_dropout(hparams):
+            raise ValueError(f"{name}: apply(train=True) with dropout needs a `key`")
+        state = jax.tree.map(lambda a: a, abstract_params)
+        nnx.replace_by_pure_dict(state, params)
+        module = nnx.merge(graphdef, state)
+        rngs = nnx.Rngs(dropout=key) if key is not None else None
+        return module(x, train=train, rngs=rngs)
+
+    return PureModel(name, dict(hparams), tuple(input_shape), init, apply)
+
+
+def _uses_dropout(hparams: dict[str, Any]) -> bool:
+    return float(hparams.get("dropout", 0.0)) > 0.0

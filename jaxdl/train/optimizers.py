@@ -1,0 +1,166 @@
+"""Optimisers built from config as one `optax.chain`.
+
+Chain order: L1/L2 penalty gradients -> clipping -> the optimiser's own scaling
+-> schedule factor -> `-learning_rate`. The learning rate (and momentum / Adam
+betas) are injected with `optax.inject_hyperparams`, so they are arrays in the
+optimiser state: the plateau rule or a sweep can change them without retracing.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from jaxdl.train.schedules import default_schedule_config, make_schedule
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adam", "adamw")
+
+
+def default_optimizer_config() -> ml_collections.ConfigDict:
+    """Every field `make_optimizer` reads; experiments override values."""
+    return ml_collections.ConfigDict(
+        dict(
+            name="sgd",
+            learning_rate=0.1,
+            momentum=0.9,  # momentum / nesterov
+            b1=0.9,  # adam / adamw
+            b2=0.999,
+            eps=1e-8,
+            adagrad_eps=1e-7,  # optax.adagrad's defaults
+            initial_accumulator_value=0.1,
+            weight_decay=1e-4,  # adamw only (decoupled); weights only, like the penalties
+            clip_value=0.0,  # 0 = off
+            clip_norm=0.0,  # 0 = off
+            l1=0.0,
+            l2=0.0,
+            schedule=default_schedule_config(),
+        )
+    )
+
+
+def weights_mask(params: optax.Params) -> optax.Params:
+    """True for weights (ndim >= 2), False for biases and other vectors/scalars."""
+    return jax.tree.map(lambda p: jnp.ndim(p) >= 2, params)
+
+
+def _add_penalty_grad(
+    coeff: float, grad_fn: Callable[[jax.Array], jax.Array]
+) -> optax.GradientTransformation:
+    """Adds `coeff * grad_fn(w)` to the gradient of every weight, leaving biases alone."""
+
+    def update_fn(updates, state, params=None):
+        if params is None:
+            raise ValueError("penalty transformations need `params` in update()")
+        updates = jax.tree.map(
+            lambda g, w: g + coeff * grad_fn(w) if jnp.ndim(w) >= 2 else g, updates, params
+        )
+        return updates, state
+
+    return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
+
+
+def add_l2(coeff: float) -> optax.GradientTransformation:
+    """Gradient of the L2 penalty `coeff/2 * sum(w**2)` over weights (ndim >= 2).
+
+    Placed before the optimiser, this equals adding the penalty to the loss
+    (classic L2 regularisation, not decoupled weight decay). Nielsen writes the
+    penalty as `(lambda / 2n) * sum(w**2)` with n the training-set size, so use
+    `coeff = lambda / n`.
+    """
+    return _add_penalty_grad(coeff, lambda w: w)
+
+
+def add_l1(coeff: float) -> optax.GradientTransformation:
+    """(Sub)gradient of the L1 penalty `coeff * sum(|w|)` over weights (ndim >= 2).
+
+    Nielsen's `(lambda / n) * sum(|w|)` corresponds to `coeff = lambda / n`.
+    """
+    return _add_penalty_grad(coeff, jnp.sign)
+
+
+def _validate(cfg: ml_collections.ConfigDict) -> None:
+    if cfg.name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {cfg.name!r}; valid: {', '.join(OPTIMIZERS)}")
+    for field in ("learning_rate", "clip_value", "clip_norm", "l1", "l2", "weight_decay"):
+        if cfg[field] < 0:
+            raise ValueError(f"{field} must be >= 0, got {cfg[field]}")
+    if cfg.name in ("momentum", "nesterov") and not 0.0 <= cfg.momentum < 1.0:
+        raise ValueError(f"momentum must be in [0, 1), got {cfg.momentum}")
+    if cfg.name in ("adam", "adamw") and not (0.0 <= cfg.b1 < 1.0 and 0.0 <= cfg.b2 < 1.0):
+        raise ValueError(f"b1 and b2 must be in [0, 1), got {cfg.b1}, {cfg.b2}")
+
+
+def make_optimizer(
+    cfg: ml_collections.ConfigDict, *, total_steps: int
+) -> optax.GradientTransformation:
+    """Builds the optimiser described by `cfg` (fields: `default_optimizer_config`).
+
+    `update` must be given `params` (penalties and decoupled decay read them).
+    `momentum`/`nesterov` use optax's form `v <- g + mu * v`, `w <- w - lr * v`.
+    """
+    _validate(cfg)
+    schedule = make_schedule(cfg.schedule, total_steps)
+    # Everything but the swept scalars is closed over, fixed at build time.
+    prefix = []
+    if cfg.l1 > 0:
+        prefix.append(add_l1(cfg.l1))
+    if cfg.l2 > 0:
+        prefix.append(add_l2(cfg.l2))
+    if cfg.clip_value > 0:
+        prefix.append(optax.clip(cfg.clip_value))
+    if cfg.clip_norm > 0:
+        prefix.append(optax.clip_by_global_norm(cfg.clip_norm))
+
+    def core(
+        momentum: jax.Array | None, b1: jax.Array | None, b2: jax.Array | None
+    ) -> optax.GradientTransformation:
+        if cfg.name == "sgd":
+            return optax.identity()
+        if cfg.name in ("momentum", "nesterov"):
+            return optax.trace(decay=momentum, nesterov=cfg.name == "nesterov")
+        if cfg.name == "adagrad":
+            return optax.scale_by_rss(cfg.initial_accumulator_value, cfg.adagrad_eps)
+        adam = optax.scale_by_adam(b1, b2, cfg.eps)
+        if cfg.name == "adam":
+            return adam
+        return optax.chain(adam, optax.add_decayed_weights(cfg.weight_decay, mask=weights_mask))
+
+    # Explicit parameters: inject_hyperparams binds by signature and only injects
+    # numeric arguments; the ones left at None are unused by this optimiser.
+    def chain(
+        learning_rate: jax.Array,
+        momentum: jax.Array | None = None,
+        b1: jax.Array | None = None,
+        b2: jax.Array | None = None,
+    ) -> optax.GradientTransformation:
+        return optax.chain(
+            *prefix,
+            core(momentum, b1, b2),
+            optax.scale_by_schedule(schedule),
+            optax.scale_by_learning_rate(learning_rate),  # multiplies by -learning_rate
+        )
+
+    hparams = {"learning_rate": cfg.learning_rate}
+    if cfg.name in ("momentum", "nesterov"):
+        hparams["momentum"] = cfg.momentum
+    elif cfg.name in ("adam", "adamw"):
+        hparams.update(b1=cfg.b1, b2=cfg.b2)
+    return optax.inject_hyperparams(chain)(**hparams)
+
+
+def get_learning_rate(opt_state: optax.OptState) -> jax.Array:
+    """The injected base learning rate (before the schedule factor)."""
+    lr = optax.tree.get(opt_state, "learning_rate")
+    if lr is None:
+        raise KeyError("no injected learning_rate in this optimizer state")
+    return lr
+
+
+def set_learning_rate(opt_state: optax.OptState, value: float | jax.Array) -> optax.OptState:
+    """Returns a new state whose base learning rate is `value`; `opt_state` is untouched."""
+    old = get_learning_rate(opt_state)
+    # Same dtype and no weak type as the old leaf, so a jitted step is not retraced.
+    return optax.tree.set(opt_state, learning_rate=jnp.asarray(value, dtype=old.dtype))

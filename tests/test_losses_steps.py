@@ -1,0 +1,142 @@
+"""Losses against hand computation; train/eval steps and the scanned loop."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from absl.testing import parameterized
+
+from jaxdl import models
+from jaxdl.train import losses, steps
+from jaxdl.train.state import create
+
+LOGITS = jnp.array([[2.0, -1.0, 0.5], [0.1, 0.2, -3.0]])
+LABELS = jnp.array([0, 2])
+
+
+def _np_sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def test_quadratic_cost_is_half_squared_error_of_sigmoid_outputs():
+    z, y = np.asarray(LOGITS), np.eye(3)[np.asarray(LABELS)]
+    want = 0.5 * ((_np_sigmoid(z) - y) ** 2).sum(-1)
+    np.testing.assert_allclose(losses.make_loss("quadratic", "sigmoid")(LOGITS, LABELS), want, rtol=1e-6)
+    want_linear = 0.5 * ((z - y) ** 2).sum(-1)
+    np.testing.assert_allclose(losses.make_loss("quadratic", "linear")(LOGITS, LABELS), want_linear, rtol=1e-6)
+
+
+def test_sigmoid_cross_entropy_is_nielsens_formula():
+    z, y = np.asarray(LOGITS), np.eye(3)[np.asarray(LABELS)]
+    a = _np_sigmoid(z)
+    want = -(y * np.log(a) + (1 - y) * np.log(1 - a)).sum(-1)
+    np.testing.assert_allclose(losses.make_loss("cross_entropy", "sigmoid")(LOGITS, LABELS), want, rtol=1e-5)
+
+
+def test_softmax_cross_entropy_is_the_log_likelihood():
+    z = np.asarray(LOGITS)
+    p = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+    want = -np.log(p[np.arange(2), np.asarray(LABELS)])
+    np.testing.assert_allclose(losses.make_loss("cross_entropy", "softmax")(LOGITS, LABELS), want, rtol=1e-5)
+
+
+def test_softmax_cross_entropy_is_finite_for_huge_logits():
+    z = jnp.array([[1e4, -1e4, 0.0]])
+    chex.assert_tree_all_finite(losses.softmax_cross_entropy(z, jnp.array([1])))
+    chex.assert_tree_all_finite(losses.sigmoid_cross_entropy(z, jnp.array([1])))
+
+
+def test_accuracy_counts_argmax_hits():
+    np.testing.assert_array_equal(losses.correct(LOGITS, LABELS), [1.0, 0.0])
+
+
+def test_bad_loss_names():
+    with pytest.raises(ValueError, match="unknown loss 'hinge'; valid losses: cross_entropy, quadratic"):
+        losses.make_loss("hinge", "softmax")
+    with pytest.raises(ValueError, match="valid outputs: softmax, sigmoid, linear"):
+        losses.make_loss("quadratic", "tanh")
+    with pytest.raises(ValueError, match="cross_entropy needs softmax or sigmoid"):
+        losses.make_loss("cross_entropy", "linear")
+
+
+IMAGE = (28, 28, 1)
+
+
+def _setup(dropout=0.0, lr=0.5):
+    model = models.make("mlp", IMAGE, 10, hidden=(16,), activation="sigmoid", dropout=dropout)
+    tx = optax.sgd(lr)
+    state = create(model, tx, jax.random.key(0), jax.random.key(1))
+    return model, tx, state
+
+
+def _data(n, seed=0):
+    k1, k2 = jax.random.split(jax.random.key(seed))
+    return {"image": jax.random.uniform(k1, (n, *IMAGE)), "label": jax.random.randint(k2, (n,), 0, 10)}
+
+
+class TrainStepTest(parameterized.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_sgd_step_equals_hand_gradient_descent(self):
+        model, tx, state = _setup(lr=0.5)
+        loss_fn = losses.make_loss("quadratic", "sigmoid")
+        batch = _data(8)
+        new_state, metrics = self.variant(steps.make_train_step(model, loss_fn, tx))(state, batch)
+
+        def cost(p):
+            l0, l1 = p["layers"][0], p["layers"][1]
+            h = jax.nn.sigmoid(batch["image"].reshape(8, -1) @ l0["kernel"] + l0["bias"][None])
+            a = jax.nn.sigmoid(h @ l1["kernel"] + l1["bias"][None])
+            return jnp.mean(0.5 * jnp.sum((a - jax.nn.one_hot(batch["label"], 10)) ** 2, -1))
+
+        want = jax.tree.map(lambda w, g: w - 0.5 * g, state.params, jax.grad(cost)(state.params))
+        chex.assert_trees_all_close(new_state.params, want, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(metrics["loss"], cost(state.params), rtol=1e-5)
+        assert int(new_state.step) == 1
+        chex.assert_tree_all_finite(metrics)
+
+    def test_dropout_key_comes_from_state_and_step(self):
+        model, tx, state = _setup(dropout=0.5)
+        step = jax.jit(steps.make_train_step(model, losses.softmax_cross_entropy, tx))
+        batch = _data(8)
+        a, _ = step(state, batch)
+        b, _ = step(state, batch)
+        chex.assert_trees_all_equal(a.params, b.params)  # same (rng, step): same masks
+        c, _ = step(state.replace(step=jnp.int32(5)), batch)
+        assert not np.allclose(a.params["layers"][0]["kernel"], c.params["layers"][0]["kernel"])
+
+    def test_scanned_steps_equal_a_python_loop(self):
+        model, tx, state = _setup(dropout=0.2)
+        train_step = steps.make_train_step(model, losses.softmax_cross_entropy, tx)
+        data = _data(64)
+        idx = steps.epoch_indices(jax.random.key(3), 1, 64, 16)
+        loop_state, loop_losses = state, []
+        for idx_B in idx:
+            loop_state, m = jax.jit(train_step)(loop_state, jax.tree.map(lambda a: a[idx_B], data))
+            loop_losses.append(m["loss"])
+        scan_state, scan_metrics = steps.make_run_steps(train_step)(state, data, idx)
+        chex.assert_trees_all_close(scan_state.params, loop_state.params, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(scan_metrics["loss"], loop_losses, rtol=1e-5)
+
+
+def test_epoch_indices_are_a_keyed_permutation():
+    key = jax.random.key(0)
+    idx = steps.epoch_indices(key, 1, 103, 10)
+    chex.assert_shape(idx, (10, 10))
+    assert len(np.unique(np.asarray(idx))) == 100  # remainder of 3 dropped, no repeats
+    chex.assert_trees_all_equal(idx, steps.epoch_indices(key, 1, 103, 10))
+    assert not np.array_equal(idx, steps.epoch_indices(key, 2, 103, 10))
+    with pytest.raises(ValueError, match="batch_size 200 is larger than the 103"):
+        steps.epoch_indices(key, 1, 103, 200)
+
+
+@pytest.mark.parametrize("batch_size", [7, 50, 1000])
+def test_evaluate_pads_and_masks_to_the_exact_mean(batch_size):
+    model, _, state = _setup()
+    loss_fn = losses.softmax_cross_entropy
+    data = _data(50)
+    got = steps.make_evaluate(model, loss_fn, batch_size)(state.params, data)
+    logits = model.apply(state.params, data["image"])
+    np.testing.assert_allclose(got["loss"], loss_fn(logits, data["label"]).mean(), rtol=1e-5)
+    np.testing.assert_allclose(got["accuracy"], losses.correct(logits, data["label"]).mean(), rtol=1e-6)

@@ -1,0 +1,111 @@
+"""Models as pure init/apply: shapes, finiteness, determinism, vmap, input checks."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from absl.testing import parameterized
+
+from jaxdl import models
+from jaxdl.models import cnn, mlp
+
+IMAGE = (28, 28, 1)
+CONFIGS = {
+    "mlp_sigmoid": ("mlp", dict(hidden=(30,), activation="sigmoid", kernel_init="normal", bias_init="normal")),
+    "mlp_relu_dropout": ("mlp", dict(hidden=(64, 32), activation="relu", dropout=0.5)),
+    "mlp_tanh": ("mlp", dict(hidden=(16,), activation="tanh", kernel_init="glorot_uniform")),
+    "softmax_no_hidden": ("mlp", dict(hidden=())),
+    "cnn": ("cnn", dict()),
+}
+
+
+def _images(batch, seed=0):
+    return jax.random.uniform(jax.random.key(seed), (batch, *IMAGE))
+
+
+class ModelTest(parameterized.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.named_parameters(*[(k, *v) for k, v in CONFIGS.items()])
+    def test_shapes_and_finite(self, name, hparams):
+        model = models.make(name, IMAGE, 10, **hparams)
+        params = model.init(jax.random.key(0))
+        chex.assert_tree_all_finite(params)
+        logits = self.variant(lambda p, x: model.apply(p, x))(params, _images(5))
+        chex.assert_shape(logits, (5, 10))
+        chex.assert_tree_all_finite(logits)
+        train_logits = self.variant(lambda p, x, k: model.apply(p, x, key=k, train=True))(
+            params, _images(5), jax.random.key(1))
+        chex.assert_shape(train_logits, (5, 10))
+        chex.assert_tree_all_finite(train_logits)
+
+    @parameterized.named_parameters(*[(k, *v) for k, v in CONFIGS.items()])
+    def test_init_is_a_pure_function_of_the_key(self, name, hparams):
+        model = models.make(name, IMAGE, 10, **hparams)
+        chex.assert_trees_all_equal(model.init(jax.random.key(3)), model.init(jax.random.key(3)))
+        a, b = model.init(jax.random.key(3)), model.init(jax.random.key(4))
+        assert any(not np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b))
+                   if np.asarray(x).std() > 0)
+
+    @parameterized.named_parameters(*[(k, *v) for k, v in CONFIGS.items()])
+    def test_vmap_init_equals_loop(self, name, hparams):
+        model = models.make(name, IMAGE, 10, **hparams)
+        keys = jax.random.split(jax.random.key(7), 4)
+        stacked = jax.vmap(model.init)(keys)
+        for i, key in enumerate(keys):
+            chex.assert_trees_all_close(jax.tree.map(lambda a: a[i], stacked), model.init(key), rtol=1e-6)
+
+
+def test_mlp_matches_matrix_algebra():
+    model = mlp.make(IMAGE, 10, hidden=(30,), activation="sigmoid")
+    params = model.init(jax.random.key(0))
+    x = _images(4)
+    l0, l1 = params["layers"][0], params["layers"][1]
+    h = jax.nn.sigmoid(x.reshape(4, -1) @ l0["kernel"] + l0["bias"][None])
+    chex.assert_trees_all_close(model.apply(params, x), h @ l1["kernel"] + l1["bias"][None], rtol=1e-5, atol=1e-5)
+
+
+def test_nielsen_inits_have_the_documented_scale():
+    ch1 = mlp.make(IMAGE, 10, hidden=(100,), kernel_init="normal", bias_init="normal")
+    ch3 = mlp.make(IMAGE, 10, hidden=(100,), kernel_init="scaled_normal", bias_init="normal")
+    w1 = ch1.init(jax.random.key(0))["layers"][0]["kernel"]
+    w3 = ch3.init(jax.random.key(0))["layers"][0]["kernel"]
+    np.testing.assert_allclose(np.std(w1), 1.0, rtol=0.02)
+    np.testing.assert_allclose(np.std(w3), 1.0 / np.sqrt(784), rtol=0.02)
+    np.testing.assert_allclose(np.std(ch1.init(jax.random.key(0))["layers"][0]["bias"]), 1.0, rtol=0.2)
+
+
+def test_dropout_is_keyed_and_off_in_eval():
+    model = mlp.make(IMAGE, 10, hidden=(64,), dropout=0.5)
+    params, x = model.init(jax.random.key(0)), _images(8)
+    a = model.apply(params, x, key=jax.random.key(1), train=True)
+    chex.assert_trees_all_equal(a, model.apply(params, x, key=jax.random.key(1), train=True))
+    assert not np.allclose(a, model.apply(params, x, key=jax.random.key(2), train=True))
+    chex.assert_trees_all_equal(model.apply(params, x), model.apply(params, x, key=jax.random.key(2)))
+    with pytest.raises(ValueError, match="needs a `key`"):
+        model.apply(params, x, train=True)
+
+
+def test_cnn_is_the_keras_architecture():
+    params = cnn.make(IMAGE, 10).init(jax.random.key(0))
+    shapes = jax.tree.map(jnp.shape, params)
+    assert shapes["convs"][0]["kernel"] == (3, 3, 1, 32)
+    assert shapes["convs"][1]["kernel"] == (3, 3, 32, 64)
+    assert shapes["head"]["kernel"] == (5 * 5 * 64, 10)  # 28 -conv-> 26 -pool-> 13 -conv-> 11 -pool-> 5
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn"])
+def test_wrong_input_shape_is_a_clear_error(name):
+    model = models.make(name, IMAGE, 10)
+    params = model.init(jax.random.key(0))
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, 28, 28, 1\); got \(2, 32, 32, 3\)"):
+        model.apply(params, jnp.zeros((2, 32, 32, 3)))
+
+
+def test_unknown_names_list_the_valid_ones():
+    with pytest.raises(ValueError, match="unknown model 'resnet'; valid models: mlp, cnn"):
+        models.make("resnet", IMAGE, 10)
+    with pytest.raises(ValueError, match="unknown activation 'gelu'; valid: sigmoid, relu, tanh"):
+        mlp.make(IMAGE, 10, activation="gelu")
+    with pytest.raises(ValueError, match="unknown kernel init 'xavier'"):
+        mlp.make(IMAGE, 10, kernel_init="xavier")

@@ -1,0 +1,358 @@
+"""Optimisers, penalties, clipping and schedules against update equations done by hand in numpy."""
+import functools
+import math
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from absl.testing import parameterized
+
+from jaxdl.train import optimizers as opt_lib
+from jaxdl.train import schedules as sched_lib
+
+RTOL, ATOL = 1e-6, 1e-8
+
+PARAMS = {
+    "kernel": np.array([[0.5, -1.2, 0.3], [2.0, -0.7, 1.1]]),
+    "bias": np.array([0.1, -0.4, 0.25]),
+}
+# Different gradients at every step; step 1 has a large global norm for the clipping tests.
+GRADS = [
+    {"kernel": np.array([[0.2, -0.1, 0.4], [-0.3, 0.05, 0.6]]), "bias": np.array([0.1, -0.2, 0.3])},
+    {"kernel": np.array([[-0.5, 0.8, -0.2], [0.9, -0.4, 0.1]]), "bias": np.array([-0.6, 0.7, 0.2])},
+    {"kernel": np.array([[0.3, 0.2, -0.7], [0.1, -0.6, 0.4]]), "bias": np.array([0.05, -0.15, -0.35])},
+    {"kernel": np.array([[-0.1, 0.4, 0.3], [-0.2, 0.5, -0.3]]), "bias": np.array([0.2, 0.1, -0.1])},
+    {"kernel": np.array([[0.6, -0.3, 0.1], [0.4, 0.2, -0.5]]), "bias": np.array([-0.3, 0.4, 0.0])},
+]
+
+
+def _f32(tree):
+    return jax.tree.map(lambda x: jnp.asarray(x, jnp.float32), tree)
+
+
+def _config(name="sgd", **overrides):
+    cfg = opt_lib.default_optimizer_config()
+    cfg.name = name
+    cfg.learning_rate = 0.05
+    schedule = overrides.pop("schedule", {})
+    cfg.update(overrides)
+    cfg.schedule.update(schedule)
+    return cfg
+
+
+def _run(update, opt, n_steps):
+    """Applies `n_steps` updates with GRADS; returns the list of update pytrees (numpy)."""
+    params, state, out = _f32(PARAMS), opt.init(_f32(PARAMS)), []
+    for g in GRADS[:n_steps]:
+        updates, state = update(_f32(g), state, params)
+        params = optax.apply_updates(params, updates)
+        out.append(jax.tree.map(np.asarray, updates))
+    return out
+
+
+def _reference(direction, n_steps, lr=0.05, factor=lambda t: 1.0):
+    """Hand-computed updates: u_t = -lr * factor(t) * direction(t, g_t, w_t), w_{t+1} = w_t + u_t.
+
+    `direction` is called per leaf and keeps its own running state (closures).
+    """
+    w, out = {k: v.copy() for k, v in PARAMS.items()}, []
+    for t in range(n_steps):
+        d = direction(t, GRADS[t], w)
+        u = {k: -lr * factor(t) * d[k] for k in w}
+        w = {k: w[k] + u[k] for k in w}
+        out.append(u)
+    return out
+
+
+def _assert_updates(actual, expected):
+    assert len(actual) == len(expected)
+    for a, e in zip(actual, expected):
+        for k in e:
+            np.testing.assert_allclose(a[k], e[k], rtol=RTOL, atol=ATOL, err_msg=k)
+
+
+# --- Update equations, written out per optimiser. Each returns direction(t, g, w). ---
+
+
+def sgd_eq():
+    return lambda t, g, w: g
+
+
+def momentum_eq(mu, nesterov):
+    v = {k: np.zeros_like(p) for k, p in PARAMS.items()}
+
+    def direction(t, g, w):
+        for k in g:
+            v[k] = mu * v[k] + g[k]  # velocity accumulates raw gradients
+        # Nesterov looks ahead: g + mu * v_new.
+        return {k: g[k] + mu * v[k] for k in g} if nesterov else {k: v[k].copy() for k in g}
+
+    return direction
+
+
+def adagrad_eq(init_acc, eps):
+    acc = {k: np.full_like(p, init_acc) for k, p in PARAMS.items()}
+
+    def direction(t, g, w):
+        for k in g:
+            acc[k] = acc[k] + g[k] ** 2
+        return {k: g[k] / np.sqrt(acc[k] + eps) for k in g}
+
+    return direction
+
+
+def adam_eq(b1, b2, eps, weight_decay=0.0):
+    m = {k: np.zeros_like(p) for k, p in PARAMS.items()}
+    v = {k: np.zeros_like(p) for k, p in PARAMS.items()}
+
+    def direction(t, g, w):
+        d = {}
+        for k in g:
+            m[k] = b1 * m[k] + (1 - b1) * g[k]
+            v[k] = b2 * v[k] + (1 - b2) * g[k] ** 2
+            m_hat = m[k] / (1 - b1 ** (t + 1))
+            v_hat = v[k] / (1 - b2 ** (t + 1))
+            d[k] = m_hat / (np.sqrt(v_hat) + eps)
+            if w[k].ndim >= 2:  # decoupled decay on weights only, scaled by lr like optax.adamw
+                d[k] = d[k] + weight_decay * w[k]
+        return d
+
+    return direction
+
+
+OPTIMIZER_CASES = {
+    "sgd": ({}, sgd_eq),
+    "momentum": (dict(momentum=0.8), lambda: momentum_eq(0.8, nesterov=False)),
+    "nesterov": (dict(momentum=0.8), lambda: momentum_eq(0.8, nesterov=True)),
+    "adagrad": (
+        dict(initial_accumulator_value=0.2, adagrad_eps=1e-3),
+        lambda: adagrad_eq(0.2, 1e-3),
+    ),
+    "adam": (dict(b1=0.8, b2=0.95, eps=1e-3), lambda: adam_eq(0.8, 0.95, 1e-3)),
+    "adamw": (
+        dict(b1=0.8, b2=0.95, eps=1e-3, weight_decay=0.3),
+        lambda: adam_eq(0.8, 0.95, 1e-3, weight_decay=0.3),
+    ),
+}
+
+
+class OptimizerTest(chex.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.named_parameters(*[(n, n) for n in OPTIMIZER_CASES])
+    def test_optimizer_matches_equations(self, name):
+        overrides, equation = OPTIMIZER_CASES[name]
+        opt = opt_lib.make_optimizer(_config(name, **overrides), total_steps=10)
+        _assert_updates(_run(self.variant(opt.update), opt, 3), _reference(equation(), 3))
+
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.named_parameters(
+        ("l2", dict(l2=0.4), lambda g, w: g + 0.4 * w),
+        ("l1", dict(l1=0.4), lambda g, w: g + 0.4 * np.sign(w)),
+    )
+    def test_penalty_adds_its_gradient_to_weights_only(self, overrides, penalised):
+        opt = opt_lib.make_optimizer(_config("sgd", **overrides), total_steps=10)
+
+        def direction(t, g, w):
+            return {k: penalised(g[k], w[k]) if w[k].ndim >= 2 else g[k] for k in g}
+
+        _assert_updates(_run(self.variant(opt.update), opt, 3), _reference(direction, 3))
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_penalty_enters_momentum_like_a_loss_term(self):
+        # Penalties come first in the chain, so the velocity accumulates g + l2 * w.
+        opt = opt_lib.make_optimizer(_config("momentum", momentum=0.8, l2=0.4), total_steps=10)
+        momentum = momentum_eq(0.8, nesterov=False)
+
+        def direction(t, g, w):
+            return momentum(t, {k: g[k] + 0.4 * w[k] if w[k].ndim >= 2 else g[k] for k in g}, w)
+
+        _assert_updates(_run(self.variant(opt.update), opt, 3), _reference(direction, 3))
+
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.named_parameters(
+        ("l2", dict(l2=0.4)),
+        ("l1", dict(l1=0.4)),
+        ("adamw_decay", dict(name="adamw", weight_decay=0.4)),
+    )
+    def test_biases_are_never_penalised(self, overrides):
+        # With zero gradients only the penalty can move anything.
+        opt = opt_lib.make_optimizer(_config(**overrides), total_steps=10)
+        params = _f32(PARAMS)
+        zeros = jax.tree.map(jnp.zeros_like, params)
+        updates, _ = self.variant(opt.update)(zeros, opt.init(params), params)
+        np.testing.assert_array_equal(updates["bias"], 0.0)
+        assert np.all(np.abs(np.asarray(updates["kernel"])) > 0)
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_clip_by_value(self):
+        opt = opt_lib.make_optimizer(_config("sgd", clip_value=0.35), total_steps=10)
+
+        def direction(t, g, w):
+            return {k: np.minimum(np.maximum(g[k], -0.35), 0.35) for k in g}
+
+        _assert_updates(_run(self.variant(opt.update), opt, 3), _reference(direction, 3))
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_clip_by_global_norm(self):
+        max_norm = 1.2
+        norms = [math.sqrt(sum(np.sum(v**2) for v in g.values())) for g in GRADS[:3]]
+        assert norms[0] < max_norm < norms[1]  # one step passes through, one is rescaled
+        opt = opt_lib.make_optimizer(_config("sgd", clip_norm=max_norm), total_steps=10)
+
+        def direction(t, g, w):
+            norm = math.sqrt(sum(np.sum(v**2) for v in g.values()))  # over ALL leaves
+            return {k: g[k] * min(1.0, max_norm / norm) for k in g}
+
+        _assert_updates(_run(self.variant(opt.update), opt, 3), _reference(direction, 3))
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_clipping_applies_after_penalty(self):
+        opt = opt_lib.make_optimizer(_config("sgd", l2=0.4, clip_value=0.35), total_steps=10)
+
+        def direction(t, g, w):
+            pen = {k: g[k] + 0.4 * w[k] if w[k].ndim >= 2 else g[k] for k in g}
+            return {k: np.clip(pen[k], -0.35, 0.35) for k in g}
+
+        _assert_updates(_run(self.variant(opt.update), opt, 3), _reference(direction, 3))
+
+
+# Schedule factors by hand; t is the 0-based update count.
+SCHEDULE_CASES = {
+    "constant": (dict(name="constant"), lambda t: 1.0),
+    "plateau": (dict(name="plateau"), lambda t: 1.0),
+    "step": (dict(name="step", decay_rate=0.5, decay_every=2), lambda t: 0.5 ** (t // 2)),
+    "exponential": (dict(name="exponential", decay_rate=0.5, decay_every=2), lambda t: 0.5 ** (t / 2)),
+    "cosine": (
+        dict(name="cosine", warmup_steps=2, end_factor=0.1),
+        # total_steps = 6: warm up 0 -> 1 over 2 steps, then cosine over the remaining 4.
+        lambda t: t / 2 if t < 2 else 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(t - 2, 4) / 4)),
+    ),
+    "step_with_warmup": (
+        dict(name="step", decay_rate=0.5, decay_every=2, warmup_steps=2),
+        lambda t: t / 2 if t < 2 else 0.5 ** ((t - 2) // 2),
+    ),
+}
+
+
+class ScheduleTest(chex.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.named_parameters(*[(n, n) for n in SCHEDULE_CASES])
+    def test_schedule_factor(self, name):
+        overrides, factor = SCHEDULE_CASES[name]
+        cfg = sched_lib.default_schedule_config()
+        cfg.update(overrides)
+        schedule = self.variant(sched_lib.make_schedule(cfg, total_steps=6))
+        for t in range(9):  # past total_steps too: cosine must stay at end_factor
+            np.testing.assert_allclose(schedule(t), factor(t), rtol=RTOL, atol=ATOL, err_msg=str(t))
+
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.named_parameters(*[(n, n) for n in SCHEDULE_CASES])
+    def test_schedule_scales_momentum_updates(self, name):
+        overrides, factor = SCHEDULE_CASES[name]
+        cfg = _config("momentum", momentum=0.8, schedule=overrides)
+        opt = opt_lib.make_optimizer(cfg, total_steps=6)
+        expected = _reference(momentum_eq(0.8, nesterov=False), 5, factor=factor)
+        _assert_updates(_run(self.variant(opt.update), opt, 5), expected)
+
+
+class InjectedHyperparamsTest(chex.TestCase):
+    @parameterized.named_parameters(
+        ("sgd", "sgd", {"learning_rate"}),
+        ("nesterov", "nesterov", {"learning_rate", "momentum"}),
+        ("adagrad", "adagrad", {"learning_rate"}),
+        ("adamw", "adamw", {"learning_rate", "b1", "b2"}),
+    )
+    def test_hyperparams_live_in_state(self, name, keys):
+        cfg = _config(name, momentum=0.8)
+        state = opt_lib.make_optimizer(cfg, total_steps=10).init(_f32(PARAMS))
+        assert set(state.hyperparams) == keys
+        np.testing.assert_allclose(opt_lib.get_learning_rate(state), 0.05, rtol=RTOL)
+        if "momentum" in keys:
+            np.testing.assert_allclose(state.hyperparams["momentum"], 0.8, rtol=RTOL)
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_set_learning_rate_changes_next_update(self):
+        opt = opt_lib.make_optimizer(_config("momentum", momentum=0.8), total_steps=10)
+        update = self.variant(opt.update)
+        params = _f32(PARAMS)
+        _, state = update(_f32(GRADS[0]), opt.init(params), params)
+        new_state = opt_lib.set_learning_rate(state, 0.2)
+        np.testing.assert_allclose(opt_lib.get_learning_rate(state), 0.05, rtol=RTOL)  # pure
+        np.testing.assert_allclose(opt_lib.get_learning_rate(new_state), 0.2, rtol=RTOL)
+        updates, _ = update(_f32(GRADS[1]), new_state, params)
+        # Velocity after two steps: v = 0.8 * g0 + g1, applied with the new lr.
+        for k in PARAMS:
+            expected = -0.2 * (0.8 * GRADS[0][k] + GRADS[1][k])
+            np.testing.assert_allclose(updates[k], expected, rtol=RTOL, atol=ATOL)
+
+    def test_changing_learning_rate_does_not_recompile(self):
+        opt = opt_lib.make_optimizer(_config("adam"), total_steps=10)
+        traces = []
+
+        @jax.jit
+        def step(params, state, grads):
+            traces.append(None)  # runs only while tracing
+            updates, state = opt.update(grads, state, params)
+            return optax.apply_updates(params, updates), state
+
+        params = _f32(PARAMS)
+        state = opt.init(params)
+        for i, g in enumerate(GRADS):
+            params, state = step(params, state, _f32(g))
+            state = opt_lib.set_learning_rate(state, 0.1 / (i + 1))
+        assert len(traces) == 1
+        assert step._cache_size() == 1
+        np.testing.assert_allclose(opt_lib.get_learning_rate(state), 0.1 / len(GRADS), rtol=RTOL)
+
+
+def test_plateau_rule_on_scripted_accuracies():
+    # patience 3, halve each time, stop at 1/8 of the initial lr.
+    accuracies = [0.50, 0.60, 0.60, 0.55, 0.59, 0.70, 0.69, 0.70, 0.65, 0.71, 0.60, 0.60, 0.70]
+    expected_scale = [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25, 0.125]
+    expected_best = [0.5, 0.6, 0.6, 0.6, 0.6, 0.7, 0.7, 0.7, 0.7, 0.71, 0.71, 0.71, 0.71]
+    state = sched_lib.plateau_init()
+    for epoch, acc in enumerate(accuracies):
+        assert not sched_lib.plateau_should_stop(state, min_scale=0.125), epoch
+        state = sched_lib.plateau_update(state, acc, patience=3, factor=0.5)
+        assert state.scale == pytest.approx(expected_scale[epoch]), epoch
+        assert state.best == pytest.approx(expected_best[epoch]), epoch
+    assert state.bad_epochs == 0  # reset by the last reduction
+    assert sched_lib.plateau_should_stop(state, min_scale=0.125)
+
+
+def test_plateau_rule_min_mode_and_min_delta():
+    update = functools.partial(
+        sched_lib.plateau_update, patience=2, factor=0.1, mode="min", min_delta=0.02
+    )
+    state = sched_lib.plateau_init()
+    # Loss 1.0 -> 0.95 is an improvement of 0.05 > min_delta; 0.94 is not (0.01).
+    for loss in [1.0, 0.95, 0.94]:
+        state = update(state, loss)
+    assert (state.best, state.bad_epochs, state.scale) == (0.95, 1, 1.0)
+    state = update(state, 0.96)
+    assert state.scale == pytest.approx(0.1) and state.bad_epochs == 0
+    assert jax.tree.leaves(state) == [0.95, 0, pytest.approx(0.1)]  # a pytree, for checkpoints
+    # min_scale 1/10 reached up to float rounding.
+    assert sched_lib.plateau_should_stop(state, min_scale=0.1)
+
+
+@pytest.mark.parametrize(
+    "overrides, match",
+    [
+        (dict(name="rmsprop"), "sgd, momentum, nesterov, adagrad, adam, adamw"),
+        (dict(learning_rate=-0.1), "learning_rate"),
+        (dict(clip_value=-1.0), "clip_value"),
+        (dict(clip_norm=-1.0), "clip_norm"),
+        (dict(name="momentum", momentum=1.0), "momentum"),
+        (dict(name="nesterov", momentum=-0.1), "momentum"),
+        (dict(schedule=dict(name="linear")), "constant, step, exponential, cosine, plateau"),
+        (dict(schedule=dict(name="cosine", warmup_steps=10)), "total_steps"),
+    ],
+)
+def test_invalid_config_raises(overrides, match):
+    cfg = _config(**overrides)
+    with pytest.raises(ValueError, match=match):
+        opt_lib.make_optimizer(cfg, total_steps=10)
