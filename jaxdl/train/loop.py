@@ -81,17 +81,15 @@ def train(
         for split in config.train.eval_splits:
             final[split] = {k: float(v) for k, v in evaluate(state.params, split).items()}
             writer.write(step=step, epoch=epoch, split=split, metrics=final[split])
-        progress.message(
-            f"epoch {epoch}: " + " | ".join(f"{s} " + _fmt(m) for s, m in final.items() if s != "train")
-        )
+        progress.message(f"epoch {epoch}: {_fmt_evals(final)}")
         if plateau is not None:
             state, plateau, stop = _plateau_step(config, state, plateau, final, base_lr, progress)
             if stop:
                 break
     progress.close()
     seconds = progress.elapsed
-    summary = " | ".join(f"{s} " + _fmt(m) for s, m in final.items() if s != "train")
-    print(f"{config.experiment}: {summary} ({step} steps, {epoch} epochs, {seconds:.1f}s)", flush=True)
+    print(f"{config.experiment}: {_fmt_evals(final)} ({step} steps, {epoch} epochs, {seconds:.1f}s)",
+          flush=True)
     return RunResult(state=state, final=final, seconds=seconds)
 
 
@@ -116,5 +114,9 @@ def _check_finite(metrics: dict[str, float], step: int) -> None:
         raise FloatingPointError(f"non-finite {', '.join(bad)} in the epoch ending at step {step}")
 
 
-def _fmt(metrics: dict[str, float]) -> str:
-    return " ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+def _fmt_evals(final: dict[str, dict[str, float]]) -> str:
+    return " | ".join(
+        f"{split} accuracy {m['accuracy']:.4f} ({m['correct']:.0f} / {m['count']:.0f}) loss {m['loss']:.4f}"
+        for split, m in final.items()
+        if split != "train"
+    )

@@ -117,4 +117,10 @@ def make_evaluate(model: PureModel, loss_fn: LossFn, batch_size: int):
 
 
 def summarize(totals: Metrics) -> Metrics:
-    return {"loss": totals["loss"] / totals["count"], "accuracy": totals["correct"] / totals["count"]}
+    """Mean loss and accuracy, keeping the counts (the book prints 'correct / count')."""
+    return {
+        "loss": totals["loss"] / totals["count"],
+        "accuracy": totals["correct"] / totals["count"],
+        "correct": totals["correct"],
+        "count": totals["count"],
+    }
