@@ -105,6 +105,10 @@ def test_unprepared_public_dataset_fails_fast_and_clearly(tmp_path, name, altern
     assert not any(tmp_path.iterdir())  # nothing was downloaded or created
     reason = f"not prepared as array_record in {tmp_path}"
     assert data.availability(name, data_dir=str(tmp_path)) == (False, reason)
+    version = tmp_path / name / "3.0.1"
+    version.mkdir(parents=True)
+    (version / f"{name}-train.array_record-00000-of-00001").touch()
+    assert data.availability(name, data_dir=str(tmp_path)) == (True, f"prepared in {tmp_path}")
 
 
 def test_prepare_public_without_tensorflow_refuses_before_downloading(tmp_path):

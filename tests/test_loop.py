@@ -128,3 +128,13 @@ def test_mnist_cnn_short_run_beats_the_mlp_baseline(tmp_path, data_dir):
     # 5 epochs: measured 0.949 test accuracy (the full 30-epoch default reaches 0.978).
     result = _train(tmp_path, _config(data_dir, "mnist_cnn", "train.epochs=5"))
     assert result.final["test"]["accuracy"] > 0.93
+
+
+def test_logged_learning_rate_follows_the_schedule(tmp_path, data_dir):
+    config = _config(data_dir, "mnist_mlp", "optimizer.schedule.name=step",
+                     "optimizer.schedule.decay_every=27", "optimizer.schedule.decay_rate=0.1",
+                     "train.epochs=3")
+    _train(tmp_path, config)
+    lrs = [r["learning_rate"] for r in wd.read_metrics(str(tmp_path / "run")) if r["split"] == "train"]
+    # 27 steps per epoch; the last update of epoch e is step 27e - 1.
+    np.testing.assert_allclose(lrs, [1e-3, 1e-4, 1e-5], rtol=1e-5)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import glob
 import fcntl
 import importlib.util
 import os
@@ -161,11 +162,11 @@ def availability(name: str, data_dir: str | None = None) -> tuple[bool, str]:
             return True, f"built locally from {offline_source_path(name)}"
         except DatasetNotAvailableError as e:
             return False, str(e)
-    try:
-        _public_source(spec, "train", data_dir)
-    except DatasetNotAvailableError:
-        return False, f"not prepared as array_record in {data_dir}"
-    return True, f"prepared in {data_dir}"
+    # Look for the files rather than asking tfds: an unprepared tfds builder leaves
+    # an empty temporary folder behind on every call.
+    if glob.glob(os.path.join(data_dir, spec.tfds_name, "*", f"{spec.tfds_name}-train.array_record*")):
+        return True, f"prepared in {data_dir}"
+    return False, f"not prepared as array_record in {data_dir}"
 
 
 @contextlib.contextmanager
@@ -245,6 +246,7 @@ def source(name: str, split: str, data_dir: str | None = None) -> Any:
 
     import jaxdl.data.builders  # noqa: F401  (registers the builders with tfds)
 
+    tfds.disable_progress_bar()  # a first-use build takes a second; its bars are noise in logs
     # download=True only runs our builders, which read local files; it is a no-op
     # once the array_record files exist.
     with _build_lock(data_dir, spec.tfds_name):

@@ -45,6 +45,7 @@ def train(
         raise ValueError(f"data.batch_size={batch_size} exceeds the {feed.num_train} training examples")
     total_steps = config.train.num_steps or config.train.epochs * steps_per_epoch
     tx = optimizers.make_optimizer(config.optimizer, total_steps=total_steps)
+    lr_factor = schedules.make_schedule(config.optimizer.schedule, total_steps)
     run = feed.runner(steps.make_train_step(model, loss_fn, tx))
     evaluate = feed.evaluator(model, loss_fn)
 
@@ -70,7 +71,10 @@ def train(
             count, step = count + n, step + n
             progress.update(n, {k: v / count for k, v in sums.items() if k != "grad_norm"})
         train_metrics = {k: v / count for k, v in sums.items()}
-        train_metrics["learning_rate"] = float(optimizers.get_learning_rate(state.opt_state))
+        # The rate of the epoch's last update: base (plateau-adjusted) times schedule factor.
+        train_metrics["learning_rate"] = float(
+            optimizers.get_learning_rate(state.opt_state) * lr_factor(step - 1)
+        )
         _check_finite(train_metrics, step)
         writer.write(step=step, epoch=epoch, split="train", metrics=train_metrics)
 
