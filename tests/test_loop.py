@@ -1,7 +1,6 @@
 """The shared training loop end to end on the real offline MNIST-5k."""
 
 import json
-import os
 
 import chex
 import jax

@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from jaxdl.data import registry
+from jaxdl.data.builders import common
 
 _FILES = {"train": "train", "test": "t10k"}  # TFDS split -> IDX file prefix
 
@@ -31,23 +32,7 @@ class FashionMnistDebian(tfds.core.GeneratorBasedBuilder):
     RELEASE_NOTES = {"1.0.0": "Initial release."}
 
     def _info(self) -> tfds.core.DatasetInfo:
-        # Plain uint8 tensors, not tfds Image: Image encodes PNGs through TensorFlow.
-        return tfds.core.DatasetInfo(
-            builder=self,
-            description=registry.DATASETS["fashion_mnist_debian"].description,
-            features=tfds.features.FeaturesDict(
-                {
-                    # Raw bytes: the default stores each pixel as an int64 varint, which
-                    # makes generating and reading several times slower.
-                    "image": tfds.features.Tensor(
-                        shape=(28, 28, 1), dtype=np.uint8, encoding=tfds.features.Encoding.BYTES
-                    ),
-                    "label": tfds.features.ClassLabel(num_classes=10),
-                }
-            ),
-            supervised_keys=("image", "label"),
-            homepage="https://github.com/zalandoresearch/fashion-mnist",
-        )
+        return common.image_classification_info(self, "fashion_mnist_debian", "https://github.com/zalandoresearch/fashion-mnist")
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict[str, Iterator]:
         del dl_manager  # everything is local
