@@ -24,6 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--workdir", help="where config.json and metrics.jsonl go "
                        "(default runs/EXPERIMENT/TIMESTAMP)")
     train.add_argument("--overwrite", action="store_true", help="replace a run already in --workdir")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run in --workdir from its latest checkpoint (or start it)")
     prep = sub.add_parser("prepare", help="build an offline dataset, or download a public one")
     prep.add_argument("dataset")
     prep.add_argument("--data-dir", default=None)
@@ -64,23 +66,35 @@ def run(argv: list[str] | None = None) -> None:
         print(f"{args.dataset}: ready in {args.data_dir or data.default_data_dir()}")
     elif args.command == "train":
         config = _config(args)
+        if args.resume and not args.workdir:
+            raise ValueError("--resume needs the --workdir of the run to continue")
+        from jaxdl import parallel
         from jaxdl.train import loop
 
+        parallel.initialize_distributed()
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         workdir = args.workdir or os.path.join("runs", config.experiment, stamp)
-        print(f"{config.experiment}: writing to {workdir}", flush=True)
-        loop.train(config, workdir, overwrite=args.overwrite)
+        if parallel.is_lead():
+            print(f"{config.experiment}: writing to {workdir}", flush=True)
+        loop.train(config, workdir, overwrite=args.overwrite, resume=args.resume)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit codes: 0 done (or preempted by SIGTERM with a checkpoint saved), 2 bad input,
+    3 training stopped on a NaN/Inf (the last good checkpoint is kept)."""
     from jaxdl.data import DatasetNotAvailableError
+    from jaxdl.train.checkpoint import CheckpointError
+    from jaxdl.train.loop import NonFiniteError
     from jaxdl.train.workdir import RunExistsError
 
     try:
         run(argv)
-    except (ValueError, DatasetNotAvailableError, RunExistsError) as e:
+    except (ValueError, DatasetNotAvailableError, RunExistsError, CheckpointError) as e:
         print(f"jaxdl: error: {e}", file=sys.stderr)
         return 2
+    except NonFiniteError as e:
+        print(f"jaxdl: error: {e}", file=sys.stderr)
+        return 3
     return 0
 
 

@@ -58,8 +58,8 @@ def test_same_seed_same_params_different_seed_different(tmp_path, data_dir):
 
 
 def test_streaming_feed_trains_the_same_model_as_the_device_feed(tmp_path, data_dir):
-    overrides = ("train.num_steps=12", "data.max_train_examples=600", "data.batch_size=50",
-                 "data.eval_batch_size=300")
+    overrides = ("train.num_steps=12", "data.max_train_examples=600", "data.batch_size=48",
+                 "data.eval_batch_size=240")
     device = _train(tmp_path, _config(data_dir, "mnist_mlp", *overrides), "device")
     stream = _train(tmp_path, _config(data_dir, "mnist_mlp", *overrides, "data.on_device=false"), "stream")
     chex.assert_trees_all_close(device.state.params, stream.state.params, rtol=1e-5, atol=1e-6)

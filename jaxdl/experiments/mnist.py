@@ -48,6 +48,11 @@ def base() -> ml_collections.ConfigDict:
             eval_every_epochs=1,
             eval_splits=("validation", "test"),
             progress_updates_per_epoch=10,
+            num_devices=0,  # data-parallel over this many devices; 0 = all
+            fsdp=False,  # shard params and optimiser state over the devices too
+            checkpoint_every_steps=0,  # 0 = every epoch end, -1 = only the last step (and on SIGTERM)
+            keep_checkpoints=3,
+            debug_nans=False,  # on a NaN, replay with jax_debug_nans to name the op
         )
     )
     return c
@@ -81,6 +86,7 @@ def nielsen_ch1() -> ml_collections.ConfigDict:
     c.loss.update(name="quadratic", output="sigmoid")
     c.optimizer.update(name="sgd", learning_rate=3.0)
     c.data.batch_size = 10
+    c.train.num_devices = 1  # batch 10 of a 784-30-10 net: nothing to split
     c.train.epochs = 30
     c.train.eval_splits = ("test",)  # the book prints test accuracy after each epoch
     return c
@@ -104,5 +110,6 @@ def mnist_softmax_no_hidden() -> ml_collections.ConfigDict:
     c.model.hidden = ()
     c.optimizer.update(name="sgd", learning_rate=0.5)
     c.data.batch_size = 100
+    c.train.num_devices = 1  # 784-10: nothing to gain from splitting the batch
     c.train.epochs = 20
     return c

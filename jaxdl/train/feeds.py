@@ -4,10 +4,15 @@
 (small datasets: MNIST-5k, Fashion-MNIST). `StreamFeed`: records are read
 from the TFDS data source per batch and the jitted step runs once per batch
 (data bigger than device memory). Given the same indices both see the same
-batches, so they train the same model.
+batches, so they train the same model, on any number of devices.
 
-A feed loads data; `runner(train_step)` and `evaluator(model, loss_fn)` give
-`run(state, idx_SxB) -> (state, metrics_S)` and `evaluate(params, split)`.
+On a mesh, a DeviceFeed keeps the (small) split replicated on every device
+and each device gathers only its slice of the global batch; a StreamFeed
+process reads only its own rows of each global batch (`parallel.process_slice`).
+
+A feed loads data; `runner(train_step, state_sharding)` and
+`evaluator(model, loss_fn)` give `run(state, idx_SxB) -> (state, metrics_S)`
+and `evaluate(params, split)`.
 """
 
 from __future__ import annotations
@@ -15,47 +20,69 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh
 
-from jaxdl import data
+from jaxdl import data, parallel
 from jaxdl.train import steps
 
 
 class DeviceFeed:
-    def __init__(self, dataset: str, splits, *, data_dir, max_train_examples, eval_batch_size):
+    def __init__(self, dataset: str, splits, *, mesh: Mesh, data_dir, max_train_examples,
+                 eval_batch_size):
+        self.mesh = mesh
         self.arrays = {}
         for split in splits:
             limit = max_train_examples if split == "train" and max_train_examples > 0 else None
             arrays = data.load_arrays(dataset, split, data_dir=data_dir, max_examples=limit)
-            self.arrays[split] = jax.device_put(arrays)
+            self.arrays[split] = jax.tree.map(
+                lambda a: parallel.global_array(a, parallel.replicated(mesh)), arrays
+            )
         self.num_train = int(self.arrays["train"]["label"].shape[0])
         self.eval_batch_size = eval_batch_size
 
-    def runner(self, train_step: steps.TrainStep):
-        run_steps = steps.make_run_steps(train_step)
+    def batch(self, split: str, idx_B) -> dict:
+        """One batch (for replaying single steps), replicated."""
+        return jax.tree.map(lambda a: a[jnp.asarray(idx_B)], self.arrays[split])
+
+    def runner(self, train_step: steps.TrainStep, state_sharding):
+        run_steps = steps.make_run_steps(
+            train_step, state_sharding=state_sharding, batch_sharding=parallel.batch_sharding(self.mesh)
+        )
         return lambda state, idx_SxB: run_steps(state, self.arrays["train"], idx_SxB)
 
     def evaluator(self, model, loss_fn):
-        evaluate = steps.make_evaluate(model, loss_fn, self.eval_batch_size)
+        evaluate = steps.make_evaluate(
+            model, loss_fn, self.eval_batch_size, batch_sharding=parallel.batch_sharding(self.mesh)
+        )
         return lambda params, split: evaluate(params, self.arrays[split])
 
 
 class StreamFeed:
-    def __init__(self, dataset: str, splits, *, data_dir, max_train_examples, eval_batch_size):
+    def __init__(self, dataset: str, splits, *, mesh: Mesh, data_dir, max_train_examples,
+                 eval_batch_size):
+        self.mesh = mesh
         self.sources = {split: data.source(dataset, split, data_dir=data_dir) for split in splits}
         n = len(self.sources["train"])
         self.num_train = min(n, max_train_examples) if max_train_examples > 0 else n
         self.eval_batch_size = eval_batch_size
 
-    def _read(self, split: str, idx) -> dict:
-        return data.decode_records(self.sources[split].__getitems__([int(i) for i in idx]))
+    def batch(self, split: str, idx_B) -> dict:
+        """Reads this process's rows of the global batch `idx_B`; returns the global arrays."""
+        mine = np.asarray(idx_B)[parallel.process_slice(len(idx_B), jax.process_index(), jax.process_count())]
+        local = data.decode_records(self.sources[split].__getitems__([int(i) for i in mine]))
+        return self._place(local)
 
-    def runner(self, train_step: steps.TrainStep):
-        step = jax.jit(train_step, donate_argnums=0)
+    def _place(self, local: dict) -> dict:
+        sharding = parallel.batch_sharding(self.mesh)
+        return {k: parallel.global_array(v, sharding) for k, v in local.items()}
+
+    def runner(self, train_step: steps.TrainStep, state_sharding):
+        step = jax.jit(train_step, donate_argnums=0, out_shardings=(state_sharding, None))
 
         def run(state, idx_SxB):
             history = []
             for idx_B in np.asarray(idx_SxB):
-                state, metrics = step(state, self._read("train", idx_B))
+                state, metrics = step(state, self.batch("train", idx_B))
                 history.append(metrics)
             return state, jax.tree.map(lambda *m: jnp.stack(m), *history)
 
@@ -68,12 +95,12 @@ class StreamFeed:
         def evaluate(params, split):
             n, totals = len(self.sources[split]), None
             for start in range(0, n, b):
-                batch = self._read(split, range(start, min(start + b, n)))
-                count = batch["label"].shape[0]
                 # Pad the last batch (masked) so it reuses the compiled step.
-                batch = {k: np.concatenate([v, np.zeros((b - count, *v.shape[1:]), v.dtype)])
-                         for k, v in batch.items()}
-                batch["mask"] = (np.arange(b) < count).astype(np.float32)
+                idx = np.arange(start, start + b)
+                mask = (idx < n).astype(np.float32)
+                batch = self.batch(split, np.minimum(idx, n - 1))
+                batch["mask"] = self._place({"mask": mask[parallel.process_slice(
+                    b, jax.process_index(), jax.process_count())]})["mask"]
                 sums = eval_step(params, batch)
                 totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
             return steps.summarize(totals)
@@ -81,12 +108,15 @@ class StreamFeed:
         return evaluate
 
 
-def make_feed(config):
+def make_feed(config, mesh: Mesh):
     splits = dict.fromkeys(("train", *config.train.eval_splits))  # ordered, unique
+    for name in ("batch_size", "eval_batch_size"):
+        parallel.check_batch_size(f"data.{name}", config.data[name], mesh)
     feed_cls = DeviceFeed if config.data.on_device else StreamFeed
     return feed_cls(
         config.data.name,
         splits,
+        mesh=mesh,
         data_dir=config.data.data_dir or None,
         max_train_examples=config.data.max_train_examples,
         eval_batch_size=config.data.eval_batch_size,

@@ -1,18 +1,35 @@
-"""The training loop every experiment shares."""
+"""The training loop every experiment shares.
+
+A run's position is just its step: epoch e's batch order is a pure function of
+(seed, e) and step t's dropout key of (seed, t). So a run resumed from a
+checkpoint at step t continues exactly as if it had never stopped (bit for bit
+on CPU), provided the jitted chunks of steps are the same: chunk boundaries are
+a pure function of the step too (`_chunk_ends`).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
 import math
+import os
+import signal
 
 import jax
 import ml_collections
 import numpy as np
 
-from jaxdl import data, models, rng
-from jaxdl.train import feeds, losses, optimizers, schedules, steps, workdir as wd
+from jaxdl import data, models, parallel, rng
+from jaxdl.train import checkpoint, feeds, losses, optimizers, schedules, steps, workdir as wd
 from jaxdl.train.progress import Progress
 from jaxdl.train.state import TrainState, create
+
+GUARDED = ("loss", "grad_norm")  # a step whose loss or gradient is not finite stops the run
+
+
+class NonFiniteError(FloatingPointError):
+    """Training produced a NaN/Inf; the message names the step, the metric and the last checkpoint."""
 
 
 @dataclasses.dataclass
@@ -20,6 +37,7 @@ class RunResult:
     state: TrainState
     final: dict[str, dict[str, float]]  # split -> metrics after the last step
     seconds: float
+    preempted: bool = False  # stopped by SIGTERM after saving a checkpoint
 
 
 def build_model(config: ml_collections.ConfigDict) -> models.PureModel:
@@ -28,94 +46,245 @@ def build_model(config: ml_collections.ConfigDict) -> models.PureModel:
     return models.make(config.model.name, spec.image_shape, spec.num_classes, **hparams)
 
 
+def fingerprint(config: ml_collections.ConfigDict) -> dict:
+    """What a checkpoint must agree with to be resumed (not e.g. the number of epochs)."""
+    return json.loads(json.dumps({
+        "seed": config.seed,
+        "data": {k: config.data[k] for k in ("name", "batch_size", "max_train_examples")},
+        "model": config.model.to_dict(),
+        "loss": config.loss.to_dict(),
+        "optimizer": config.optimizer.to_dict(),
+    }))
+
+
 def train(
     config: ml_collections.ConfigDict, workdir: str, *, overwrite: bool = False,
-    live: bool | None = None,
+    resume: bool = False, live: bool | None = None,
 ) -> RunResult:
-    """Trains `config` and writes WORKDIR/config.json and WORKDIR/metrics.jsonl."""
+    """Trains `config`, writing config.json, metrics.jsonl, tensorboard/ and checkpoints/."""
     model = build_model(config)
     loss_fn = losses.make_loss(config.loss.name, config.loss.output)
+    lead = parallel.is_lead()
+    mesh = parallel.make_mesh(config.train.num_devices)
     batch_size = config.data.batch_size
-    wd.prepare(workdir, config, overwrite=overwrite)
-    writer = wd.MetricsWriter(workdir)
-
-    feed = feeds.make_feed(config)
+    feed = feeds.make_feed(config, mesh)
     steps_per_epoch = feed.num_train // batch_size
     if steps_per_epoch == 0:
         raise ValueError(f"data.batch_size={batch_size} exceeds the {feed.num_train} training examples")
     total_steps = config.train.num_steps or config.train.epochs * steps_per_epoch
     tx = optimizers.make_optimizer(config.optimizer, total_steps=total_steps)
     lr_factor = schedules.make_schedule(config.optimizer.schedule, total_steps)
-    run = feed.runner(steps.make_train_step(model, loss_fn, tx))
-    evaluate = feed.evaluator(model, loss_fn)
-
     keys = rng.streams(config.seed)
-    state = create(model, tx, keys["init"], keys["dropout"])
-    base_lr = float(config.optimizer.learning_rate)
-    plateau = schedules.plateau_init() if config.optimizer.schedule.name == "plateau" else None
-    steps_per_call = max(1, math.ceil(steps_per_epoch / config.train.progress_updates_per_epoch))
-    num_epochs = math.ceil(total_steps / steps_per_epoch)
 
-    progress = Progress(total_steps, config.experiment or "train", live=live)
-    final: dict[str, dict[str, float]] = {}
-    step = 0
-    for epoch in range(1, num_epochs + 1):
-        idx = steps.epoch_indices(keys["data"], epoch, feed.num_train, batch_size)
-        idx = idx[: total_steps - step]
-        sums, count = None, 0
-        for start in range(0, idx.shape[0], steps_per_call):
-            state, metrics_S = run(state, idx[start : start + steps_per_call])
-            chunk = jax.device_get(jax.tree.map(lambda m: m.sum(), metrics_S))
-            n = int(metrics_S["loss"].shape[0])
-            sums = chunk if sums is None else {k: sums[k] + chunk[k] for k in sums}
-            count, step = count + n, step + n
-            progress.update(n, {k: v / count for k, v in sums.items() if k != "grad_norm"})
-        train_metrics = {k: v / count for k, v in sums.items()}
+    shardings = parallel.state_shardings(
+        jax.eval_shape(lambda: create(model, tx, keys["init"], keys["dropout"])), mesh, fsdp=config.train.fsdp
+    )
+
+    def make_state() -> TrainState:
+        # Fresh keys each time: the state is donated to the step, and `keys` must outlive it.
+        fresh = rng.streams(config.seed)
+        return jax.device_put(create(model, tx, fresh["init"], fresh["dropout"]), shardings)
+
+    ckpt_dir = os.path.join(workdir, "checkpoints")
+    resuming = resume and checkpoint.has_checkpoint(ckpt_dir)
+    if resume and not resuming and lead:
+        print(f"{workdir}: no checkpoint to resume from; starting at step 0", flush=True)
+    if not resuming and lead:
+        wd.prepare(workdir, config, overwrite=overwrite or resume)
+    ckpt = checkpoint.Checkpointer(
+        ckpt_dir, max_to_keep=config.train.keep_checkpoints, fingerprint=fingerprint(config)
+    )
+    train_step = steps.make_train_step(model, loss_fn, tx)
+    loop = _Loop(config, feed, keys["data"], steps_per_epoch, total_steps, ckpt, make_state, train_step)
+    loop.state = make_state()
+    if resuming:
+        loop.state, position = ckpt.restore(loop.state)
+        loop.load_position(position)
+        if lead:
+            wd.rewind(workdir, int(loop.state.step))
+
+    loop.run_steps = feed.runner(train_step, shardings)
+    loop.evaluate = feed.evaluator(model, loss_fn)
+    loop.lr = lambda s: optimizers.get_learning_rate(s.opt_state) * lr_factor(s.step - 1)
+    loop.writer = wd.MetricsWriter(workdir, lead=lead)
+    loop.progress = Progress(
+        total_steps, config.experiment or "train", examples_per_step=batch_size, live=live,
+        lead=lead, initial=int(loop.state.step),
+    )
+    try:
+        with _sigterm_flag() as sigterm:
+            preempted = loop.run(sigterm)
+    finally:
+        loop.progress.close()
+        loop.writer.close()
+        ckpt.close()
+    seconds = loop.progress.elapsed
+    step = int(loop.state.step)
+    if lead:
+        if preempted:
+            print(f"{config.experiment}: preempted at step {step}; checkpoint saved in {ckpt.directory}; "
+                  f"continue with --resume", flush=True)
+        else:
+            print(f"{config.experiment}: {_fmt_evals(loop.final)} ({step} steps, {loop.epoch} epochs, "
+                  f"{seconds:.1f}s)", flush=True)
+    return RunResult(state=loop.state, final=loop.final, seconds=seconds, preempted=preempted)
+
+
+class _Loop:
+    """The mutable side of a run: state, position in the epoch, running train sums.
+
+    `train` sets the remaining attributes: run_steps, evaluate, lr, writer, progress.
+    """
+
+    def __init__(self, config, feed, data_key, steps_per_epoch, total_steps, ckpt, make_state, train_step):
+        self.config, self.feed, self.data_key = config, feed, data_key
+        self.steps_per_epoch, self.total_steps = steps_per_epoch, total_steps
+        self.ckpt, self.make_state, self.train_step = ckpt, make_state, train_step
+        self.steps_per_call = max(1, math.ceil(steps_per_epoch / config.train.progress_updates_per_epoch))
+        self.plateau = schedules.plateau_init() if config.optimizer.schedule.name == "plateau" else None
+        self.stop = False  # set by the plateau rule
+        self.sums: dict[str, float] = {}  # train metrics summed over the epoch so far
+        self.count = 0
+        self.final: dict[str, dict[str, float]] = {}
+        self.epoch = 0
+
+    # What a checkpoint stores beside the TrainState (JSON).
+    def position(self) -> dict:
+        plateau = None
+        if self.plateau is not None:
+            plateau = {k: float(v) for k, v in dataclasses.asdict(self.plateau).items()}
+            plateau["best"] = None if math.isnan(plateau["best"]) else plateau["best"]
+        return {"epoch": self.epoch, "sums": self.sums, "count": self.count, "plateau": plateau,
+                "stopped": self.stop}
+
+    def load_position(self, position: dict) -> None:
+        self.sums, self.count = dict(position["sums"]), int(position["count"])
+        self.epoch, self.stop = int(position["epoch"]), bool(position["stopped"])
+        if position["plateau"] is not None:
+            p = dict(position["plateau"])
+            p["best"] = float("nan") if p["best"] is None else p["best"]
+            self.plateau = schedules.PlateauState(
+                best=p["best"], bad_epochs=int(p["bad_epochs"]), scale=p["scale"])
+
+    def run(self, sigterm) -> bool:
+        """Trains to `total_steps`; True if stopped early by SIGTERM."""
+        every = self.config.train.checkpoint_every_steps
+        step = int(self.state.step)
+        while step < self.total_steps and not self.stop:
+            self.epoch = step // self.steps_per_epoch + 1
+            epoch_start = (self.epoch - 1) * self.steps_per_epoch
+            epoch_end = min(epoch_start + self.steps_per_epoch, self.total_steps)
+            idx = self._indices(self.epoch)
+            for end in _chunk_ends(step, epoch_start, epoch_end, self.steps_per_call, every):
+                self.state, metrics_S = self.run_steps(self.state, idx[step - epoch_start : end - epoch_start])
+                metrics_S = jax.device_get(metrics_S)
+                self._guard(metrics_S, step)
+                for k, v in metrics_S.items():
+                    self.sums[k] = self.sums.get(k, 0.0) + float(np.sum(v))
+                self.count += end - step
+                step = end
+                self.progress.update(len(metrics_S["loss"]), {
+                    k: v / self.count for k, v in self.sums.items() if k != "grad_norm"})
+                if step == epoch_end:
+                    self._end_epoch(step)
+                scheduled = step == epoch_end if every == 0 else every > 0 and step % every == 0
+                done = step >= self.total_steps or self.stop
+                preempted = sigterm() and not done
+                if scheduled or done or preempted:
+                    self.ckpt.save(step, self.state, self.position())
+                if preempted:
+                    return True
+        return False
+
+    def _indices(self, epoch: int):
+        return steps.epoch_indices(self.data_key, epoch, self.feed.num_train, self.config.data.batch_size)
+
+    def _end_epoch(self, step: int) -> None:
+        config = self.config
+        train_metrics = {k: v / self.count for k, v in self.sums.items()}
         # The rate of the epoch's last update: base (plateau-adjusted) times schedule factor.
-        train_metrics["learning_rate"] = float(
-            optimizers.get_learning_rate(state.opt_state) * lr_factor(step - 1)
-        )
-        _check_finite(train_metrics, step)
-        writer.write(step=step, epoch=epoch, split="train", metrics=train_metrics)
-
-        last = step >= total_steps
-        if epoch % config.train.eval_every_epochs and not last:
-            continue
-        final = {"train": train_metrics}
+        train_metrics["learning_rate"] = float(self.lr(self.state))
+        self.writer.write(step=step, epoch=self.epoch, split="train", metrics=train_metrics)
+        self.sums, self.count = {}, 0
+        if self.epoch % config.train.eval_every_epochs and step < self.total_steps:
+            return
+        self.final = {"train": train_metrics}
         for split in config.train.eval_splits:
-            final[split] = {k: float(v) for k, v in evaluate(state.params, split).items()}
-            writer.write(step=step, epoch=epoch, split=split, metrics=final[split])
-        progress.message(f"epoch {epoch}: {_fmt_evals(final)}")
-        if plateau is not None:
-            state, plateau, stop = _plateau_step(config, state, plateau, final, base_lr, progress)
-            if stop:
-                break
-    progress.close()
-    seconds = progress.elapsed
-    print(f"{config.experiment}: {_fmt_evals(final)} ({step} steps, {epoch} epochs, {seconds:.1f}s)",
-          flush=True)
-    return RunResult(state=state, final=final, seconds=seconds)
+            self.final[split] = {k: float(v) for k, v in self.evaluate(self.state.params, split).items()}
+            self.writer.write(step=step, epoch=self.epoch, split=split, metrics=self.final[split])
+        self.progress.message(f"epoch {self.epoch}: {_fmt_evals(self.final)}")
+        if self.plateau is not None:
+            self._plateau_step()
+
+    def _plateau_step(self) -> None:
+        cfg = self.config.optimizer.schedule
+        metric = self.final.get("validation", self.final.get("test"))["accuracy"]
+        old_scale = self.plateau.scale
+        self.plateau = schedules.plateau_update(self.plateau, metric, patience=cfg.patience, factor=cfg.factor)
+        if self.plateau.scale != old_scale:
+            lr = float(self.config.optimizer.learning_rate) * float(self.plateau.scale)
+            opt_state = optimizers.set_learning_rate(self.state.opt_state, lr)
+            self.state = self.state.replace(opt_state=opt_state)
+            self.progress.message(f"no improvement in {cfg.patience} evals: learning rate -> {lr:.4g}")
+        if schedules.plateau_should_stop(self.plateau, cfg.min_scale):
+            self.progress.message(f"learning rate fell to {cfg.min_scale:g} of its start: stopping")
+            self.stop = True
+
+    def _guard(self, metrics_S: dict, start: int) -> None:
+        """Stops at the first step whose loss or gradient norm is not finite."""
+        for name in GUARDED:
+            bad = np.flatnonzero(~np.isfinite(metrics_S[name]))
+            if bad.size:
+                step = start + int(bad[0]) + 1
+                last = self.ckpt.latest_step()
+                where = (f"last good checkpoint: step {last} in {self.ckpt.directory}" if last is not None
+                         else "no checkpoint was saved before it")
+                message = (f"non-finite {name} ({metrics_S[name][bad[0]]}) at step {step} "
+                           f"(epoch {self.epoch}): training stopped; {where}")
+                if not self.config.train.debug_nans:
+                    raise NonFiniteError(message + "; rerun with --set train.debug_nans=true to locate the op")
+                raise NonFiniteError(f"{message}; {self._locate_nan(step)}")
+
+    def _locate_nan(self, bad_step: int) -> str:
+        """Replays from the last good state to `bad_step` under jax_debug_nans, one jitted
+        step at a time (not scanned), so the error names the op that made the NaN."""
+        state = self.make_state()
+        if self.ckpt.latest_step() is not None:
+            state = self.ckpt.restore(state)[0]
+        step_fn = jax.jit(self.train_step)
+        try:
+            with jax.debug_nans(True):
+                for s in range(int(state.step), bad_step):
+                    epoch = s // self.steps_per_epoch + 1
+                    idx_B = self._indices(epoch)[s - (epoch - 1) * self.steps_per_epoch]
+                    state, _ = step_fn(state, self.feed.batch("train", idx_B))
+        except FloatingPointError as e:
+            return f"jax_debug_nans replay: {e}"
+        return "the jax_debug_nans replay found no NaN (is the failure nondeterministic?)"
 
 
-def _plateau_step(config, state, plateau, final, base_lr, progress):
-    cfg = config.optimizer.schedule
-    metric = final.get("validation", final.get("test"))["accuracy"]
-    old_scale = plateau.scale
-    plateau = schedules.plateau_update(plateau, metric, patience=cfg.patience, factor=cfg.factor)
-    if plateau.scale != old_scale:
-        lr = base_lr * float(plateau.scale)
-        state = state.replace(opt_state=optimizers.set_learning_rate(state.opt_state, lr))
-        progress.message(f"no improvement in {cfg.patience} evals: learning rate -> {lr:.4g}")
-    stop = schedules.plateau_should_stop(plateau, cfg.min_scale)
-    if stop:
-        progress.message(f"learning rate fell to {cfg.min_scale:g} of its start: stopping")
-    return state, plateau, stop
+def _chunk_ends(step: int, epoch_start: int, epoch_end: int, per_call: int, every: int) -> list[int]:
+    """Ends of the jitted chunks from `step` to `epoch_end`: every `per_call` steps from the
+    epoch's start and at every multiple of `every` (checkpoints fall between chunks)."""
+    ends = set(range(epoch_start + per_call, epoch_end, per_call)) | {epoch_end}
+    if every > 0:
+        ends |= set(range((epoch_start // every + 1) * every, epoch_end, every))
+    return sorted(e for e in ends if e > step)
 
 
-def _check_finite(metrics: dict[str, float], step: int) -> None:
-    bad = [k for k, v in metrics.items() if not np.isfinite(v)]
-    if bad:
-        raise FloatingPointError(f"non-finite {', '.join(bad)} in the epoch ending at step {step}")
+@contextlib.contextmanager
+def _sigterm_flag():
+    """Yields a function telling whether SIGTERM arrived (the preemption convention)."""
+    received = []
+    try:
+        previous = signal.signal(signal.SIGTERM, lambda *_: received.append(True))
+    except ValueError:  # not the main thread: leave signals alone
+        yield lambda: False
+        return
+    try:
+        yield lambda: bool(received)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _fmt_evals(final: dict[str, dict[str, float]]) -> str:

@@ -13,34 +13,66 @@ def _fmt(metrics: Mapping[str, float]) -> str:
 
 
 class Progress:
-    """Counts steps; `update` after each jitted call, `message` for eval results."""
+    """Counts steps; `update` after each jitted call, `message` for eval results.
 
-    def __init__(self, total_steps: int, description: str, *, live: bool | None = None):
+    Throughput (steps/s, and examples/s when `examples_per_step` is known) is measured from the
+    previous message to the latest `update`: eval time after the last update stays out of it, and
+    compile time only weighs on the first interval. `lead=False` (non-lead processes of a
+    multi-host run) prints nothing.
+    """
+
+    def __init__(
+        self, total_steps: int, description: str, *, examples_per_step: int = 0,
+        live: bool | None = None, lead: bool = True, initial: int = 0,
+    ):
         if live is None:
             live = sys.stderr.isatty() and not os.environ.get("CI")
         self.total = total_steps
         self.description = description
-        self.done = 0
+        self.examples_per_step = examples_per_step
+        self.lead = lead
+        self.done = initial  # steps already taken (a resumed run)
         self.start = time.perf_counter()
+        self._mark_done, self._mark_time = initial, self.start  # the current interval's start
+        self._last_update = self.start
         self._bar = None
-        if live:
+        if live and lead:
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=total_steps, desc=description, unit="step", dynamic_ncols=True)
+            self._bar = tqdm(
+                total=total_steps, initial=initial, desc=description, unit="step", dynamic_ncols=True
+            )
 
     def update(self, steps: int, metrics: Mapping[str, float]) -> None:
         self.done += steps
+        self._last_update = time.perf_counter()
         if self._bar is not None:
             self._bar.update(steps)
-            self._bar.set_postfix_str(_fmt(metrics), refresh=False)
+            self._bar.set_postfix_str(f"{_fmt(metrics)} {self._rates()}".rstrip(), refresh=False)
 
     def message(self, text: str) -> None:
         """A line that stays: through tqdm on a terminal, plain print elsewhere."""
+        if not self.lead:
+            return
+        rates = self._rates()
+        if rates:  # a new interval starts only once this one had steps to measure
+            self._mark_done, self._mark_time = self.done, time.perf_counter()
         line = f"[{self.description} {self.done}/{self.total} {self.elapsed:.1f}s] {text}"
+        line = f"{line} {rates}" if rates else line
         if self._bar is not None:
             self._bar.write(line)
         else:
             print(line, flush=True)
+
+    def _rates(self) -> str:
+        """Throughput over the current interval; '' when it has no steps or no time yet."""
+        steps, seconds = self.done - self._mark_done, self._last_update - self._mark_time
+        if steps <= 0 or seconds <= 0:
+            return ""
+        text = f"{steps / seconds:,.1f} steps/s"
+        if self.examples_per_step:
+            text += f" {steps * self.examples_per_step / seconds:,.0f} ex/s"
+        return text
 
     @property
     def elapsed(self) -> float:

@@ -75,28 +75,37 @@ def epoch_indices(data_key: jax.Array, epoch: int, num_examples: int, batch_size
     return perm[: steps * batch_size].reshape(steps, batch_size)
 
 
-def make_run_steps(train_step: TrainStep):
+def make_run_steps(train_step: TrainStep, *, state_sharding=None, batch_sharding=None):
     """Jitted `(state, data, idx_SxB) -> (state, metrics_S)`: S steps in one `lax.scan`.
 
-    `data` holds the whole split on device; each step gathers its batch.
+    `data` holds the whole split on device; each step gathers its batch. Given
+    shardings (see `jaxdl.parallel`), each gathered batch is split over the mesh
+    and the state keeps its sharding: the same step runs data-parallel.
     """
 
     def run_steps(state: TrainState, data: Batch, idx_SxB: jax.Array):
         def body(state, idx_B):
-            return train_step(state, jax.tree.map(lambda a: a[idx_B], data))
+            return train_step(state, _constrain(jax.tree.map(lambda a: a[idx_B], data), batch_sharding))
 
         return jax.lax.scan(body, state, idx_SxB)
 
-    return jax.jit(run_steps, donate_argnums=0)
+    if state_sharding is None:
+        return jax.jit(run_steps, donate_argnums=0)
+    replicated = jax.sharding.NamedSharding(batch_sharding.mesh, jax.sharding.PartitionSpec())
+    return jax.jit(run_steps, donate_argnums=0, out_shardings=(state_sharding, replicated))
 
 
-def make_evaluate(model: PureModel, loss_fn: LossFn, batch_size: int):
-    """Jitted `(params, data) -> {"loss", "accuracy"}` over a whole on-device split."""
+def _constrain(batch: Batch, sharding) -> Batch:
+    return batch if sharding is None else jax.lax.with_sharding_constraint(batch, sharding)
+
+
+def make_evaluate(model: PureModel, loss_fn: LossFn, batch_size: int, *, batch_sharding=None):
+    """Jitted `(params, data) -> {"loss", "accuracy", ...}` over a whole on-device split."""
     eval_step = make_eval_step(model, loss_fn)
 
     def evaluate(params, data: Batch) -> Metrics:
         n = data["label"].shape[0]
-        b = min(batch_size, n)
+        b = batch_size
         steps = -(-n // b)
         pad = steps * b - n
 
@@ -107,7 +116,8 @@ def make_evaluate(model: PureModel, loss_fn: LossFn, batch_size: int):
         batches = jax.tree.map(batched, dict(data, mask=jnp.ones((n,), jnp.float32)))
 
         def body(totals, batch):
-            return jax.tree.map(jnp.add, totals, eval_step(params, batch)), None
+            sums = eval_step(params, _constrain(batch, batch_sharding))
+            return jax.tree.map(jnp.add, totals, sums), None
 
         zeros = {"loss": 0.0, "correct": 0.0, "count": 0.0}
         totals, _ = jax.lax.scan(body, jax.tree.map(jnp.float32, zeros), batches)

@@ -1,13 +1,15 @@
-"""What every run leaves in WORKDIR: config.json and metrics.jsonl."""
+"""What every run leaves in WORKDIR: config.json, metrics.jsonl and tensorboard/ event files."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from typing import Mapping
 
 import ml_collections
+import tensorboardX
 
 
 class RunExistsError(FileExistsError):
@@ -17,30 +19,62 @@ class RunExistsError(FileExistsError):
 def prepare(workdir: str, config: ml_collections.ConfigDict, *, overwrite: bool = False) -> None:
     """Creates `workdir` and writes config.json; never clobbers an earlier run silently."""
     metrics_path = os.path.join(workdir, "metrics.jsonl")
-    if os.path.exists(metrics_path) and not overwrite:
+    earlier = [p for p in (metrics_path, os.path.join(workdir, "checkpoints")) if os.path.exists(p)]
+    if earlier and not overwrite:
         raise RunExistsError(
-            f"{workdir} already holds a run ({metrics_path}); choose another --workdir "
-            "or pass --overwrite to replace it"
+            f"{workdir} already holds a run ({', '.join(earlier)}); continue it with --resume, "
+            "choose another --workdir, or pass --overwrite to replace it"
         )
     os.makedirs(workdir, exist_ok=True)
     if os.path.exists(metrics_path):
         os.remove(metrics_path)
+    # Old event files would show up in TensorBoard beside the new run's, and old
+    # checkpoints would be taken for this run's.
+    for folder in ("tensorboard", "checkpoints"):
+        shutil.rmtree(os.path.join(workdir, folder), ignore_errors=True)
     with open(os.path.join(workdir, "config.json"), "w") as f:
         f.write(config.to_json(indent=2, sort_keys=True) + "\n")
 
 
-class MetricsWriter:
-    """Appends one JSON object per evaluation: step, epoch, split and metric values."""
+def rewind(workdir: str, step: int) -> None:
+    """Drops metrics logged after `step`: a resumed run logs them again."""
+    path = os.path.join(workdir, "metrics.jsonl")
+    if not os.path.exists(path):
+        return
+    kept = [r for r in read_metrics(workdir) if r["step"] <= step]
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in kept)
+    os.replace(tmp, path)  # atomic: a crash here leaves the old or the new file, never half
 
-    def __init__(self, workdir: str):
+
+class MetricsWriter:
+    """Appends one JSON object per evaluation (step, epoch, split, time and metric values) to
+    metrics.jsonl and the same values as TensorBoard scalars `split/metric` to tensorboard/.
+
+    `lead=False` (non-lead processes of a multi-host run) writes nothing at all.
+    """
+
+    def __init__(self, workdir: str, *, lead: bool = True):
         self.path = os.path.join(workdir, "metrics.jsonl")
+        self._tb = tensorboardX.SummaryWriter(os.path.join(workdir, "tensorboard")) if lead else None
 
     def write(self, *, step: int, epoch: int, split: str, metrics: Mapping[str, float]) -> dict:
         record = {"step": int(step), "epoch": int(epoch), "split": split, "time": time.time()}
         record.update({k: float(v) for k, v in metrics.items()})
+        if self._tb is None:
+            return record
         with open(self.path, "a") as f:
             f.write(json.dumps(record) + "\n")
+        for k in metrics:
+            self._tb.add_scalar(f"{split}/{k}", record[k], record["step"], walltime=record["time"])
+        # One write per evaluation: flushing each keeps TensorBoard live at negligible cost.
+        self._tb.flush()
         return record
+
+    def close(self) -> None:
+        if self._tb is not None:
+            self._tb.close()
 
 
 def read_metrics(workdir: str) -> list[dict]:
