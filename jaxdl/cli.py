@@ -26,6 +26,16 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--overwrite", action="store_true", help="replace a run already in --workdir")
     train.add_argument("--resume", action="store_true",
                        help="continue the run in --workdir from its latest checkpoint (or start it)")
+    sweep = sub.add_parser("sweep", help="train seeds x hyperparameters as one vmapped program")
+    sweep.add_argument("experiment", help="a sweep or an experiment from `jaxdl list`")
+    sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=V1,V2,...",
+                       help="a value, or comma-separated values to sweep (sweepable keys only)")
+    sweep.add_argument("--seeds", type=int, default=0, help="seeds 0..N-1 per combination")
+    sweep.add_argument("--workdir", help="default runs/sweeps/NAME/TIMESTAMP")
+    sweep.add_argument("--chunk-size", type=int, default=0, help="members per compiled call (0 = fit memory)")
+    sweep.add_argument("--data-order", default="per_seed", choices=("per_seed", "shared"),
+                       help="each member shuffles by its own seed, or all share the config seed's order")
+    sweep.add_argument("--devices", type=int, default=0, help="split members over this many devices (0 = all)")
     prep = sub.add_parser("prepare", help="build an offline dataset, or download a public one")
     prep.add_argument("dataset")
     prep.add_argument("--data-dir", default=None)
@@ -40,11 +50,15 @@ def _config(args):
 
 def _list() -> None:
     from jaxdl import data, experiments
+    from jaxdl.experiments.sweeps import SWEEPS
 
     print("experiments:")
     for name in experiments.EXPERIMENTS:
         default = " (default)" if name == experiments.DEFAULT else ""
         print(f"  {name:<26}{experiments.describe(name)}{default}")
+    print("sweeps (jaxdl sweep NAME; any experiment can be swept too):")
+    for name, spec in SWEEPS.items():
+        print(f"  {name:<26}{spec.description}")
     print(f"datasets (data dir {data.default_data_dir()}):")
     for name, spec in data.DATASETS.items():
         ok, reason = data.availability(name)
@@ -53,12 +67,41 @@ def _list() -> None:
             print(f"  {'':<26}{reason}; to get it: {spec.how_to_get}")
 
 
+def _sweep(args) -> None:
+    from jaxdl import config as config_lib, experiments, sweep
+    from jaxdl.experiments.sweeps import SWEEPS
+
+    spec = SWEEPS.get(args.experiment)
+    if spec is not None:
+        config = config_lib.apply_overrides(experiments.get_config(spec.experiment), spec.overrides)
+        config.experiment = args.experiment
+    else:
+        try:
+            config = experiments.get_config(args.experiment)
+        except ValueError as e:
+            raise ValueError(f"{e}; sweeps: {', '.join(SWEEPS)}") from None
+    config, grid = sweep.parse_sets(config, args.overrides)
+    grid = {**(spec.grid if spec else {}), **grid}
+    seeds = args.seeds or (spec.seeds if spec else 1)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    workdir = args.workdir or os.path.join("runs", "sweeps", args.experiment, stamp)
+    print(f"{args.experiment}: {seeds} seeds x {grid or 'no grid'} -> {workdir}", flush=True)
+    result = sweep.run(config, seeds=seeds, grid=grid, workdir=workdir, chunk_size=args.chunk_size,
+                       data_order=args.data_order, num_devices=args.devices)
+    diverged = sum(r["diverged"] for r in result.rows)
+    print(f"{args.experiment}: {len(result.rows)} members ({diverged} diverged), "
+          f"{result.member_steps / result.seconds:,.0f} model-steps/s, {result.seconds:.1f}s; "
+          f"results.csv, results.jsonl, curves.jsonl and plots in {workdir}", flush=True)
+
+
 def run(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "list":
         _list()
     elif args.command == "show":
         print(_config(args))
+    elif args.command == "sweep":
+        _sweep(args)
     elif args.command == "prepare":
         from jaxdl import data
 
@@ -79,6 +122,15 @@ def run(argv: list[str] | None = None) -> None:
         loop.train(config, workdir, overwrite=args.overwrite, resume=args.resume)
 
 
+def _enable_compilation_cache() -> None:
+    """Programs compiled once are reused by later commands (compiles take seconds on CPU)."""
+    import jax
+
+    path = os.environ.get("JAXDL_COMPILATION_CACHE", os.path.expanduser("~/.cache/jaxdl/jax"))
+    if path and not jax.config.jax_compilation_cache_dir:
+        jax.config.update("jax_compilation_cache_dir", path)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Exit codes: 0 done (or preempted by SIGTERM with a checkpoint saved), 2 bad input,
     3 training stopped on a NaN/Inf (the last good checkpoint is kept)."""
@@ -87,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     from jaxdl.train.loop import NonFiniteError
     from jaxdl.train.workdir import RunExistsError
 
+    _enable_compilation_cache()
     try:
         run(argv)
     except (ValueError, DatasetNotAvailableError, RunExistsError, CheckpointError) as e:

@@ -84,15 +84,23 @@ def make_run_steps(train_step: TrainStep, *, state_sharding=None, batch_sharding
     """
 
     def run_steps(state: TrainState, data: Batch, idx_SxB: jax.Array):
-        def body(state, idx_B):
-            return train_step(state, _constrain(jax.tree.map(lambda a: a[idx_B], data), batch_sharding))
-
-        return jax.lax.scan(body, state, idx_SxB)
+        return scan_steps(train_step, state, data, idx_SxB, batch_sharding)
 
     if state_sharding is None:
         return jax.jit(run_steps, donate_argnums=0)
     replicated = jax.sharding.NamedSharding(batch_sharding.mesh, jax.sharding.PartitionSpec())
     return jax.jit(run_steps, donate_argnums=0, out_shardings=(state_sharding, replicated))
+
+
+def scan_steps(train_step: TrainStep, state: TrainState, data: Batch, idx_SxB: jax.Array,
+               batch_sharding=None) -> tuple[TrainState, Metrics]:
+    """S train steps as one `lax.scan`, gathering each batch from on-device `data` (unjitted,
+    so a sweep can vmap it over members)."""
+
+    def body(state, idx_B):
+        return train_step(state, _constrain(jax.tree.map(lambda a: a[idx_B], data), batch_sharding))
+
+    return jax.lax.scan(body, state, idx_SxB)
 
 
 def _constrain(batch: Batch, sharding) -> Batch:
@@ -102,28 +110,28 @@ def _constrain(batch: Batch, sharding) -> Batch:
 def make_evaluate(model: PureModel, loss_fn: LossFn, batch_size: int, *, batch_sharding=None):
     """Jitted `(params, data) -> {"loss", "accuracy", ...}` over a whole on-device split."""
     eval_step = make_eval_step(model, loss_fn)
+    return jax.jit(lambda params, data: evaluate_split(eval_step, params, data, batch_size, batch_sharding))
 
-    def evaluate(params, data: Batch) -> Metrics:
-        n = data["label"].shape[0]
-        b = batch_size
-        steps = -(-n // b)
-        pad = steps * b - n
 
-        def batched(a):
-            a = jnp.pad(a, [(0, pad)] + [(0, 0)] * (a.ndim - 1))
-            return a.reshape(steps, b, *a.shape[1:])
+def evaluate_split(eval_step, params, data: Batch, batch_size: int, batch_sharding=None) -> Metrics:
+    """`eval_step` scanned over `data` in padded, masked batches (unjitted, vmappable)."""
+    n = data["label"].shape[0]
+    steps = -(-n // batch_size)
+    pad = steps * batch_size - n
 
-        batches = jax.tree.map(batched, dict(data, mask=jnp.ones((n,), jnp.float32)))
+    def batched(a):
+        a = jnp.pad(a, [(0, pad)] + [(0, 0)] * (a.ndim - 1))
+        return a.reshape(steps, batch_size, *a.shape[1:])
 
-        def body(totals, batch):
-            sums = eval_step(params, _constrain(batch, batch_sharding))
-            return jax.tree.map(jnp.add, totals, sums), None
+    batches = jax.tree.map(batched, dict(data, mask=jnp.ones((n,), jnp.float32)))
 
-        zeros = {"loss": 0.0, "correct": 0.0, "count": 0.0}
-        totals, _ = jax.lax.scan(body, jax.tree.map(jnp.float32, zeros), batches)
-        return summarize(totals)
+    def body(totals, batch):
+        sums = eval_step(params, _constrain(batch, batch_sharding))
+        return jax.tree.map(jnp.add, totals, sums), None
 
-    return jax.jit(evaluate)
+    zeros = {"loss": 0.0, "correct": 0.0, "count": 0.0}
+    totals, _ = jax.lax.scan(body, jax.tree.map(jnp.float32, zeros), batches)
+    return summarize(totals)
 
 
 def summarize(totals: Metrics) -> Metrics:

@@ -1,0 +1,15 @@
+"""vmap-parallel sweeps: many seeds, initialisations and learning rates in one compiled program.
+
+    from jaxdl import experiments, sweep
+    result = sweep.run(experiments.get_config("mnist_mlp"), seeds=8,
+                       grid={"optimizer.learning_rate": [0.01, 0.1], "model.init_scale": [0.1, 1.0]})
+    result.rows      # one dict per member: seed, swept values, final and best metrics, diverged
+
+Building blocks: `runner.Group.init_member` (a member's TrainState from its seed and
+hyperparameters, vmappable) and `jaxdl.train.steps.scan_steps` (an epoch, vmappable).
+"""
+
+from jaxdl.sweep.grid import SWEEPABLE, members, parse_sets
+from jaxdl.sweep.runner import DATA_ORDERS, SweepResult, run
+
+__all__ = ["DATA_ORDERS", "SWEEPABLE", "SweepResult", "members", "parse_sets", "run"]

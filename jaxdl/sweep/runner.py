@@ -1,0 +1,305 @@
+"""Train every member of a sweep (seeds x hyperparameters) as one vmapped, jitted program.
+
+A member is `(seed, initialiser, init scale, injected optimiser hyperparameters)`.
+Its TrainState is built by the same `create` path as a single run, vmapped:
+params come from `lax.switch` over the initialiser choices and are scaled by the
+member's init scale (every jaxdl initialiser is `scale * base(key)`), and the
+hyperparameters are written into the `inject_hyperparams` state. An epoch is
+the single run's `scan_steps`, vmapped over members; members never interact,
+so a diverging one (NaN) cannot poison the others.
+
+Members are trained in chunks sized to fit memory; on several devices the
+member axis of each chunk is split over an `ensemble` mesh axis.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import os
+import time
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+import psutil
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+
+from jaxdl import config as config_lib, data, models, parallel, rng
+from jaxdl.sweep import grid as grid_lib
+from jaxdl.train import feeds, losses, optimizers, steps, workdir as wd
+from jaxdl.train.progress import Progress
+from jaxdl.train.state import TrainState
+
+ENSEMBLE = "ensemble"
+DATA_ORDERS = ("per_seed", "shared")
+
+
+@dataclasses.dataclass
+class SweepResult:
+    rows: list[dict[str, Any]]  # one per member: seed, swept values, final/best metrics, diverged
+    curves: list[dict[str, Any]]  # one per member, epoch and split
+    swept: list[str]  # the grid's keys (seed is always a column)
+    seconds: float
+    member_steps: int  # train steps summed over members
+    params: Any = None  # with keep_params: final params stacked over members (rows' order), on host
+
+    def column(self, name: str) -> np.ndarray:
+        return np.asarray([r[name] for r in self.rows])
+
+
+def run(
+    config: ml_collections.ConfigDict, *, seeds: int | Sequence[int] = 1, grid: dict[str, list] | None = None,
+    workdir: str | None = None, chunk_size: int = 0, data_order: str = "per_seed", num_devices: int = 0,
+    keep_params: bool = False, live: bool | None = None,
+) -> SweepResult:
+    """Trains `seeds x grid` members of `config`; writes results to `workdir` if given.
+
+    `data_order="per_seed"`: each member shuffles with its own seed's data key (as a single
+    run with that seed would); `"shared"`: all members see `config.seed`'s order.
+    `chunk_size=0` picks the number of members per compiled call from a memory estimate.
+    Members are split over `num_devices` devices (0 = all) along an `ensemble` mesh axis.
+    """
+    grid = dict(grid or {})
+    seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    members = grid_lib.members(config, seeds, grid)
+    if data_order not in DATA_ORDERS:
+        raise ValueError(f"unknown data order '{data_order}'; valid: {', '.join(DATA_ORDERS)}")
+    if not config.data.on_device:
+        raise ValueError("sweeps train on on-device data: set data.on_device=true")
+    if workdir:
+        wd.prepare(workdir, config)
+        with open(os.path.join(workdir, "sweep.json"), "w") as f:
+            json.dump({"seeds": seeds, "grid": grid, "data_order": data_order}, f, indent=2)
+
+    devices = jax.devices()[: num_devices or None]
+    mesh = Mesh(np.asarray(devices), (ENSEMBLE,))
+    feed = feeds.DeviceFeed(
+        config.data.name, dict.fromkeys(("train", *config.train.eval_splits)), mesh=mesh,
+        data_dir=config.data.data_dir or None, max_train_examples=config.data.max_train_examples,
+        eval_batch_size=config.data.eval_batch_size,
+    )
+    start = time.perf_counter()
+    rows, curves, member_steps, params = [], [], 0, []
+    batch_sizes = grid.get("data.batch_size", [config.data.batch_size])
+    for batch_size in batch_sizes:
+        group = [m for m in members if m.get("data.batch_size", config.data.batch_size) == batch_size]
+        group_config = config_lib.apply_overrides(config, [f"data.batch_size={batch_size}"])
+        g = Group(group_config, group, feed, mesh, data_order)
+        g_rows, g_curves, g_params = g.train(chunk_size, live, keep_params)
+        rows += g_rows
+        curves += g_curves
+        params += g_params
+        member_steps += len(group) * g.total_steps
+    result = SweepResult(rows, curves, list(grid), time.perf_counter() - start, member_steps)
+    if keep_params:
+        # Groups may differ in batch size only, so their params stack into one tree.
+        result.params = jax.tree.map(lambda *p: np.concatenate(p), *params)
+    if workdir:
+        _write(result, workdir)
+    return result
+
+
+class Group:
+    """Members that share a batch size, hence one compiled program."""
+
+    def __init__(self, config, members, feed, mesh, data_order):
+        self.config, self.members, self.feed, self.mesh = config, members, feed, mesh
+        self.data_order = data_order
+        self.steps_per_epoch = feed.num_train // config.data.batch_size
+        if self.steps_per_epoch == 0:
+            raise ValueError(f"data.batch_size={config.data.batch_size} exceeds the {feed.num_train} examples")
+        self.total_steps = config.train.num_steps or config.train.epochs * self.steps_per_epoch
+        spec = data.get_spec(config.data.name)
+        hparams = {k: v for k, v in config.model.items() if k != "name"}
+        self.inits = sorted({m.get("model.kernel_init", config.model.get("kernel_init")) for m in members},
+                            key=str)
+        # Scale 1 here; each member's scale multiplies the drawn weights (see module doc).
+        unit = {k: 1.0 for k in ("init_scale", "bias_scale") if k in hparams}
+        self.models = [
+            models.make(config.model.name, spec.image_shape, spec.num_classes,
+                        **{**hparams, **unit, **({"kernel_init": k} if k is not None else {})})
+            for k in self.inits
+        ]
+        loss_fn = losses.make_loss(config.loss.name, config.loss.output)
+        self.tx = optimizers.make_optimizer(config.optimizer, total_steps=self.total_steps)
+        self.train_step = steps.make_train_step(self.models[0], loss_fn, self.tx)
+        self.eval_step = steps.make_eval_step(self.models[0], loss_fn)
+
+    def member_arrays(self, members) -> dict[str, jax.Array]:
+        c = self.config
+        get = lambda m, k, default: m.get(k, default)  # noqa: E731
+        return {
+            "seed": jnp.asarray([m["seed"] for m in members], jnp.int32),
+            "init_index": jnp.asarray(
+                [self.inits.index(get(m, "model.kernel_init", c.model.get("kernel_init"))) for m in members],
+                jnp.int32),
+            "init_scale": jnp.asarray([get(m, "model.init_scale", c.model.get("init_scale", 1.0)) for m in members],
+                                      jnp.float32),
+            "bias_scale": jnp.asarray([get(m, "model.bias_scale", c.model.get("bias_scale", 1.0)) for m in members],
+                                      jnp.float32),
+            "hparams": {name: jnp.asarray([get(m, key, c.optimizer[name]) for m in members], jnp.float32)
+                        for key, name in grid_lib.OPTIMIZER_AXES.items()
+                        if optax.tree.get(self._abstract_opt_state(), name) is not None},
+        }
+
+    def _abstract_opt_state(self):
+        return jax.eval_shape(lambda: self.tx.init(self.models[0].init(jax.random.key(0))))
+
+    def init_member(self, m: dict[str, jax.Array]) -> tuple[TrainState, jax.Array]:
+        keys = rng.streams(m["seed"])
+        params = jax.lax.switch(m["init_index"], [model.init for model in self.models], keys["init"])
+        params = _scale(params, m["init_scale"], m["bias_scale"])
+        opt_state = self.tx.init(params)
+        for name, value in m["hparams"].items():
+            old = optax.tree.get(opt_state, name)
+            opt_state = optax.tree.set(opt_state, **{name: value.astype(old.dtype)})
+        state = TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=opt_state, rng=keys["dropout"])
+        return state, keys["data"]
+
+    def train(self, chunk_size: int, live, keep_params: bool = False) -> tuple[list, list, list]:
+        """Trains the group chunk by chunk; returns rows, curves and (if kept) params per chunk."""
+        n_dev = self.mesh.shape[ENSEMBLE]
+        member_sharding = NamedSharding(self.mesh, P(ENSEMBLE))
+        shared_key = rng.streams(self.config.seed)["data"]
+        per_seed = self.data_order == "per_seed"
+        n, batch = self.feed.num_train, self.config.data.batch_size
+
+        init_fn = jax.jit(jax.vmap(self.init_member), out_shardings=member_sharding)
+        epoch_fn = jax.jit(
+            jax.vmap(lambda st, d, idx: steps.scan_steps(self.train_step, st, d, idx),
+                     in_axes=(0, None, 0 if per_seed else None)),
+            donate_argnums=0, out_shardings=member_sharding,
+        )
+        eval_fn = jax.jit(jax.vmap(
+            lambda p, d: steps.evaluate_split(self.eval_step, p, d, self.config.data.eval_batch_size),
+            in_axes=(0, None)))
+        indices = jax.jit(jax.vmap(lambda k, e: steps.epoch_indices(k, e, n, batch), in_axes=(0, None)),
+                          static_argnums=1)
+
+        chunk = chunk_size or self._auto_chunk(init_fn, epoch_fn, n_dev)
+        chunk = min(_round_up(max(chunk, 1), n_dev), _round_up(len(self.members), n_dev))
+        epochs = math.ceil(self.total_steps / self.steps_per_epoch)
+        progress = Progress(
+            epochs * self.steps_per_epoch * math.ceil(len(self.members) / chunk),
+            f"sweep {self.config.experiment} b{batch}", examples_per_step=batch * chunk, live=live,
+            lead=parallel.is_lead())
+        progress.message(f"{len(self.members)} members, {chunk} per compiled call, {epochs} epochs")
+        rows, curves, kept = [], [], []
+        for lo in range(0, len(self.members), chunk):
+            real = self.members[lo : lo + chunk]
+            padded = real + [real[-1]] * (chunk - len(real))  # fixed shapes: one compile
+            state, data_keys = init_fn(self.member_arrays(padded))
+            history = {m["member"]: [] for m in real}
+            diverged = np.zeros(len(padded), bool)
+            for epoch in range(1, epochs + 1):
+                if per_seed:
+                    idx = indices(data_keys, epoch)
+                else:
+                    idx = steps.epoch_indices(shared_key, epoch, n, batch)
+                take = min(self.steps_per_epoch, self.total_steps - (epoch - 1) * self.steps_per_epoch)
+                idx = idx[..., :take, :]
+                state, metrics = epoch_fn(state, self.feed.arrays["train"], jax.device_put(
+                    idx, member_sharding if per_seed else parallel.replicated(self.mesh)))
+                metrics = jax.device_get(metrics)
+                diverged |= ~np.isfinite(metrics["loss"]).all(axis=1)
+                evals = {s: jax.device_get(eval_fn(state.params, self.feed.arrays[s]))
+                         for s in self.config.train.eval_splits}
+                step = int(state.step[0])
+                for i, m in enumerate(real):
+                    history[m["member"]].append({"epoch": epoch, "step": step, "train": {
+                        "loss": float(metrics["loss"][i].mean()), "accuracy": float(metrics["accuracy"][i].mean())},
+                        **{s: {"loss": float(e["loss"][i]), "accuracy": float(e["accuracy"][i])}
+                           for s, e in evals.items()}})
+                progress.update(take, {"loss": float(np.nanmean(metrics["loss"][: len(real)]))})
+            if keep_params:
+                kept.append(jax.tree.map(lambda p: np.asarray(p)[: len(real)], jax.device_get(state.params)))
+            for i, m in enumerate(real):
+                row, member_curves = _summarize(m, self.config.data.batch_size, history[m["member"]], diverged[i])
+                rows.append(row)
+                curves += member_curves
+            best = max((r for r in rows[-len(real):] if not r["diverged"]),
+                       key=lambda r: r.get("final_validation_accuracy", r.get("final_train_accuracy", 0)),
+                       default=None)
+            progress.message(
+                f"members {lo}-{lo + len(real) - 1}: {int(diverged[: len(real)].sum())} diverged"
+                + (f"; best member {best['member']} " + _fmt(best) if best else ""))
+        progress.close()
+        return rows, curves, kept
+
+    def _auto_chunk(self, init_fn, epoch_fn, n_dev: int) -> int:
+        """Members per call from the compiled memory of an `n_dev`-member epoch."""
+        sample = [self.members[0]] * n_dev
+        state, keys = jax.eval_shape(init_fn, self.member_arrays(sample))
+        idx = jax.ShapeDtypeStruct((n_dev, self.steps_per_epoch, self.config.data.batch_size), jnp.int32)
+        if self.data_order == "shared":
+            idx = jax.ShapeDtypeStruct(idx.shape[1:], jnp.int32)
+        stats = epoch_fn.lower(state, self.feed.arrays["train"], idx).compile().memory_analysis()
+        # Outputs are the members' new states; temps their activations and gradients.
+        per_member = (stats.temp_size_in_bytes + stats.output_size_in_bytes) / n_dev if stats else 0
+        return max(n_dev, int(_memory_budget() // max(per_member, 1)))
+
+
+def _memory_budget() -> float:
+    """Half of what the first device has free (host RAM on CPU)."""
+    device = jax.devices()[0]
+    stats = device.memory_stats() if device.platform != "cpu" else None
+    if stats and "bytes_limit" in stats:
+        return 0.5 * (stats["bytes_limit"] - stats.get("bytes_in_use", 0))
+    return 0.5 * psutil.virtual_memory().available
+
+
+def _scale(params, kernel_scale, bias_scale):
+    def scale(path, leaf):
+        name = jax.tree_util.keystr(path[-1:], simple=True)
+        return leaf * (kernel_scale if name == "kernel" else bias_scale if name == "bias" else 1.0)
+
+    return jax.tree_util.tree_map_with_path(scale, params)
+
+
+def _summarize(member: dict, batch_size: int, history: list[dict], diverged: bool):
+    row = {**member, "batch_size": batch_size, "diverged": bool(diverged)}
+    curves = []
+    for record in history:
+        for split in ("train", "validation", "test"):
+            if split in record:
+                curves.append({"member": member["member"], "epoch": record["epoch"], "step": record["step"],
+                               "split": split, **record[split]})
+    for split, metrics in history[-1].items():
+        if isinstance(metrics, dict):
+            row.update({f"final_{split}_{k}": v for k, v in metrics.items()})
+    val = [(r["validation"]["accuracy"], r["epoch"]) for r in history if "validation" in r]
+    finite = [(a, e) for a, e in val if np.isfinite(a)]
+    if val:
+        best = max(finite) if finite else (float("nan"), 0)
+        row["best_validation_accuracy"], row["best_epoch"] = best[0], best[1]
+    return row, curves
+
+
+def _write(result: SweepResult, workdir: str) -> None:
+    with open(os.path.join(workdir, "results.jsonl"), "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in result.rows)
+    with open(os.path.join(workdir, "curves.jsonl"), "w") as f:
+        f.writelines(json.dumps(c) + "\n" for c in result.curves)
+    columns = list(dict.fromkeys(k for r in result.rows for k in r))
+    with open(os.path.join(workdir, "results.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(result.rows)
+    from jaxdl.sweep import plots
+
+    plots.write_all(result.rows, result.curves, result.swept, workdir)
+
+
+def _round_up(x: int, k: int) -> int:
+    return -(-x // k) * k
+
+
+def _fmt(row: dict) -> str:
+    return " ".join(f"{k.removeprefix('final_')} {v:.4f}" for k, v in row.items()
+                    if k.startswith("final_") and k.endswith("accuracy"))

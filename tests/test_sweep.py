@@ -1,0 +1,141 @@
+"""Sweeps: a vmapped member equals the single run with its seed and hyperparameters."""
+
+import json
+
+import chex
+import jax
+import numpy as np
+import pytest
+
+from jaxdl import cli, config as config_lib, experiments, sweep
+from jaxdl.sweep import grid as grid_lib
+from jaxdl.train import loop
+
+BASE = ["train.epochs=2", "data.max_train_examples=512", "model.dropout=0.2", "train.num_devices=1",
+        "train.checkpoint_every_steps=-1"]
+
+
+def _config(data_dir, name="mnist_mlp", *extra):
+    return config_lib.apply_overrides(experiments.get_config(name), [f"data.data_dir={data_dir}", *BASE, *extra])
+
+
+def _single(tmp_path, config, label):
+    return loop.train(config, str(tmp_path / label), live=False)
+
+
+def _member(result, **where):
+    (i,) = [i for i, r in enumerate(result.rows) if all(r[k] == v for k, v in where.items())]
+    return result.rows[i], jax.tree.map(lambda p: p[i], result.params)
+
+
+def _close(row, single, params, single_params, rtol=1e-4, atol=1e-5):
+    chex.assert_trees_all_close(params, jax.device_get(single_params), rtol=rtol, atol=atol)
+    for split in ("validation", "test"):
+        np.testing.assert_allclose(row[f"final_{split}_loss"], single.final[split]["loss"], rtol=rtol)
+        np.testing.assert_allclose(row[f"final_{split}_accuracy"], single.final[split]["accuracy"], atol=2e-3)
+
+
+def test_each_member_equals_its_single_run(tmp_path, data_dir):
+    config = _config(data_dir)
+    grid = {"optimizer.learning_rate": [1e-3, 3e-3], "model.init_scale": [0.5, 1.0]}
+    result = sweep.run(config, seeds=2, grid=grid, num_devices=1, keep_params=True, live=False)
+    assert len(result.rows) == 8 and [r["member"] for r in result.rows] == list(range(8))
+    for seed, lr, scale in [(1, 3e-3, 0.5), (0, 1e-3, 1.0)]:
+        single = _single(tmp_path, _config(data_dir, "mnist_mlp", f"seed={seed}",
+                                           f"optimizer.learning_rate={lr}", f"model.init_scale={scale}"),
+                         f"s{seed}")
+        row, params = _member(result, seed=seed, **{"optimizer.learning_rate": lr, "model.init_scale": scale})
+        _close(row, single, params, single.state.params)
+    # Different keys, different members.
+    a = _member(result, seed=0, **{"optimizer.learning_rate": 1e-3, "model.init_scale": 1.0})[1]
+    b = _member(result, seed=1, **{"optimizer.learning_rate": 1e-3, "model.init_scale": 1.0})[1]
+    assert not np.allclose(a["layers"][0]["kernel"], b["layers"][0]["kernel"])
+
+
+def test_initialiser_choice_is_a_member_axis(tmp_path, data_dir):
+    config = _config(data_dir, "nielsen_ch3", "data.batch_size=32", "train.epochs=1")
+    result = sweep.run(config, seeds=[3], grid={"model.kernel_init": ["normal", "scaled_normal"]},
+                       num_devices=1, keep_params=True, live=False)
+    for init in ("normal", "scaled_normal"):
+        single = _single(tmp_path, _config(data_dir, "nielsen_ch3", "data.batch_size=32", "train.epochs=1",
+                                           "seed=3", f"model.kernel_init={init}"), init)
+        row, params = _member(result, **{"model.kernel_init": init})
+        _close(row, single, params, single.state.params)
+
+
+def test_diverging_members_are_flagged_and_do_not_touch_the_others(data_dir):
+    config = _config(data_dir, "mnist_mlp", "optimizer.name=sgd")
+    alone = sweep.run(config, seeds=2, grid={"optimizer.learning_rate": [0.1]}, num_devices=1,
+                      keep_params=True, live=False)
+    mixed = sweep.run(config, seeds=2, grid={"optimizer.learning_rate": [0.1, 1e30]}, num_devices=1,
+                      keep_params=True, live=False)
+    assert [r["diverged"] for r in mixed.rows] == [False, True, False, True]
+    assert not any(r["diverged"] for r in alone.rows)
+    for seed in (0, 1):
+        ok_alone = _member(alone, seed=seed)
+        ok_mixed = _member(mixed, seed=seed, **{"optimizer.learning_rate": 0.1})
+        chex.assert_trees_all_close(ok_mixed[1], ok_alone[1], rtol=1e-5, atol=1e-6)
+        assert ok_mixed[0]["final_test_accuracy"] == ok_alone[0]["final_test_accuracy"]
+
+
+def test_chunked_and_sharded_sweeps_equal_the_unchunked_one(data_dir):
+    config = _config(data_dir)
+    grid = {"optimizer.learning_rate": [1e-3, 3e-3]}
+    whole = sweep.run(config, seeds=3, grid=grid, num_devices=1, chunk_size=6, keep_params=True, live=False)
+    chunked = sweep.run(config, seeds=3, grid=grid, num_devices=1, chunk_size=4, keep_params=True, live=False)
+    sharded = sweep.run(config, seeds=3, grid=grid, num_devices=8, keep_params=True, live=False)
+    for other in (chunked, sharded):
+        chex.assert_trees_all_close(other.params, whole.params, rtol=1e-4, atol=5e-5)
+        for a, b in zip(other.rows, whole.rows):
+            assert a.keys() == b.keys() and a["seed"] == b["seed"]
+            np.testing.assert_allclose(a["final_validation_loss"], b["final_validation_loss"], rtol=1e-4)
+
+
+def test_shared_data_order_uses_the_config_seed_for_every_member(data_dir):
+    config = _config(data_dir, "mnist_mlp", "seed=0")
+    per_seed = sweep.run(config, seeds=2, num_devices=1, keep_params=True, live=False)
+    shared = sweep.run(config, seeds=2, num_devices=1, keep_params=True, live=False, data_order="shared")
+    chex.assert_trees_all_close(_member(shared, seed=0)[1], _member(per_seed, seed=0)[1], rtol=1e-4, atol=5e-5)
+    assert not np.allclose(_member(shared, seed=1)[1]["layers"][0]["kernel"],
+                           _member(per_seed, seed=1)[1]["layers"][0]["kernel"])
+
+
+def test_batch_size_axis_runs_one_group_per_size(data_dir):
+    config = _config(data_dir, "mnist_mlp", "train.epochs=1")
+    result = sweep.run(config, seeds=1, grid={"data.batch_size": [32, 64], "optimizer.learning_rate": [1e-3, 1e-2]},
+                       num_devices=1, live=False)
+    assert [(r["batch_size"], r["optimizer.learning_rate"]) for r in result.rows] == [
+        (32, 1e-3), (32, 1e-2), (64, 1e-3), (64, 1e-2)]
+    assert result.member_steps == 2 * (512 // 32) + 2 * (512 // 64)
+
+
+def test_grid_parsing_and_bad_axes():
+    config = experiments.get_config("mnist_mlp")
+    assert grid_lib.split_values("(30,),(100,)") == ["(30,)", "(100,)"]
+    new, grid = sweep.parse_sets(config, ["optimizer.learning_rate=0.1,1", "model.hidden=(30,)", "seed=4"])
+    assert grid == {"optimizer.learning_rate": [0.1, 1.0]} and new.model.hidden == (30,) and new.seed == 4
+    with pytest.raises(ValueError, match="'model.hidden' cannot be swept inside one compiled program; "
+                                         "sweepable keys: seed, model.kernel_init"):
+        sweep.parse_sets(config, ["model.hidden=(30,),(100,)"])
+    with pytest.raises(ValueError, match="sweeping optimizer.momentum needs optimizer.name=momentum"):
+        sweep.parse_sets(config, ["optimizer.momentum=0.5,0.9"])
+    with pytest.raises(ValueError, match="give seeds with --seeds"):
+        sweep.members(config, [0], {"seed": [1, 2]})
+
+
+@pytest.mark.slow
+def test_cli_sweep_writes_results_and_plots(tmp_path, data_dir, capsys):
+    workdir = tmp_path / "sweep"
+    assert cli.main(["sweep", "nielsen_init", "--seeds", "2", "--workdir", str(workdir),
+                     "--set", f"data.data_dir={data_dir}", "--set", "train.epochs=2"]) == 0
+    rows = [json.loads(line) for line in (workdir / "results.jsonl").read_text().splitlines()]
+    assert [(r["seed"], r["model.kernel_init"]) for r in rows] == [
+        (0, "normal"), (0, "scaled_normal"), (1, "normal"), (1, "scaled_normal")]
+    assert (workdir / "results.csv").read_text().splitlines()[0].startswith("member,seed,model.kernel_init")
+    curves = [json.loads(line) for line in (workdir / "curves.jsonl").read_text().splitlines()]
+    assert len(curves) == 4 * 2 * 3  # members x epochs x (train, validation, test)
+    assert {p.name for p in workdir.glob("*.png")} >= {"curves.png"}
+    out = capsys.readouterr().out
+    assert "4 members (0 diverged)" in out and "model-steps/s" in out
+    assert cli.main(["sweep", "nielsen_initt"]) == 2
+    assert "unknown experiment 'nielsen_initt'" in capsys.readouterr().err
