@@ -77,6 +77,7 @@ def test_roundtrip_is_bit_exact_and_training_continues_identically(tmp_path, tra
     extra = {"epoch": 3, "step_in_epoch": 12, "plateau": plateau}
     ckpt = Checkpointer(str(tmp_path / "checkpoints"), fingerprint=FINGERPRINT)
     ckpt.save(3, trained, extra)
+    ckpt.wait()
     ckpt.close()
 
     # A new Checkpointer, as a resumed process would make; the target is an untrained state.
@@ -104,6 +105,8 @@ def test_keeps_the_last_k_and_restores_any_kept_step(tmp_path, trained):
         ckpt.restore(fresh_state())
     for step in (10, 20, 30):
         ckpt.save(step, trained.replace(step=jnp.int32(step)), {"epoch": step // 10})
+        ckpt.wait()
+    ckpt.wait()
     assert sorted(os.listdir(directory)) == ["20", "30"]
     assert ckpt.latest_step() == 30
 
@@ -115,6 +118,7 @@ def test_keeps_the_last_k_and_restores_any_kept_step(tmp_path, trained):
     # orbax would skip such a save silently and return False.
     with pytest.raises(CheckpointError, match=f"cannot save {directory}/30: step 30 is not after"):
         ckpt.save(30, trained, {})
+        ckpt.wait()
     ckpt.close()
 
 
@@ -122,6 +126,7 @@ def test_truncated_data_file_raises_naming_the_checkpoint(tmp_path, trained):
     directory = str(tmp_path / "checkpoints")
     ckpt = Checkpointer(directory)
     ckpt.save(1, trained, {})
+    ckpt.wait()
     data_file = _largest_file(os.path.join(directory, "1", "state"))
     with open(data_file, "r+b") as f:
         f.truncate(os.path.getsize(data_file) // 2)
@@ -136,6 +141,7 @@ def test_a_flipped_byte_is_caught_by_the_checksums(tmp_path, trained):
     directory = str(tmp_path / "checkpoints")
     ckpt = Checkpointer(directory)
     ckpt.save(1, trained, {})
+    ckpt.wait()
     data_file = _largest_file(os.path.join(directory, "1", "state"))
     with open(data_file, "r+b") as f:
         f.seek(os.path.getsize(data_file) // 2)
@@ -154,6 +160,7 @@ def test_deleted_checkpoint_contents_raise(tmp_path, trained, victim):
     directory = str(tmp_path / "checkpoints")
     ckpt = Checkpointer(directory)
     ckpt.save(1, trained, {})
+    ckpt.wait()
     step_dir = os.path.join(directory, "1")
     victims = os.listdir(step_dir) if victim == "*" else [victim]
     subprocess.run(["rm", "-rf", *[os.path.join(step_dir, v) for v in victims]], check=True)
@@ -165,6 +172,7 @@ def test_deleted_checkpoint_contents_raise(tmp_path, trained, victim):
 def test_different_hidden_size_names_the_leaf_and_both_shapes(tmp_path, trained):
     ckpt = Checkpointer(str(tmp_path))
     ckpt.save(1, trained, {})
+    ckpt.wait()
     shapes = r"params/layers/0/kernel: checkpoint \(784, 16\) float32 vs target \(784, 32\) float32"
     with pytest.raises(CheckpointError, match=rf"{tmp_path}/1 does not fit the target: .*{shapes}"):
         ckpt.restore(fresh_state(hidden=(32,)))
@@ -180,6 +188,7 @@ def test_different_hidden_size_names_the_leaf_and_both_shapes(tmp_path, trained)
 def test_different_number_of_layers_is_a_structure_error(tmp_path, trained):
     ckpt = Checkpointer(str(tmp_path))
     ckpt.save(1, trained, {})
+    ckpt.wait()
     with pytest.raises(
         CheckpointError,
         match=rf"{tmp_path}/1 has a different tree structure than the target: "
@@ -190,7 +199,9 @@ def test_different_number_of_layers_is_a_structure_error(tmp_path, trained):
 
 
 def test_fingerprint_mismatch_names_the_keys_with_both_values(tmp_path, trained):
-    Checkpointer(str(tmp_path), fingerprint=FINGERPRINT).save(1, trained, {})
+    first = Checkpointer(str(tmp_path), fingerprint=FINGERPRINT)
+    first.save(1, trained, {})
+    first.close()
     # Tuples and lists are the same once saved as JSON.
     same = {**FINGERPRINT, "model": {"name": "mlp", "hidden": [16]}}
     Checkpointer(str(tmp_path), fingerprint=same).restore(fresh_state())
@@ -217,6 +228,7 @@ _CRASHING_SAVE = textwrap.dedent(
 
     ckpt = Checkpointer(sys.argv[1])
     ckpt.save(1, fresh_state().replace(step=jnp.int32(1)), {"epoch": 1})
+    ckpt.wait()
     rename = os.rename
 
     def crash_before_commit(src, dst, *args, **kwargs):
@@ -227,6 +239,7 @@ _CRASHING_SAVE = textwrap.dedent(
 
     os.rename = crash_before_commit
     ckpt.save(2, fresh_state().replace(step=jnp.int32(2)), {"epoch": 2})
+    ckpt.wait()
     """
 )
 
@@ -250,6 +263,7 @@ def test_a_save_killed_before_commit_is_ignored(tmp_path):
     assert extra == {"epoch": 1}
     # The resumed run can save step 2 again; the leftover never shows up.
     ckpt.save(2, fresh_state().replace(step=jnp.int32(2)), {"epoch": 2})
+    ckpt.wait()
     assert sorted(os.listdir(directory)) == ["1", "2"]
     assert ckpt.restore(fresh_state())[1] == {"epoch": 2}
     ckpt.close()

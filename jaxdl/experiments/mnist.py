@@ -50,7 +50,9 @@ def base() -> ml_collections.ConfigDict:
             progress_updates_per_epoch=10,
             num_devices=0,  # data-parallel over this many devices; 0 = all
             fsdp=False,  # shard params and optimiser state over the devices too
-            checkpoint_every_steps=0,  # 0 = every epoch end, -1 = only the last step (and on SIGTERM)
+            # 0 = every epoch end; N = at the first chunk end past each multiple of N steps;
+            # -1 = only the last step (and on SIGTERM).
+            checkpoint_every_steps=0,
             keep_checkpoints=3,
             debug_nans=False,  # on a NaN, replay with jax_debug_nans to name the op
         )

@@ -80,11 +80,19 @@ class Checkpointer:
             checksums=ocp.args.JsonSave(_checksums(storable)),
         )
         try:
+            # Asynchronous: the arrays are copied off the device now and written by a
+            # background thread while training goes on; the next save, `wait` and
+            # `close` wait for it. A run killed meanwhile leaves only a tmp directory.
             self._manager.save(step, args=args)
-            # Synchronous on purpose: the run may be killed right after save returns.
-            self._manager.wait_until_finished()
         except Exception as e:
             raise CheckpointError(f"cannot save {path}: {_describe(e)}") from e
+
+    def wait(self) -> None:
+        """Blocks until the last save is committed on disk."""
+        try:
+            self._manager.wait_until_finished()
+        except Exception as e:
+            raise CheckpointError(f"cannot save in {self.directory}: {_describe(e)}") from e
 
     def latest_step(self) -> int | None:
         return self._manager.latest_step()
@@ -97,6 +105,7 @@ class Checkpointer:
         read, checksums after; any failure raises CheckpointError, so a partially (or
         wrongly) restored state is never returned.
         """
+        self.wait()
         step = self.latest_step() if step is None else step
         if step is None:
             raise CheckpointError(f"no checkpoint in {self.directory}")
@@ -135,6 +144,7 @@ class Checkpointer:
         return restored.replace(rng=rng), meta.extra
 
     def close(self) -> None:
+        self.wait()
         self._manager.close()
 
     def _path(self, step: int) -> str:

@@ -4,7 +4,7 @@ A run's position is just its step: epoch e's batch order is a pure function of
 (seed, e) and step t's dropout key of (seed, t). So a run resumed from a
 checkpoint at step t continues exactly as if it had never stopped (bit for bit
 on CPU), provided the jitted chunks of steps are the same: chunk boundaries are
-a pure function of the step too (`_chunk_ends`).
+a pure function of the step too (`_chunk_ends`), and checkpoints fall on them.
 """
 
 from __future__ import annotations
@@ -175,19 +175,20 @@ class _Loop:
             epoch_start = (self.epoch - 1) * self.steps_per_epoch
             epoch_end = min(epoch_start + self.steps_per_epoch, self.total_steps)
             idx = self._indices(self.epoch)
-            for end in _chunk_ends(step, epoch_start, epoch_end, self.steps_per_call, every):
+            for end in _chunk_ends(step, epoch_start, epoch_end, self.steps_per_call):
                 self.state, metrics_S = self.run_steps(self.state, idx[step - epoch_start : end - epoch_start])
                 metrics_S = jax.device_get(metrics_S)
                 self._guard(metrics_S, step)
                 for k, v in metrics_S.items():
                     self.sums[k] = self.sums.get(k, 0.0) + float(np.sum(v))
                 self.count += end - step
+                # Every N steps, at the first chunk end at or past each multiple of N.
+                scheduled = end == epoch_end if every == 0 else every > 0 and end // every > step // every
                 step = end
                 self.progress.update(len(metrics_S["loss"]), {
                     k: v / self.count for k, v in self.sums.items() if k != "grad_norm"})
                 if step == epoch_end:
                     self._end_epoch(step)
-                scheduled = step == epoch_end if every == 0 else every > 0 and step % every == 0
                 done = step >= self.total_steps or self.stop
                 preempted = sigterm() and not done
                 if scheduled or done or preempted:
@@ -236,6 +237,7 @@ class _Loop:
             bad = np.flatnonzero(~np.isfinite(metrics_S[name]))
             if bad.size:
                 step = start + int(bad[0]) + 1
+                self.ckpt.wait()
                 last = self.ckpt.latest_step()
                 where = (f"last good checkpoint: step {last} in {self.ckpt.directory}" if last is not None
                          else "no checkpoint was saved before it")
@@ -263,13 +265,11 @@ class _Loop:
         return "the jax_debug_nans replay found no NaN (is the failure nondeterministic?)"
 
 
-def _chunk_ends(step: int, epoch_start: int, epoch_end: int, per_call: int, every: int) -> list[int]:
+def _chunk_ends(step: int, epoch_start: int, epoch_end: int, per_call: int) -> list[int]:
     """Ends of the jitted chunks from `step` to `epoch_end`: every `per_call` steps from the
-    epoch's start and at every multiple of `every` (checkpoints fall between chunks)."""
-    ends = set(range(epoch_start + per_call, epoch_end, per_call)) | {epoch_end}
-    if every > 0:
-        ends |= set(range((epoch_start // every + 1) * every, epoch_end, every))
-    return sorted(e for e in ends if e > step)
+    epoch's start. A pure function of the step, so a resumed run compiles and runs exactly the
+    chunks an uninterrupted one would."""
+    return [e for e in [*range(epoch_start + per_call, epoch_end, per_call), epoch_end] if e > step]
 
 
 @contextlib.contextmanager
