@@ -260,10 +260,10 @@ class ScheduleTest(chex.TestCase):
 
 class InjectedHyperparamsTest(chex.TestCase):
     @parameterized.named_parameters(
-        ("sgd", "sgd", {"learning_rate"}),
-        ("nesterov", "nesterov", {"learning_rate", "momentum"}),
-        ("adagrad", "adagrad", {"learning_rate"}),
-        ("adamw", "adamw", {"learning_rate", "b1", "b2"}),
+        ("sgd", "sgd", {"learning_rate", "l2"}),
+        ("nesterov", "nesterov", {"learning_rate", "l2", "momentum"}),
+        ("adagrad", "adagrad", {"learning_rate", "l2"}),
+        ("adamw", "adamw", {"learning_rate", "l2", "b1", "b2", "weight_decay"}),
     )
     def test_hyperparams_live_in_state(self, name, keys):
         cfg = _config(name, momentum=0.8)

@@ -1,6 +1,7 @@
 """Checkpoints in the loop: exact resume after SIGKILL, SIGTERM preemption, the NaN guard."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -8,11 +9,10 @@ import time
 
 import chex
 import jax
-import numpy as np
 import pytest
 
 from jaxdl import cli, config as config_lib, experiments
-from jaxdl.train import checkpoint, loop, workdir as wd
+from jaxdl.train import checkpoint, loop, optimizers, workdir as wd
 from jaxdl.train.state import create
 
 # Dropout makes every step key-dependent; small checkpoint interval gives many resume points.
@@ -27,15 +27,7 @@ def _sets(data_dir, extra=()):
 def _final_params(workdir, data_dir, extra=()):
     config = config_lib.apply_overrides(experiments.get_config("mnist_mlp"),
                                         [f"data.data_dir={data_dir}", *RUN, *extra])
-    model = loop.build_model(config)
-    from jaxdl.train import optimizers
-    tx = optimizers.make_optimizer(config.optimizer, total_steps=1)
-    target = create(model, tx, jax.random.key(0), jax.random.key(0))
-    ckpt = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"),
-                                   fingerprint=loop.fingerprint(config))
-    state, _ = ckpt.restore(target)
-    ckpt.close()
-    return state
+    return _restore(workdir, config)
 
 
 def _start(workdir, data_dir, *flags):
@@ -100,15 +92,14 @@ def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path, data_dir):
 
 
 def test_resume_continues_an_in_process_run_exactly(tmp_path, data_dir):
-    """A run interrupted at a checkpoint (here: by a plateau-free early stop via SIGTERM flag
-    emulation is not possible in-process, so by deleting the later checkpoints) resumes exactly."""
+    """A run whose checkpoints after step 17 are gone resumes from the last one before and ends
+    where the uninterrupted run ended."""
     config = config_lib.apply_overrides(
         experiments.get_config("mnist_mlp"), [f"data.data_dir={data_dir}", *RUN, "train.keep_checkpoints=100"])
     full = loop.train(config, str(tmp_path / "run"), live=False)
     ckpts = tmp_path / "run" / "checkpoints"
     for d in os.listdir(ckpts):
         if d.isdigit() and int(d) > 17:
-            import shutil
             shutil.rmtree(ckpts / d)
     resumed = loop.train(config, str(tmp_path / "run"), resume=True, live=False)
     chex.assert_trees_all_equal(resumed.state.params, full.state.params)
@@ -151,7 +142,7 @@ def test_debug_nans_replay_names_the_op(tmp_path, data_dir, capsys):
 
 
 def _restore(workdir, config):
-    from jaxdl.train import optimizers
+    """The latest checkpoint of the run in `workdir`."""
     model = loop.build_model(config)
     tx = optimizers.make_optimizer(config.optimizer, total_steps=1)
     target = create(model, tx, jax.random.key(0), jax.random.key(0))

@@ -139,3 +139,15 @@ def test_cli_sweep_writes_results_and_plots(tmp_path, data_dir, capsys):
     assert "4 members (0 diverged)" in out and "model-steps/s" in out
     assert cli.main(["sweep", "nielsen_initt"]) == 2
     assert "unknown experiment 'nielsen_initt'" in capsys.readouterr().err
+
+
+def test_l2_and_weight_decay_are_member_axes(tmp_path, data_dir):
+    config = _config(data_dir, "mnist_mlp", "optimizer.name=adamw", "train.epochs=1")
+    result = sweep.run(config, seeds=[2], grid={"optimizer.l2": [0.0, 0.01], "optimizer.weight_decay": [0.0, 0.1]},
+                       num_devices=1, keep_params=True, live=False)
+    single = _single(tmp_path, _config(data_dir, "mnist_mlp", "optimizer.name=adamw", "train.epochs=1", "seed=2",
+                                       "optimizer.l2=0.01", "optimizer.weight_decay=0.1"), "wd")
+    row, params = _member(result, **{"optimizer.l2": 0.01, "optimizer.weight_decay": 0.1})
+    _close(row, single, params, single.state.params)
+    plain = _member(result, **{"optimizer.l2": 0.0, "optimizer.weight_decay": 0.0})[1]
+    assert np.abs(plain["layers"][0]["kernel"]).sum() > np.abs(params["layers"][0]["kernel"]).sum()

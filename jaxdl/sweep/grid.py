@@ -22,6 +22,8 @@ OPTIMIZER_AXES = {
     "optimizer.momentum": "momentum",
     "optimizer.b1": "b1",
     "optimizer.b2": "b2",
+    "optimizer.l2": "l2",
+    "optimizer.weight_decay": "weight_decay",
 }
 GROUP_AXES = ("data.batch_size",)
 SWEEPABLE = ("seed", *INIT_AXES, *OPTIMIZER_AXES, *GROUP_AXES)
@@ -74,6 +76,8 @@ def check_axis(config: ml_collections.ConfigDict, key: str) -> None:
         raise ValueError(f"sweeping {key} needs optimizer.name=momentum or nesterov")
     if key in ("optimizer.b1", "optimizer.b2") and config.optimizer.name not in ("adam", "adamw"):
         raise ValueError(f"sweeping {key} needs optimizer.name=adam or adamw")
+    if key == "optimizer.weight_decay" and config.optimizer.name != "adamw":
+        raise ValueError(f"sweeping {key} needs optimizer.name=adamw (or sweep optimizer.l2)")
 
 
 def members(config: ml_collections.ConfigDict, seeds: Sequence[int], grid: dict[str, list]) -> list[dict[str, Any]]:

@@ -1,9 +1,10 @@
 """Optimisers built from config as one `optax.chain`.
 
 Chain order: L1/L2 penalty gradients -> clipping -> the optimiser's own scaling
--> schedule factor -> `-learning_rate`. The learning rate (and momentum / Adam
-betas) are injected with `optax.inject_hyperparams`, so they are arrays in the
-optimiser state: the plateau rule or a sweep can change them without retracing.
+-> schedule factor -> `-learning_rate`. The learning rate and L2 coefficient (and
+momentum, Adam betas, AdamW weight decay) are injected with `optax.inject_hyperparams`,
+so they are arrays in the optimiser state: the plateau rule or a sweep can change
+them without retracing.
 """
 from __future__ import annotations
 
@@ -103,19 +104,19 @@ def make_optimizer(
     """
     _validate(cfg)
     schedule = make_schedule(cfg.schedule, total_steps)
-    # Everything but the swept scalars is closed over, fixed at build time.
+    # Everything but the injected scalars is closed over, fixed at build time.
     prefix = []
     if cfg.l1 > 0:
         prefix.append(add_l1(cfg.l1))
-    if cfg.l2 > 0:
-        prefix.append(add_l2(cfg.l2))
+    clip = []
     if cfg.clip_value > 0:
-        prefix.append(optax.clip(cfg.clip_value))
+        clip.append(optax.clip(cfg.clip_value))
     if cfg.clip_norm > 0:
-        prefix.append(optax.clip_by_global_norm(cfg.clip_norm))
+        clip.append(optax.clip_by_global_norm(cfg.clip_norm))
 
     def core(
-        momentum: jax.Array | None, b1: jax.Array | None, b2: jax.Array | None
+        momentum: jax.Array | None, b1: jax.Array | None, b2: jax.Array | None,
+        weight_decay: jax.Array | None,
     ) -> optax.GradientTransformation:
         if cfg.name == "sgd":
             return optax.identity()
@@ -126,28 +127,35 @@ def make_optimizer(
         adam = optax.scale_by_adam(b1, b2, cfg.eps)
         if cfg.name == "adam":
             return adam
-        return optax.chain(adam, optax.add_decayed_weights(cfg.weight_decay, mask=weights_mask))
+        return optax.chain(adam, optax.add_decayed_weights(weight_decay, mask=weights_mask))
 
     # Explicit parameters: inject_hyperparams binds by signature and only injects
     # numeric arguments; the ones left at None are unused by this optimiser.
     def chain(
         learning_rate: jax.Array,
+        l2: jax.Array,
         momentum: jax.Array | None = None,
         b1: jax.Array | None = None,
         b2: jax.Array | None = None,
+        weight_decay: jax.Array | None = None,
     ) -> optax.GradientTransformation:
         return optax.chain(
             *prefix,
-            core(momentum, b1, b2),
+            # Always in the chain (a no-op at l2=0) so a sweep can vary l2 per member.
+            add_l2(l2),
+            *clip,
+            core(momentum, b1, b2, weight_decay),
             optax.scale_by_schedule(schedule),
             optax.scale_by_learning_rate(learning_rate),  # multiplies by -learning_rate
         )
 
-    hparams = {"learning_rate": cfg.learning_rate}
+    hparams = {"learning_rate": cfg.learning_rate, "l2": cfg.l2}
     if cfg.name in ("momentum", "nesterov"):
         hparams["momentum"] = cfg.momentum
     elif cfg.name in ("adam", "adamw"):
         hparams.update(b1=cfg.b1, b2=cfg.b2)
+    if cfg.name == "adamw":
+        hparams["weight_decay"] = cfg.weight_decay
     return optax.inject_hyperparams(chain)(**hparams)
 
 
