@@ -151,3 +151,16 @@ def test_l2_and_weight_decay_are_member_axes(tmp_path, data_dir):
     _close(row, single, params, single.state.params)
     plain = _member(result, **{"optimizer.l2": 0.0, "optimizer.weight_decay": 0.0})[1]
     assert np.abs(plain["layers"][0]["kernel"]).sum() > np.abs(params["layers"][0]["kernel"]).sum()
+
+
+def test_chunk_size_follows_the_memory_estimate(data_dir, capsys, monkeypatch):
+    from jaxdl.sweep import runner
+
+    config = _config(data_dir, "mnist_mlp", "train.num_steps=2")
+    monkeypatch.setattr(runner, "_memory_budget", lambda: 1.0)  # room for no one: one member per call
+    small = sweep.run(config, seeds=4, num_devices=1, keep_params=True, live=False)
+    assert "4 members, 1 per compiled call" in capsys.readouterr().out
+    monkeypatch.setattr(runner, "_memory_budget", lambda: 1e12)
+    big = sweep.run(config, seeds=4, num_devices=1, keep_params=True, live=False)
+    assert "4 members, 4 per compiled call" in capsys.readouterr().out
+    chex.assert_trees_all_close(small.params, big.params, rtol=1e-4, atol=5e-5)
