@@ -26,7 +26,7 @@ def test_overrides_are_parsed_to_the_existing_type():
     "override, message",
     [
         ("optimizer.lr=0.1", r"unknown config key 'optimizer.lr' \(did you mean optimizer\.l[12]"),
-        ("nonsense=1", "unknown config key 'nonsense'; valid keys: data.batch_size, .*, seed, train.checkpoint_every_steps, .*, train.epochs"),
+        ("nonsense=1", "unknown config key 'nonsense'; valid keys: data.batch_size, .*, model.dropout_impl, .*, seed, train.checkpoint_every_steps, .*, train.epochs"),
         ("seed=abc", "--set seed=abc: cannot parse 'abc' as int"),
         ("seed=0.5", r"--set seed=0.5: expected int \(current value 0\)"),
         ("data.on_device=maybe", "expected true or false"),

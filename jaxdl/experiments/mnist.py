@@ -37,6 +37,7 @@ def base() -> ml_collections.ConfigDict:
             bias_init="zeros",
             bias_scale=1.0,
             dropout=0.0,
+            dropout_impl="nnx",  # or "scratch": jaxdl.models.dropout, written out
         )
     )
     c.loss = ml_collections.ConfigDict(dict(name="cross_entropy", output="softmax"))
@@ -73,7 +74,8 @@ def mnist_cnn() -> ml_collections.ConfigDict:
     """conv32-pool-conv64-pool-dropout-dense (Keras example), Adam: the default experiment."""
     c = base()
     c.model = ml_collections.ConfigDict(
-        dict(name="cnn", features=(32, 64), kernel_size=3, activation="relu", dropout=0.5)
+        dict(name="cnn", features=(32, 64), kernel_size=3, activation="relu", dropout=0.5,
+             dropout_impl="nnx", conv="auto")
     )
     c.optimizer.name = "adam"
     c.optimizer.learning_rate = 1e-3

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from jaxdl.models import inits
+from jaxdl.models import dropout as dropout_lib, inits
 from jaxdl.models.pure import PureModel, pure_model
 
 
@@ -42,6 +42,7 @@ class CNN(nnx.Module):
         kernel_size: int = 3,
         activation: str = "relu",
         dropout: float = 0.5,
+        dropout_impl: str = "nnx",
         conv: str = "auto",
         rngs: nnx.Rngs,
     ):
@@ -59,7 +60,7 @@ class CNN(nnx.Module):
             )
             # VALID conv then 2x2 max-pool (floor), as in the Keras example.
             height, width = (height - kernel_size + 1) // 2, (width - kernel_size + 1) // 2
-        self.dropout = nnx.Dropout(dropout)
+        self.dropout = dropout_lib.make(dropout, dropout_impl)
         self.head = nnx.Linear(height * width * features[-1], num_classes, rngs=rngs)
 
     def __call__(self, x_BxHxWxC: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None):

@@ -12,7 +12,7 @@ from typing import Sequence
 import jax
 from flax import nnx
 
-from jaxdl.models import inits
+from jaxdl.models import dropout as dropout_lib, inits
 from jaxdl.models.pure import PureModel, pure_model
 
 
@@ -27,6 +27,7 @@ class MLP(nnx.Module):
         bias_init: str = "zeros",
         bias_scale: float = 1.0,
         dropout: float = 0.0,
+        dropout_impl: str = "nnx",
         rngs: nnx.Rngs,
     ):
         if len(sizes) < 2:
@@ -42,7 +43,7 @@ class MLP(nnx.Module):
             )
             for n_in, n_out in zip(sizes[:-1], sizes[1:])
         )
-        self.dropout = nnx.Dropout(dropout)
+        self.dropout = dropout_lib.make(dropout, dropout_impl)
 
     def __call__(self, x_BxD: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None):
         h = x_BxD.reshape(x_BxD.shape[0], -1)
