@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--data-order", default="per_seed", choices=("per_seed", "shared"),
                        help="each member shuffles by its own seed, or all share the config seed's order")
     sweep.add_argument("--devices", type=int, default=0, help="split members over this many devices (0 = all)")
+    plot = sub.add_parser("plot", help="learning curves of a run (WORKDIR/learning_curves.png)")
+    plot.add_argument("--workdir", required=True)
     prep = sub.add_parser("prepare", help="build an offline dataset, or download a public one")
     prep.add_argument("dataset")
     prep.add_argument("--data-dir", default=None)
@@ -100,6 +102,12 @@ def run(argv: list[str] | None = None) -> None:
         _list()
     elif args.command == "show":
         print(_config(args))
+    elif args.command == "plot":
+        from jaxdl import figures
+
+        if not os.path.exists(os.path.join(args.workdir, "metrics.jsonl")):
+            raise ValueError(f"{args.workdir} holds no run (no metrics.jsonl)")
+        print(figures.learning_curves(args.workdir))
     elif args.command == "sweep":
         _sweep(args)
     elif args.command == "prepare":

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from jaxdl import cli, config as config_lib, experiments
@@ -94,3 +95,16 @@ def test_cli_list_and_train_in_a_subprocess(tmp_path, data_dir):
     assert "\r" not in run.stdout + run.stderr  # no bar redraws when not on a terminal
     assert "mnist_mlp: validation accuracy" in run.stdout
     assert json.loads((tmp_path / "run" / "config.json").read_text())["train"]["num_steps"] == 5
+
+
+def test_cli_plot_draws_the_learning_curves_of_a_run(tmp_path, data_dir, capsys):
+    import matplotlib.image
+
+    workdir = tmp_path / "run"
+    assert cli.main(["plot", "--workdir", str(workdir)]) == 2
+    assert "holds no run" in capsys.readouterr().err
+    assert cli.main(["train", "mnist_mlp", "--workdir", str(workdir), "--set", f"data.data_dir={data_dir}",
+                     "--set", "train.epochs=2"]) == 0
+    assert cli.main(["plot", "--workdir", str(workdir)]) == 0
+    image = matplotlib.image.imread(workdir / "learning_curves.png")
+    assert image.shape[:2] == (400, 1000) and len(np.unique(image.reshape(-1, image.shape[-1]), axis=0)) > 50
