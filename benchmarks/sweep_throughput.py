@@ -1,6 +1,6 @@
 """Training throughput (model-steps/s) of an init sweep of the MNIST MLP, four ways.
 
-    .venv/bin/python -m benchmarks.sweep_throughput [--members 64] [--epochs 6] [--quick]
+    .venv/bin/python -m benchmarks.sweep_throughput [--members 64] [--epochs 8] [--quick]
 
 The workload is `mnist_mlp` (784-100-10 ReLU, softmax cross-entropy, Adam 1e-3, batch 128,
 the 3,500 mnist5k training images on device) with `model.init_scale` over 4 values x
@@ -17,12 +17,15 @@ summed over members per second:
 Compilation is excluded by the difference method: every jaxdl measurement times a run of
 `--base-epochs` and one of `--epochs` and divides the extra steps by the extra seconds, so
 whatever a run pays once (compiling, building the state, loading data to the device, the
-final checkpoint) cancels. A persistent compilation cache (a fresh temp dir, as `jaxdl`'s
-CLI keeps one in ~/.cache) is on, and a throwaway run fills it first: the one programs
-jaxdl compiles per epoch (the sweep's per-epoch index program) are then cache loads, as in a
-user's second sweep. The first, cold sweep's time minus its steady-state estimate is
-reported as its compile + setup time. PyTorch compiles nothing: after a one-epoch warm-up,
-the whole job is timed. Every number is the median of `--repeats`.
+final checkpoint) cancels. A persistent compilation cache is on (a fresh temp dir; jaxdl's
+CLI keeps one in ~/.cache) and a throwaway run of each jaxdl method fills it first, so later
+runs load their programs. That matters for one program: the sweep compiles its shuffled-index
+program once per epoch number (the epoch is a static argument in jaxdl/sweep/runner.py),
+which without the cache would count as per-epoch work. The first, cold sweep's time minus
+its steady-state estimate is reported as its compile + setup time. PyTorch compiles
+nothing: after a one-epoch warm-up, the whole job is timed. Every rate is the median of
+`--repeats`; "whole job" is the (median) wall time of all members at `--epochs`, fixed
+costs included (warm cache).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import gc
 import io
 import json
 import math
@@ -55,10 +59,12 @@ METHODS = ("jaxdl sweep (vmap)", "jaxdl sequential runs", "PyTorch loop", "PyTor
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--members", type=int, default=64, help="a multiple of 4 (4 init scales x seeds)")
-    p.add_argument("--epochs", type=int, default=6, help="epochs of the long runs")
+    p.add_argument("--epochs", type=int, default=8, help="epochs of the long runs (and of the job)")
     p.add_argument("--base-epochs", type=int, default=1, help="epochs of the short runs (difference method)")
     p.add_argument("--repeats", type=int, default=3, help="timings per method; the median is reported")
-    p.add_argument("--sequential-runs", type=int, default=8,
+    # A single run's fixed cost (~0.5 s on CPU) dwarfs an epoch's (~20 ms): enough runs are
+    # needed for the difference to stand clear of that cost's jitter.
+    p.add_argument("--sequential-runs", type=int, default=16,
                    help="members timed as single jaxdl runs; the rate is per member-step, so it scales")
     p.add_argument("--max-train-examples", type=int, default=0, help="0 = all 3,500")
     p.add_argument("--data-dir", default="", help="TFDS data dir (default: jaxdl's)")
@@ -106,7 +112,9 @@ def difference_rate(timed, base_epochs: int, epochs: int, repeats: int):
     noise makes a difference non-positive (only at --quick sizes)."""
     rates, long_times = [], []
     for _ in range(repeats):
+        gc.collect()  # garbage from the previous run is not this run's cost
         t1, s1 = timed(base_epochs)
+        gc.collect()
         t2, s2 = timed(epochs)
         long_times.append(t2)
         rates.append((s2 - s1) / (t2 - t1) if t2 > t1 else s2 / t2)
@@ -230,6 +238,7 @@ def time_torch(fn, torch, x, y, args):
     fn(torch, x, y, args, 1, member_list[:1])  # warm-up: allocator, kernels, thread pool
     times, steps = [], 0
     for _ in range(args.repeats):
+        gc.collect()
         t, steps = fn(torch, x, y, args, args.epochs, member_list)
         times.append(t)
     rates = [steps / t for t in times]
@@ -238,12 +247,20 @@ def time_torch(fn, torch, x, y, args):
 
 # --- main ----------------------------------------------------------------------------------
 
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     backend = jax.default_backend()
     device = f"{jax.devices()[0].device_kind} ({jax.device_count()} {backend} device(s) seen, 1 used)"
     if backend == "cpu":
-        device += f", {os.cpu_count()} cores, {platform.processor() or platform.machine()}"
+        device += f", {os.cpu_count()} cores, {cpu_model()}"
     out = args.out or os.path.join("benchmarks", "results", f"sweep_throughput_{backend}.json")
 
     # A persistent compilation cache, fresh so the first compile is real; left alone when the
@@ -315,17 +332,22 @@ def main(argv: list[str] | None = None) -> dict:
         f"{args.members * args.epochs * steps_per_epoch:,} model-steps per job; jaxdl rates by the difference "
         f"method ({args.base_epochs} vs {args.epochs} epochs, compilation excluded), medians of {args.repeats}",
         "",
-        "| method | model-steps/s | vs sequential jaxdl | whole job, s | notes |",
-        "|---|---|---|---|---|",
+        "| method | model-steps/s | range over repeats | vs sequential jaxdl | whole job, s | notes |",
+        "|---|---|---|---|---|---|",
     ]
     for method in METHODS:
         r = rows[method]
         if r["rate"] is None:
-            lines.append(f"| {method} | {r['note']} | | | |")
+            lines.append(f"| {method} | {r['note']} | | | | |")
         else:
-            lines.append(f"| {method} | {r['rate']:,.0f} | {r['rate'] / base:.2f}x | {r['job_s']:.1f} | {r['note']} |")
-    lines.append(f"\njaxdl sweep, first run with a cold compilation cache: {cold_s:.1f} s, of which compile + "
+            lines.append(f"| {method} | {r['rate']:,.0f} | {min(r['samples']):,.0f}-{max(r['samples']):,.0f} | "
+                         f"{r['rate'] / base:.2f}x | {r['job_s']:.1f} | {r['note']} |")
+    lines.append(f"\nwhole job: {args.members} members x {args.epochs} epochs, warm compilation cache, including "
+                 "each run's setup (data to device, tracing, checkpoint)")
+    lines.append(f"jaxdl sweep, first run with a cold compilation cache: {cold_s:.1f} s, of which compile + "
                  f"setup ~{compile_s:.1f} s (the rest: {cold_steps:,} model-steps at the steady-state rate)")
+    if args.quick:
+        lines.append("--quick: sizes for a smoke test; these numbers measure overheads, not throughput")
     print("\n".join(lines), flush=True)
 
     result = {

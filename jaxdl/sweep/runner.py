@@ -179,8 +179,8 @@ class Group:
         eval_fn = jax.jit(jax.vmap(
             lambda p, d: steps.evaluate_split(self.eval_step, p, d, self.config.data.eval_batch_size),
             in_axes=(0, None)))
-        indices = jax.jit(jax.vmap(lambda k, e: steps.epoch_indices(k, e, n, batch), in_axes=(0, None)),
-                          static_argnums=1)
+        # The epoch is traced (it only enters fold_in): one compile for every epoch.
+        indices = jax.jit(jax.vmap(lambda k, e: steps.epoch_indices(k, e, n, batch), in_axes=(0, None)))
 
         chunk = chunk_size or self._auto_chunk(init_fn, epoch_fn, n_dev)
         chunk = min(_round_up(max(chunk, 1), n_dev), _round_up(len(self.members), n_dev))
