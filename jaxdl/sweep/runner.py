@@ -129,27 +129,26 @@ class Group:
         loss_fn = losses.make_loss(config.loss.name, config.loss.output)
         self.tx = optimizers.make_optimizer(config.optimizer, total_steps=self.total_steps)
         self.train_step = steps.make_train_step(self.models[0], loss_fn, self.tx)
+        opt_state = jax.eval_shape(lambda: self.tx.init(self.models[0].init(jax.random.key(0))))
+        self.injected = {n for n in grid_lib.OPTIMIZER_AXES.values() if optax.tree.get(opt_state, n) is not None}
         self.eval_step = steps.make_eval_step(self.models[0], loss_fn)
 
     def member_arrays(self, members) -> dict[str, jax.Array]:
-        c = self.config
-        get = lambda m, k, default: m.get(k, default)  # noqa: E731
-        return {
-            "seed": jnp.asarray([m["seed"] for m in members], jnp.int32),
-            "init_index": jnp.asarray(
-                [self.inits.index(get(m, "model.kernel_init", c.model.get("kernel_init"))) for m in members],
-                jnp.int32),
-            "init_scale": jnp.asarray([get(m, "model.init_scale", c.model.get("init_scale", 1.0)) for m in members],
-                                      jnp.float32),
-            "bias_scale": jnp.asarray([get(m, "model.bias_scale", c.model.get("bias_scale", 1.0)) for m in members],
-                                      jnp.float32),
-            "hparams": {name: jnp.asarray([get(m, key, c.optimizer[name]) for m in members], jnp.float32)
-                        for key, name in grid_lib.OPTIMIZER_AXES.items()
-                        if optax.tree.get(self._abstract_opt_state(), name) is not None},
-        }
+        """The members' varying values as arrays with a leading member axis."""
+        model, opt = self.config.model, self.config.optimizer
 
-    def _abstract_opt_state(self):
-        return jax.eval_shape(lambda: self.tx.init(self.models[0].init(jax.random.key(0))))
+        def column(key: str, default, dtype):
+            return jnp.asarray([m.get(key, default) for m in members], dtype)
+
+        kernel_inits = [m.get("model.kernel_init", model.get("kernel_init")) for m in members]
+        return {
+            "seed": column("seed", self.config.seed, jnp.int32),
+            "init_index": jnp.asarray([self.inits.index(k) for k in kernel_inits], jnp.int32),
+            "init_scale": column("model.init_scale", model.get("init_scale", 1.0), jnp.float32),
+            "bias_scale": column("model.bias_scale", model.get("bias_scale", 1.0), jnp.float32),
+            "hparams": {name: column(key, opt[name], jnp.float32)
+                        for key, name in grid_lib.OPTIMIZER_AXES.items() if name in self.injected},
+        }
 
     def init_member(self, m: dict[str, jax.Array]) -> tuple[TrainState, jax.Array]:
         keys = rng.streams(m["seed"])
