@@ -36,8 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--data-order", default="per_seed", choices=("per_seed", "shared"),
                        help="each member shuffles by its own seed, or all share the config seed's order")
     sweep.add_argument("--devices", type=int, default=0, help="split members over this many devices (0 = all)")
-    plot = sub.add_parser("plot", help="learning curves of a run (WORKDIR/learning_curves.png)")
+    plot = sub.add_parser("plot", help="figures of a run, written into its workdir")
     plot.add_argument("--workdir", required=True)
+    plot.add_argument("--figure", default="curves", choices=("curves", "weight_masks"),
+                      help="curves: learning curves; weight_masks: a 784-10 net's weights per epoch")
     prep = sub.add_parser("prepare", help="build an offline dataset, or download a public one")
     prep.add_argument("dataset")
     prep.add_argument("--data-dir", default=None)
@@ -107,7 +109,10 @@ def run(argv: list[str] | None = None) -> None:
 
         if not os.path.exists(os.path.join(args.workdir, "metrics.jsonl")):
             raise ValueError(f"{args.workdir} holds no run (no metrics.jsonl)")
-        print(figures.learning_curves(args.workdir))
+        if args.figure == "curves":
+            print(figures.learning_curves(args.workdir))
+        else:
+            print("\n".join(figures.weight_masks(args.workdir)))
     elif args.command == "sweep":
         _sweep(args)
     elif args.command == "prepare":

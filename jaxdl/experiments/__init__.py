@@ -15,6 +15,8 @@ EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "nielsen_ch1": mnist.nielsen_ch1,
     "nielsen_ch3": mnist.nielsen_ch3,
     "mnist_softmax_no_hidden": mnist.mnist_softmax_no_hidden,
+    "nielsen_weight_masks": mnist.nielsen_weight_masks,
+    "nielsen_latent3": mnist.nielsen_latent3,
 }
 DEFAULT = "mnist_cnn"
 

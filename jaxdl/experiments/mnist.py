@@ -117,3 +117,29 @@ def mnist_softmax_no_hidden() -> ml_collections.ConfigDict:
     c.train.num_devices = 1  # 784-10: nothing to gain from splitting the batch
     c.train.epochs = 20
     return c
+
+
+def nielsen_weight_masks() -> ml_collections.ConfigDict:
+    """784-10 softmax net keeping every epoch's weights, for `jaxdl plot --figure weight_masks`.
+
+    The MSE variant (sigmoid outputs, quadratic cost):
+    `--set loss.name=quadratic --set loss.output=sigmoid --set optimizer.learning_rate=LR_MSE`.
+    """
+    c = mnist_softmax_no_hidden()
+    c.train.epochs = 20
+    c.train.checkpoint_every_steps = 0  # every epoch end
+    c.train.keep_checkpoints = c.train.epochs  # one GIF frame per epoch
+    return c
+
+
+def nielsen_latent3() -> ml_collections.ConfigDict:
+    """784-10-3-10 sigmoid net whose 3-unit layer is plotted by `jaxdl plot --figure latent3`."""
+    c = base()
+    c.model.update(hidden=(10, 3), activation="sigmoid")
+    c.optimizer.update(name="adam", learning_rate=1e-2)
+    c.data.batch_size = 100
+    c.train.num_devices = 1  # a 784-10-3-10 net: nothing to split
+    c.train.epochs = 30
+    c.train.checkpoint_every_steps = 0
+    c.train.keep_checkpoints = c.train.epochs  # one GIF frame per epoch
+    return c

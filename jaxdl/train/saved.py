@@ -1,0 +1,63 @@
+"""What a run left in its workdir (config.json, checkpoints/), loaded back."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import ml_collections
+
+from jaxdl import experiments, rng
+from jaxdl.models import PureModel
+from jaxdl.train import checkpoint, loop, optimizers
+from jaxdl.train.state import TrainState, create
+
+
+def load_config(workdir: str) -> ml_collections.ConfigDict:
+    """WORKDIR/config.json as a ConfigDict, with the tuples JSON turned into lists restored."""
+    path = os.path.join(workdir, "config.json")
+    if not os.path.exists(path):
+        raise ValueError(f"{workdir} holds no run (no {path})")
+    with open(path) as f:
+        values = json.load(f)
+    # The experiment's defaults give every value its type (tuple, not list).
+    config = experiments.get_config(values["experiment"])
+    _apply(config, values)
+    return config
+
+
+def checkpoint_steps(workdir: str) -> list[int]:
+    """Steps of the run's committed checkpoints, oldest first."""
+    directory = os.path.join(workdir, "checkpoints")
+    if not checkpoint.has_checkpoint(directory):  # checked first: a Checkpointer creates the dir
+        raise ValueError(f"{workdir} has no checkpoints (nothing in {directory})")
+    ckpt = checkpoint.Checkpointer(directory)
+    try:
+        return ckpt.all_steps()
+    finally:
+        ckpt.close()
+
+
+def restore(workdir: str, step: int | None = None) -> tuple[ml_collections.ConfigDict, PureModel, TrainState]:
+    """The run's config, model and TrainState at checkpoint `step` (default: the latest)."""
+    config = load_config(workdir)
+    checkpoint_steps(workdir)  # a clear error for a run without checkpoints
+    model = loop.build_model(config)
+    tx = optimizers.make_optimizer(config.optimizer, total_steps=1)  # only the state's structure matters
+    keys = rng.streams(config.seed)
+    target = create(model, tx, keys["init"], keys["dropout"])
+    ckpt = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"), fingerprint=loop.fingerprint(config))
+    try:
+        state, _ = ckpt.restore(target, step)
+    finally:
+        ckpt.close()
+    return config, model, state
+
+
+def _apply(config: ml_collections.ConfigDict, values: dict) -> None:
+    for key, value in values.items():
+        current = config.get(key)
+        if isinstance(current, ml_collections.ConfigDict):
+            _apply(current, value)
+        else:
+            config[key] = tuple(value) if isinstance(current, tuple) else value
