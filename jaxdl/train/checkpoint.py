@@ -97,6 +97,10 @@ class Checkpointer:
     def latest_step(self) -> int | None:
         return self._manager.latest_step()
 
+    def all_steps(self) -> list[int]:
+        """The committed checkpoints' steps, oldest first."""
+        return sorted(self._manager.all_steps())
+
     def restore(self, target: TrainState, step: int | None = None) -> tuple[TrainState, dict]:
         """Restores `step` (default: the latest) into the structure, shapes, dtypes and
         shardings of `target`, a freshly created state; returns (state, extra).
