@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import sys
 
@@ -38,8 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--devices", type=int, default=0, help="split members over this many devices (0 = all)")
     plot = sub.add_parser("plot", help="figures of a run, written into its workdir")
     plot.add_argument("--workdir", required=True)
-    plot.add_argument("--figure", default="curves", choices=("curves", "weight_masks"),
-                      help="curves: learning curves; weight_masks: a 784-10 net's weights per epoch")
+    plot.add_argument("--figure", default="curves", choices=("curves", "weight_masks", "latent3"),
+                      help="curves: learning curves; weight_masks: a 784-10 net's weights per checkpoint "
+                      "(nielsen_weight_masks); latent3: test digits in a 3-unit hidden layer (nielsen_latent3)")
     prep = sub.add_parser("prepare", help="build an offline dataset, or download a public one")
     prep.add_argument("dataset")
     prep.add_argument("--data-dir", default=None)
@@ -111,8 +113,16 @@ def run(argv: list[str] | None = None) -> None:
             raise ValueError(f"{args.workdir} holds no run (no metrics.jsonl)")
         if args.figure == "curves":
             print(figures.learning_curves(args.workdir))
-        else:
+        elif args.figure == "weight_masks":
             print("\n".join(figures.weight_masks(args.workdir)))
+        else:
+            paths = figures.latent3(args.workdir)
+            print("\n".join(paths))
+            with open(paths[-1]) as f:
+                ckpts = json.load(f)["checkpoints"]
+            when = [f"epoch {c['epoch']}" if c["epoch"] is not None else f"step {c['step']}" for c in ckpts]
+            print(f"d(4, 9) / mean distance between digit centroids, {when[0]} .. {when[-1]}: "
+                  + " ".join(f"{c['ratio_4_9']:.2f}" for c in ckpts))
     elif args.command == "sweep":
         _sweep(args)
     elif args.command == "prepare":

@@ -1,38 +1,95 @@
-"""Figures from a run's workdir: learning curves and Nielsen's weight masks (PNG + GIF)."""
+"""Figures from a run's checkpoints (weight masks, 3-unit latent space) and loading runs back."""
+
+import json
+import shutil
 
 import chex
-import jax
 import matplotlib.image
 import numpy as np
 import pytest
 from PIL import Image
 
-from jaxdl import cli, figures
-from jaxdl.train import saved
+from jaxdl import cli, config as config_lib, experiments, figures
+from jaxdl.train import loop, saved
+
+TINY = ["data.max_train_examples=1000", "train.progress_updates_per_epoch=1"]
 
 
-def test_weight_masks_png_and_one_gif_frame_per_kept_checkpoint(tmp_path, data_dir, capsys):
-    workdir = tmp_path / "masks"
-    assert cli.main(["train", "nielsen_weight_masks", "--workdir", str(workdir), "--set",
-                     f"data.data_dir={data_dir}", "--set", "train.epochs=3"]) == 0
-    png, gif = figures.weight_masks(str(workdir))
-    image = matplotlib.image.imread(png)
+@pytest.fixture(scope="module")
+def masks_run(tmp_path_factory, data_dir):
+    workdir = str(tmp_path_factory.mktemp("masks"))
+    sets = [f"data.data_dir={data_dir}", "train.epochs=3", *TINY]
+    assert cli.main(["train", "nielsen_weight_masks", "--workdir", workdir,
+                     *[a for s in sets for a in ("--set", s)]]) == 0
+    return workdir
+
+
+@pytest.fixture(scope="module")
+def latent_run(tmp_path_factory, data_dir):
+    config = config_lib.apply_overrides(experiments.get_config("nielsen_latent3"),
+                                        [f"data.data_dir={data_dir}", "train.epochs=2", *TINY])
+    workdir = str(tmp_path_factory.mktemp("latent3"))
+    return config, workdir, loop.train(config, workdir, live=False)
+
+
+def _assert_png(path):
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    image = matplotlib.image.imread(path)
     assert len(np.unique(image.reshape(-1, image.shape[-1]), axis=0)) > 50
-    with Image.open(gif) as frames:
-        assert frames.n_frames == 3 == len(saved.checkpoint_steps(str(workdir)))
-    config, model, state = saved.restore(str(workdir))
-    assert config.experiment == "nielsen_weight_masks" and config.model.hidden == () and int(state.step) == 3 * 35
-    chex.assert_shape(state.params["layers"][0]["kernel"], (784, 10))
 
 
-def test_weight_masks_refuse_a_net_with_hidden_layers(tmp_path, data_dir, capsys):
-    workdir = tmp_path / "mlp"
-    assert cli.main(["train", "mnist_mlp", "--workdir", str(workdir), "--set", f"data.data_dir={data_dir}",
-                     "--set", "train.num_steps=3"]) == 0
-    assert cli.main(["plot", "--workdir", str(workdir), "--figure", "weight_masks"]) == 2
-    assert "need a network without hidden layers" in capsys.readouterr().err
-    with pytest.raises(ValueError, match="holds no run"):
-        saved.restore(str(tmp_path / "nothing"))
-    config, _, state = saved.restore(str(workdir))
-    assert int(state.step) == 3 and config.model.hidden == (100,)
-    chex.assert_tree_all_finite(jax.tree.leaves(state.params))
+def _gif_frames(path):
+    with Image.open(path) as gif:
+        assert gif.format == "GIF"
+        return gif.n_frames
+
+
+def test_weight_masks_png_and_one_gif_frame_per_kept_checkpoint(masks_run, capsys):
+    assert cli.main(["plot", "--workdir", masks_run, "--figure", "weight_masks"]) == 0
+    png, gif = capsys.readouterr().out.split()
+    assert png.endswith("weight_masks.png") and gif.endswith("weight_masks.gif")
+    _assert_png(png)
+    assert _gif_frames(gif) == len(saved.checkpoint_steps(masks_run)) == 3
+
+
+def test_latent3_png_gif_and_the_4_9_ratio_per_epoch(latent_run, capsys):
+    _, workdir, _ = latent_run
+    assert cli.main(["plot", "--workdir", workdir, "--figure", "latent3"]) == 0
+    png, gif, summary, ratios = capsys.readouterr().out.splitlines()
+    assert ratios.startswith("d(4, 9) / mean distance between digit centroids, epoch 1 .. epoch 2:")
+    _assert_png(png)
+    assert _gif_frames(gif) == len(saved.checkpoint_steps(workdir)) == 2
+    with open(summary) as f:
+        ckpts = json.load(f)["checkpoints"]
+    assert [c["epoch"] for c in ckpts] == [1, 2] and [c["step"] for c in ckpts] == [10, 20]
+    for c in ckpts:
+        assert np.isfinite(c["ratio_4_9"]) and c["ratio_4_9"] > 0
+        assert np.asarray(c["centroids"]).shape == (10, 3)
+
+
+def test_a_figure_that_does_not_fit_the_run_names_the_experiment_to_run(masks_run, latent_run, capsys):
+    _, latent_dir, _ = latent_run
+    assert cli.main(["plot", "--workdir", latent_dir, "--figure", "weight_masks"]) == 2
+    err = capsys.readouterr().err
+    assert "without hidden layers" in err and "hidden=(10, 3)" in err and "nielsen_weight_masks" in err
+    with pytest.raises(ValueError, match="3 units.*hidden=\\(\\).*nielsen_latent3"):
+        figures.latent3(masks_run)
+
+
+def test_restore_gives_back_the_trained_state_and_config(latent_run, tmp_path):
+    config, workdir, result = latent_run
+    restored_config, model, state = saved.restore(workdir)
+    assert restored_config.to_dict() == config.to_dict()  # tuples stay tuples
+    assert restored_config.model.hidden == (10, 3)
+    chex.assert_trees_all_equal(state.params, result.state.params)
+    assert int(state.step) == int(result.state.step) == saved.checkpoint_steps(workdir)[-1]
+    first = saved.restore(workdir, saved.checkpoint_steps(workdir)[0])[2]
+    assert int(first.step) == 10
+    assert model.apply(state.params, np.zeros((2, 28, 28, 1), np.float32)).shape == (2, 10)
+
+    with pytest.raises(ValueError, match=f"no {tmp_path}/config.json"):
+        saved.restore(str(tmp_path))
+    shutil.copy(f"{workdir}/config.json", tmp_path)
+    with pytest.raises(ValueError, match=f"no checkpoints.*{tmp_path}/checkpoints"):
+        saved.restore(str(tmp_path))

@@ -8,12 +8,10 @@ import sys
 import time
 
 import chex
-import jax
 import pytest
 
 from jaxdl import cli, config as config_lib, experiments
-from jaxdl.train import checkpoint, loop, optimizers, workdir as wd
-from jaxdl.train.state import create
+from jaxdl.train import loop, saved, workdir as wd
 
 # Dropout makes every step key-dependent; small checkpoint interval gives many resume points.
 RUN = ["train.epochs=6", "model.dropout=0.3", "train.checkpoint_every_steps=5",
@@ -22,12 +20,6 @@ RUN = ["train.epochs=6", "model.dropout=0.3", "train.checkpoint_every_steps=5",
 
 def _sets(data_dir, extra=()):
     return [a for s in [f"data.data_dir={data_dir}", *RUN, *extra] for a in ("--set", s)]
-
-
-def _final_params(workdir, data_dir, extra=()):
-    config = config_lib.apply_overrides(experiments.get_config("mnist_mlp"),
-                                        [f"data.data_dir={data_dir}", *RUN, *extra])
-    return _restore(workdir, config)
 
 
 def _start(workdir, data_dir, *flags):
@@ -68,8 +60,8 @@ def test_sigkill_then_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, 
     assert resumed.returncode == 0, out
     assert f"{total} steps" in out
 
-    a = _final_params(tmp_path / "straight", data_dir)
-    b = _final_params(tmp_path / "killed", data_dir)
+    _, _, a = saved.restore(tmp_path / "straight")
+    _, _, b = saved.restore(tmp_path / "killed")
     assert int(a.step) == int(b.step) == total
     chex.assert_trees_all_equal(a.params, b.params)
     chex.assert_trees_all_equal(a.opt_state, b.opt_state)
@@ -126,8 +118,7 @@ def test_nan_stops_training_naming_the_step_and_keeps_the_last_good_checkpoint(t
     bad_step = int(err.split(" at step ")[1].split()[0])
     good = int(err.split("last good checkpoint: step ")[1].split()[0])
     assert good == bad_step - 1
-    config = config_lib.apply_overrides(experiments.get_config("mnist_mlp"), [a for a in args[5::2]])
-    state = _restore(tmp_path / "run", config)
+    _, _, state = saved.restore(tmp_path / "run")
     assert int(state.step) == good
     chex.assert_tree_all_finite(state.params)
 
@@ -139,15 +130,3 @@ def test_debug_nans_replay_names_the_op(tmp_path, data_dir, capsys):
     assert cli.main(args) == 3
     err = capsys.readouterr().err
     assert "jax_debug_nans replay: invalid value (nan) encountered in" in err
-
-
-def _restore(workdir, config):
-    """The latest checkpoint of the run in `workdir`."""
-    model = loop.build_model(config)
-    tx = optimizers.make_optimizer(config.optimizer, total_steps=1)
-    target = create(model, tx, jax.random.key(0), jax.random.key(0))
-    ckpt = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"), fingerprint=loop.fingerprint(config))
-    try:
-        return ckpt.restore(target)[0]
-    finally:
-        ckpt.close()
