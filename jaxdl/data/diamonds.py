@@ -6,10 +6,11 @@ then 10% of the rest validation:
     train 38,837 | validation 4,315 | test 10,788   (train+validation = 43,152, the "80%")
 
 Examples decode to {"categorical": int32 (N, 3) level codes of cut, color and
-clarity (in ggplot2's order, worst to best), "numeric": float32 (N, 6) carat,
-depth, table, x, y, z standardised with the train split's mean and standard
-deviation (stored in the builder's metadata), "y": float32 natural log of the
-price in dollars}.
+clarity (in ggplot2's order, worst to best), "numeric": float32 (N, 10) carat,
+depth, table, x, y, z and log(1 + v) of carat, x, y, z (price grows as a power
+of size: on log scales that is a line), each standardised with the train split's
+mean and standard deviation (stored in the builder's metadata), "y": float32
+natural log of the price in dollars}.
 """
 from __future__ import annotations
 
@@ -29,7 +30,9 @@ LEVELS = {
     "color": ("J", "I", "H", "G", "F", "E", "D"),
     "clarity": ("I1", "SI2", "SI1", "VS2", "VS1", "VVS2", "VVS1", "IF"),
 }
-NUMERIC = ("carat", "depth", "table", "x", "y", "z")
+RAW_NUMERIC = ("carat", "depth", "table", "x", "y", "z")
+LOGGED = ("carat", "x", "y", "z")  # also fed as log(1 + v): x, y, z are 0 in a few rows
+NUMERIC = (*RAW_NUMERIC, *(f"log1p_{c}" for c in LOGGED))
 
 
 def _locate():

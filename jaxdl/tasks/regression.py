@@ -4,7 +4,9 @@ Batches hold the model's input under "x" (or, for a model taking a dict of
 inputs, under the dict's keys) and the target under "y". L2 / weight decay
 come from the optimiser config (`optimizer.l2`, `optimizer.name=adamw`); for
 collaborative filtering `loss.l2_per_rating` adds Funk's per-rating penalty
-(`jaxdl.models.cf.used_rows_sq_norm`) to the training loss.
+(`jaxdl.models.cf.used_rows_sq_norm`) to the training loss, and `loss.l2_bias`
+an L2 penalty on the whole user and item bias vectors (`optimizer.l2` covers only
+weights with ndim >= 2, i.e. the embedding tables).
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ def from_model(model: PureModel, l2_per_rating: float = 0.0, l2_bias: float = 0.
         raise ValueError(f"l2_per_rating must be >= 0, got {l2_per_rating}")
     if l2_per_rating and model.name not in ("cf_dot", "cf_split"):
         raise ValueError(f"l2_per_rating applies to collaborative filtering models, not {model.name!r}")
+    if l2_bias and not model.hparams.get("biases", model.name == "cf_dot"):
+        raise ValueError(f"l2_bias needs the user/item biases of cf_dot (biases=True); {model.name!r} has none")
 
     def loss(params, batch, *, key=None, train=False):
         err_B = model.apply(params, model_inputs(model, batch), key=key, train=train) - batch["y"]
@@ -107,8 +111,9 @@ def predict_ratings(model: PureModel, params, user_index: dict[int, int], item_i
     known = (users >= 0) & (items >= 0)
     if unknown == "error" and not known.all():
         bad = int(np.flatnonzero(~known)[0])
-        raise ValueError(f"unknown ids: user {user_ids[bad]} -> {users[bad] >= 0}, item {item_ids[bad]} -> "
-                         f"{items[bad] >= 0} (True = known); pass unknown='mean' for the training-mean fallback")
+        what = f"user id {user_ids[bad]}" if users[bad] < 0 else f"item id {item_ids[bad]}"
+        raise ValueError(f"{what} is not in the dataset's id map; pass unknown='mean' with a fallback "
+                         f"rating (the training mean) to predict it anyway")
     x_Bx2 = np.stack([np.where(known, users, 0), np.where(known, items, 0)], axis=1).astype(np.int32)
     pred_B = np.asarray(jax.jit(model.apply)(params, x_Bx2))
     return np.where(known, pred_B, fallback if fallback is not None else np.nan)

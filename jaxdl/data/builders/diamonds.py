@@ -46,7 +46,8 @@ class Diamonds(tfds.core.GeneratorBasedBuilder):
         if len(table) != diamonds.NUM_ROWS:
             raise ValueError(f"expected {diamonds.NUM_ROWS} diamonds, found {len(table)}")
         splits = random_split(len(table))  # the same seeded 72/8/20 scheme as MovieLens
-        numeric = table[list(diamonds.NUMERIC)].to_numpy(np.float64)
+        raw = table[list(diamonds.RAW_NUMERIC)].to_numpy(np.float64)
+        numeric = np.concatenate([raw, np.log1p(table[list(diamonds.LOGGED)].to_numpy(np.float64))], axis=1)
         # Statistics of the train split only: nothing about validation or test leaks in.
         mean, std = numeric[splits["train"]].mean(0), numeric[splits["train"]].std(0)
         price = table["price"].to_numpy(np.int32)
