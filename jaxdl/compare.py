@@ -6,7 +6,8 @@
 
 Each variant is a `jaxdl train` run in WORKDIR/LABEL (its metrics.jsonl, best/ as usual); the
 table reports the final and, with `train.keep_best`, the best-validation evaluations.
-Named comparisons live in `COMPARISONS` beside their experiments.
+Named comparisons live in `COMPARISONS` beside their experiments:
+NAME -> (experiment, overrides shared by every variant, {label: overrides}).
 """
 
 from __future__ import annotations
@@ -61,8 +62,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--metric", default="rmse")
     parser.add_argument("--overwrite", action="store_true")
     args = parser.parse_args(argv)
+    shared: list[str] = []
     if args.name in COMPARISONS:
-        experiment, variants = COMPARISONS[args.name]
+        experiment, shared, variants = COMPARISONS[args.name]
+        variants = dict(variants)
     else:
         experiment, variants = args.name, {}
     for item in args.variant:
@@ -70,8 +73,8 @@ def main(argv: list[str] | None = None) -> None:
         variants[label] = [s for s in sets.split(",") if s]
     if not variants:
         raise SystemExit(f"no variants: name a comparison ({', '.join(COMPARISONS)}) or pass --variant")
-    rows = run(experiment, variants, args.workdir or os.path.join("runs", "compare", args.name), args.overrides,
-               args.overwrite)
+    rows = run(experiment, variants, args.workdir or os.path.join("runs", "compare", args.name),
+               [*shared, *args.overrides], args.overwrite)
     print(table(rows, args.metric))
 
 

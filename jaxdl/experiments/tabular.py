@@ -15,14 +15,17 @@ def diamonds_embeddings() -> ml_collections.ConfigDict:
     """MLP on learned embeddings of cut/color/clarity plus 6 standardised numeric columns -> log price."""
     c = common.base("regression", "diamonds")
     c.model = ml_collections.ConfigDict(dict(
-        name="tabular_mlp", embed_dims=(), hidden=(200, 100), activation="relu", dropout=0.0,
+        name="tabular_mlp", embed_dims=(), hidden=(512, 256, 128), activation="relu", dropout=0.0,
         embed_init_scale=0.01, center_on_mean=True))
-    c.optimizer.update(name="adam", learning_rate=1e-3)
+    # Tried on validation: (200, 100) at lr 1e-3, batch 128, 40 epochs: 0.0925; (512, 256) at 3e-3,
+    # batch 256, 60 epochs: 0.0901; (512, 256, 128), batch 512, 100 epochs: 0.0875, still improving.
+    c.optimizer.update(name="adam", learning_rate=3e-3)
     c.optimizer.schedule.name = "cosine"
-    c.data.batch_size = 128
+    c.data.batch_size = 512
     c.data.eval_batch_size = 2000
     c.train.num_devices = 1  # a 200-100 MLP: nothing to split
-    c.train.epochs = 40
+    c.train.epochs = 150
+    c.train.eval_every_epochs = 5
     c.train.keep_best = True
     c.train.checkpoint_every_steps = -1
     return c

@@ -3,8 +3,8 @@
 Batches hold the model's input under "x" (or, for a model taking a dict of
 inputs, under the dict's keys) and the target under "y". L2 / weight decay
 come from the optimiser config (`optimizer.l2`, `optimizer.name=adamw`); for
-collaborative filtering `loss.l2_per_rating` adds Funk's per-rating penalty
-(`jaxdl.models.cf.used_rows_sq_norm`) to the training loss, and `loss.l2_bias`
+collaborative filtering `penalty.l2_per_rating` adds Funk's per-rating penalty
+(`jaxdl.models.cf.used_rows_sq_norm`) to the training loss, and `penalty.l2_bias`
 an L2 penalty on the whole user and item bias vectors (`optimizer.l2` covers only
 weights with ndim >= 2, i.e. the embedding tables).
 """
@@ -90,8 +90,8 @@ def from_model(model: PureModel, l2_per_rating: float = 0.0, l2_bias: float = 0.
 
 
 def make(config: ml_collections.ConfigDict) -> Task:
-    return from_model(build_model(config), float(config.get("loss", {}).get("l2_per_rating", 0.0)),
-                      float(config.get("loss", {}).get("l2_bias", 0.0)))
+    return from_model(build_model(config), float(config.get("penalty", {}).get("l2_per_rating", 0.0)),
+                      float(config.get("penalty", {}).get("l2_bias", 0.0)))
 
 
 def predict_ratings(model: PureModel, params, user_index: dict[int, int], item_index: dict[int, int],
