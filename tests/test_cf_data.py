@@ -84,3 +84,14 @@ def test_diamonds_documented_counts_codes_and_train_standardised(data_dir):
     for s in SPLITS:
         np.testing.assert_allclose(np.sort(arrays[s]["y"]), np.sort(np.log(table["price"].to_numpy()[rows[s]])),
                                    rtol=1e-6)
+
+
+def test_tfds_movielens_records_decode_to_the_same_arrays():
+    """TFDS movielens/100k-ratings stores ids as byte strings of numbers."""
+    records = [{"user_id": b"196", "movie_id": b"242", "user_rating": 3.0, "timestamp": 881250949},
+               {"user_id": b"1", "movie_id": b"1682", "user_rating": 5.0, "timestamp": 1}]
+    arrays = data.get_spec("movielens_100k").decode(records)
+    np.testing.assert_array_equal(arrays["x"], [[196, 242], [1, 1682]])
+    meta = data.get_spec("movielens_100k").meta
+    assert arrays["x"][:, 0].max() < meta["num_users"] and arrays["x"][:, 1].max() < meta["num_items"]
+    np.testing.assert_array_equal(arrays["y"], np.array([3.0, 5.0], np.float32))

@@ -3,9 +3,10 @@ import json
 import math
 import os
 
+import numpy as np
 import pytest
 
-from jaxdl import compare, config as config_lib, experiments
+from jaxdl import compare, config as config_lib, data, experiments
 from jaxdl.train import loop
 
 
@@ -19,11 +20,13 @@ def _train(name, tmp_path, data_dir, *overrides):
 @pytest.mark.parametrize("name", ["movielens_mf", "movielens_deep"])
 def test_cf_experiments_learn_and_keep_the_best_validation_epoch(name, tmp_path, data_dir):
     result = _train(name, tmp_path, data_dir, "data.max_train_examples=20000", "data.batch_size=500")
-    # The mean-rating predictor scores about 1.06 on MovieLens; two short epochs already beat it.
-    assert result.final["validation"]["rmse"] < 1.0
+    # Two short epochs on a quarter of the ratings already beat predicting the mean rating.
+    validation = data.load_arrays("movielens_small", "validation", data_dir=data_dir)["y"]
+    constant = float(np.sqrt(np.mean((validation - 3.5431) ** 2)))
+    assert result.final["validation"]["rmse"] < constant - 0.03
     assert result.best["monitor"] == "rmse" and result.best["epoch"] in (1, 2)
     lines = [json.loads(l) for l in open(tmp_path / name / "metrics.jsonl")]
-    assert {"rmse", "mae", "count"} <= set(next(l for l in lines if l["split"] == "validation")["metrics"])
+    assert {"rmse", "mae", "count"} <= set(next(l for l in lines if l["split"] == "validation"))
     assert os.path.isdir(tmp_path / name / "best")
 
 

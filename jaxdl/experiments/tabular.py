@@ -12,7 +12,7 @@ from jaxdl.experiments import common
 
 
 def diamonds_embeddings() -> ml_collections.ConfigDict:
-    """MLP on learned embeddings of cut/color/clarity plus 6 standardised numeric columns -> log price."""
+    """MLP on learned embeddings of cut/color/clarity plus 10 standardised numeric columns -> log price."""
     c = common.base("regression", "diamonds")
     c.model = ml_collections.ConfigDict(dict(
         name="tabular_mlp", embed_dims=(), hidden=(512, 256, 128), activation="relu", dropout=0.0,
