@@ -7,7 +7,7 @@ from typing import Callable
 
 import ml_collections
 
-from jaxdl.experiments import mnist
+from jaxdl.experiments import mnist, seq2seq
 
 EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "mnist_cnn": mnist.mnist_cnn,
@@ -17,6 +17,11 @@ EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "mnist_softmax_no_hidden": mnist.mnist_softmax_no_hidden,
     "nielsen_weight_masks": mnist.nielsen_weight_masks,
     "nielsen_latent3": mnist.nielsen_latent3,
+    "seq2seq_dates": seq2seq.seq2seq_dates,
+    "seq2seq_dates_luong": seq2seq.seq2seq_dates_luong,
+    "seq2seq_dates_matrix": seq2seq.seq2seq_dates_matrix,
+    "seq2seq_dates_concat": seq2seq.seq2seq_dates_concat,
+    "seq2seq_reverse": seq2seq.seq2seq_reverse,
 }
 DEFAULT = "mnist_cnn"
 
