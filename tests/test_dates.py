@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from jaxdl import data
-from jaxdl.data import dates
+from jaxdl.data import dates, text
 from jaxdl.data.builders import dates as builder
 
 
@@ -54,13 +54,13 @@ def test_codec_round_trip(codec):
     assert ids.shape == (len(texts), codec.length) and ids.dtype == np.int32
     assert [codec.decode(row) for row in ids] == texts
     if codec.framed:
-        np.testing.assert_array_equal(ids[:, 0], dates.BOS)
-        assert all(row.tolist().index(dates.EOS) == len(t) + 1 for row, t in zip(ids, texts))
+        np.testing.assert_array_equal(ids[:, 0], text.BOS)
+        assert all(row.tolist().index(text.EOS) == len(t) + 1 for row, t in zip(ids, texts))
 
 
 def test_codec_unknown_characters_and_overflow():
     ids = dates.DATES_SOURCE.encode(["3 Ωx"])
-    assert ids[0, 2] == dates.UNK and ids[0, 4] == dates.PAD
+    assert ids[0, 2] == text.UNK and ids[0, 4] == text.PAD
     with pytest.raises(ValueError, match="needs 13 ids"):
         dates.DATES_TARGET.encode(["2023-09-033"])
 
@@ -91,7 +91,7 @@ def test_dates_builder_splits(data_dir):
     arrays = data.load_arrays("dates", "test", data_dir=data_dir)
     assert arrays["source"].shape == (2000, dates.DATES_SOURCE_LEN)
     assert arrays["target"].shape == (2000, dates.DATES_TARGET_LEN)
-    assert not np.any(arrays["source"] == dates.UNK)
+    assert not np.any(arrays["source"] == text.UNK)
 
 
 def test_reverse_builder(data_dir):

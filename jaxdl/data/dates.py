@@ -32,6 +32,7 @@ training-set size.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 import pathlib
 from collections.abc import Sequence
@@ -39,9 +40,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from jaxdl.data.spec import DatasetSpec
-
-PAD, UNK, BOS, EOS = 0, 1, 2, 3
-SPECIALS = ("<pad>", "<unk>", "<bos>", "<eos>")
+from jaxdl.data.text import BOS, EOS, PAD, SPECIAL_TOKENS, Vocab, char_tokenize, pad_or_truncate
 
 LOCALES = ("en_US", "en_GB", "fr_FR", "de_DE", "es_ES", "it_IT", "pt_BR", "nl_NL")
 # babel's named formats (resolved per locale) and patterns applied in every locale.
@@ -67,42 +66,38 @@ REVERSE_SEEDS = {"test": 10, "validation": 11, "train": 12}
 
 @dataclasses.dataclass(frozen=True)
 class CharCodec:
-    """Characters <-> ids with the reserved ids first; fixed-length, right-padded."""
+    """Strings <-> fixed-length, right-padded ids under a character `Vocab` (ids 0-3 reserved)."""
 
     chars: str
     length: int
     framed: bool  # <bos> ... <eos> around the characters (targets)
 
-    @property
-    def tokens(self) -> tuple[str, ...]:
-        return SPECIALS + tuple(self.chars)
+    @functools.cached_property
+    def vocab(self) -> Vocab:
+        return Vocab(SPECIAL_TOKENS + tuple(self.chars))
 
     @property
     def vocab_size(self) -> int:
-        return len(SPECIALS) + len(self.chars)
+        return len(self.vocab)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Strings -> int32 (N, length); raises if one does not fit."""
-        index = {c: i + len(SPECIALS) for i, c in enumerate(self.chars)}
-        out = np.full((len(texts), self.length), PAD, np.int32)
-        for row, text in enumerate(texts):
-            ids = [index.get(c, UNK) for c in text]
+        """Strings -> int32 (N, length), unknown characters as UNK; raises if one does not fit."""
+        rows = []
+        for text in texts:
+            ids = self.vocab.encode(char_tokenize(text))
             if self.framed:
-                ids = [BOS, *ids, EOS]
+                ids = np.concatenate([[BOS], ids, [EOS]])
             if len(ids) > self.length:
                 raise ValueError(f"{text!r} needs {len(ids)} ids; this codec holds {self.length}")
-            out[row, : len(ids)] = ids
-        return out
+            rows.append(ids)
+        return pad_or_truncate(rows, self.length)
 
     def decode(self, ids: Sequence[int]) -> str:
         """Ids -> string, stopping at the first <eos> (or <pad>), skipping <bos>."""
-        chars = []
-        for i in np.asarray(ids).tolist():
-            if i in (EOS, PAD):
-                break
-            if i != BOS:
-                chars.append(self.tokens[i] if i >= len(SPECIALS) else "\ufffd")
-        return "".join(chars)
+        ids = np.asarray(ids).tolist()
+        ends = [i for i, t in enumerate(ids) if t in (EOS, PAD)]
+        kept = [t for t in ids[: ends[0] if ends else len(ids)] if t != BOS]
+        return "".join(self.vocab.decode(kept))
 
 
 DATES_SOURCE = CharCodec(DATE_CHARS, DATES_SOURCE_LEN, framed=False)

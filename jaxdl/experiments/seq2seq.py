@@ -35,7 +35,7 @@ def base(dataset: str = "dates") -> ml_collections.ConfigDict:
 def seq2seq_dates() -> ml_collections.ConfigDict:
     """GRU encoder-decoder with Bahdanau attention: human-written dates -> ISO (exact match)."""
     c = base()
-    c.train.epochs = 6
+    c.train.epochs = 4  # 1,560 steps; one epoch already gives ~99% with attention
     c.decoding.beam_size = 3
     return c
 

@@ -30,10 +30,10 @@ import jax
 import jax.numpy as jnp
 from jax.nn import initializers as jinit
 
+from jaxdl.data.text import BOS, EOS, PAD
 from jaxdl.models import gru
 from jaxdl.models.pure import PureModel
 
-PAD, BOS, EOS = 0, 2, 3  # jaxdl.data.dates ids
 CONTEXTS = ("concat", "matrix", "bahdanau", "luong")
 CONTEXT_INITS = ("identity", "random")
 ENCODERS = ("gru",)
