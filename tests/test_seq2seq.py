@@ -11,7 +11,7 @@ from absl.testing import parameterized
 from jaxdl import experiments, tasks
 from jaxdl.data import dates, text
 from jaxdl.models import seq2seq
-from jaxdl.train import loop
+from jaxdl.train import loop, saved
 
 B, S, T, VS, VT = 3, 7, 6, 11, 9
 VARIANTS = {
@@ -162,6 +162,8 @@ def test_learns_to_reverse(tmp_path, data_dir):
     config.train.progress_updates_per_epoch = 1  # one chunk per epoch: one scan to compile
     result = loop.train(config, str(tmp_path), live=False)
     assert result.final["test"]["exact_match"] >= 0.9, result.final["test"]
+    # A warmup + cosine run restores from its workdir.
+    chex.assert_trees_all_equal(saved.restore(str(tmp_path))[2].params, result.state.params)
 
 
 def test_task_loss_masks_padding_and_eval_counts_exact_matches():
