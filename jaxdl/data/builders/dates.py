@@ -82,7 +82,9 @@ def _string_pair_info(builder: tfds.core.DatasetBuilder, spec, homepage: str) ->
     )
 
 
-class _StringPairs(tfds.core.GeneratorBasedBuilder):
+class _StringPairs(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+    """What the two builders share; not a dataset itself."""
+
     SPEC = None
     MAKE: Callable = None
     SIZES: dict = {}
