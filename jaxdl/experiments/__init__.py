@@ -7,7 +7,7 @@ from typing import Callable
 
 import ml_collections
 
-from jaxdl.experiments import cf, mnist, tabular
+from jaxdl.experiments import cf, mnist, seq2seq, tabular
 
 EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "mnist_cnn": mnist.mnist_cnn,
@@ -22,6 +22,11 @@ EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "movielens_deep": cf.movielens_deep,
     "movielens_deep_refit": cf.movielens_deep_refit,
     "diamonds_embeddings": tabular.diamonds_embeddings,
+    "seq2seq_dates": seq2seq.seq2seq_dates,
+    "seq2seq_dates_luong": seq2seq.seq2seq_dates_luong,
+    "seq2seq_dates_matrix": seq2seq.seq2seq_dates_matrix,
+    "seq2seq_dates_concat": seq2seq.seq2seq_dates_concat,
+    "seq2seq_reverse": seq2seq.seq2seq_reverse,
 }
 DEFAULT = "mnist_cnn"
 

@@ -6,12 +6,13 @@ from typing import Callable
 
 import ml_collections
 
-from jaxdl.tasks import classification, regression
+from jaxdl.tasks import classification, regression, seq2seq
 from jaxdl.tasks.base import Batch, Metrics, Task, divide_by_count
 
 TASKS: dict[str, Callable[[ml_collections.ConfigDict], Task]] = {
     "classification": classification.make,
     "regression": regression.make,
+    "seq2seq": seq2seq.make,
 }
 
 
