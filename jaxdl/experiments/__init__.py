@@ -7,7 +7,7 @@ from typing import Callable
 
 import ml_collections
 
-from jaxdl.experiments import mnist
+from jaxdl.experiments import char, mnist
 
 EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "mnist_cnn": mnist.mnist_cnn,
@@ -17,6 +17,10 @@ EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "mnist_softmax_no_hidden": mnist.mnist_softmax_no_hidden,
     "nielsen_weight_masks": mnist.nielsen_weight_masks,
     "nielsen_latent3": mnist.nielsen_latent3,
+    "char_lstm": char.char_lstm,
+    "char_rnn": char.char_rnn,
+    "char_rnn_relu_identity": char.char_rnn_relu_identity,
+    "char_rnn_relu_normal": char.char_rnn_relu_normal,
 }
 DEFAULT = "mnist_cnn"
 
