@@ -44,9 +44,18 @@ def base() -> ml_collections.ConfigDict:
 
 
 def char_lstm() -> ml_collections.ConfigDict:
-    """1-layer LSTM-512 char LM on offline Shakespeare, Adam 2e-3, global-norm clipping 1.0."""
+    """LSTM-512 char LM on offline Shakespeare: one epoch, Adam 3e-3 cosine-decayed, clip 1.0."""
     c = base()
-    c.train.epochs = 3
+    # Tuned for a small CPU budget: one-hot input (a gather), sequences of 64 so each
+    # step's recurrent matmul has 128 rows, and one pass over the 4.6M training chars.
+    c.lm.seq_len = 64
+    c.data.batch_size = 32  # 32 rows x 256 chars = 128 sequences of 64 per step
+    c.model.unroll = 4
+    c.optimizer.learning_rate = 3e-3
+    c.optimizer.schedule.update(name="cosine", end_factor=0.1)
+    c.train.epochs = 1  # 561 steps
+    c.train.eval_every_steps = 100
+    c.train.progress_updates_per_epoch = 28  # a progress line every 21 steps
     return c
 
 
