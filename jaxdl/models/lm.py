@@ -72,7 +72,7 @@ def recurrent_lm(
         for i, k in enumerate(k_layers):
             params[f"layer{i}"] = rnn.init_layer(
                 k, cell, width if i == 0 else hidden, hidden, recurrent_init=rec_init,
-                recurrent_sd=recurrent_sd, forget_bias=forget_bias)
+                recurrent_sd=recurrent_sd, forget_bias=forget_bias, one_hot_inputs=i == 0 and embed_dim == 0)
         params["head"] = {"kernel": jinit.lecun_normal()(k_head, (hidden, vocab_size)),
                           "bias": jnp.zeros((vocab_size,))}
         return params

@@ -65,12 +65,14 @@ def init_layer(
     recurrent_init: str = "orthogonal",
     recurrent_sd: float = 0.01,
     forget_bias: float = 0.0,
+    one_hot_inputs: bool = False,
 ) -> Params:
     """{"input_kernel": (D, G*H), "recurrent_kernel": (H, G*H), "bias": (G*H,)}.
 
-    U is LeCun-normal (variance 1/D; for a one-hot input layer use D = vocab size,
-    which the gather sees as unit-variance rows scaled by 1/sqrt(V)); b is zero except
-    the LSTM forget-gate block, set to `forget_bias` (1.0 helps long memory early on).
+    U is LeCun-normal, variance 1/fan_in. A one-hot input has fan-in 1 (one active
+    unit), so with `one_hot_inputs` U is N(0, 1), like an embedding table: with
+    variance 1/D the input would reach the gates at 1/sqrt(D) of its useful scale.
+    b is zero except the LSTM forget-gate block, `forget_bias` (1.0 helps long memory early on).
     """
     if cell not in CELLS:
         raise ValueError(f"unknown recurrent cell {cell!r}; valid: {', '.join(CELLS)}")
@@ -80,7 +82,8 @@ def init_layer(
     if cell == "lstm":
         bias = bias.at[1].set(forget_bias)  # gate order i, f, g, o
     return {
-        "input_kernel": jinit.lecun_normal()(k_in, (input_size, g * hidden)),
+        "input_kernel": (jax.random.normal if one_hot_inputs else jinit.lecun_normal())(
+            k_in, (input_size, g * hidden)),
         "recurrent_kernel": recurrent_matrix(k_rec, recurrent_init, hidden, g * hidden, recurrent_sd),
         "bias": bias.reshape(g * hidden),
     }
