@@ -186,6 +186,24 @@ def apply(params: dict, tokens_BxT: jax.Array, cfg: GPTConfig, *, key: jax.Array
     return logits
 
 
+def attention_weights(params: dict, tokens_BxT: jax.Array, cfg: GPTConfig, layer: int) -> jax.Array:
+    """(B, N, T, T) causal attention weights of block `layer` (for attention maps)."""
+    if not 0 <= layer < cfg.num_layers:
+        raise ValueError(f"layer must be in [0, {cfg.num_layers}), got {layer}")
+    t = tokens_BxT.shape[1]
+    positions_T = jnp.arange(t)
+    x = params["embed"]["tokens"][tokens_BxT]
+    if cfg.positions == "learned":
+        x = x + params["embed"]["positions"][None, :t]
+    for i in range(layer):  # unrolled: this is for plots, not training
+        x, _ = _block(jax.tree.map(lambda a: a[i], params["blocks"]), x, positions_T, cfg, None, None, None)
+    p = jax.tree.map(lambda a: a[layer], params["blocks"])
+    q, k, _ = attn.project_qkv(p["attn"], layer_norm(p["ln1"], x), cfg.num_heads)
+    if cfg.positions == "rotary":
+        q, k = positional.rotary(q, positions_T), positional.rotary(k, positions_T)
+    return attn.attention_weights(q, k, attn.causal_mask(t))
+
+
 def make(cfg: GPTConfig, name: str = "gpt") -> PureModel:
     """The GPT as a `PureModel` over token windows of length `cfg.context`."""
     return PureModel(name, dataclasses.asdict(cfg), (cfg.context,),
