@@ -9,6 +9,8 @@ import pytest
 
 from jaxdl.models import gpt, positional
 
+# Jitted: eager op-by-op dispatch of the scanned blocks is what makes these tests slow.
+apply = jax.jit(gpt.apply, static_argnames=("cfg", "train"))
 CFG = gpt.GPTConfig(vocab_size=11, context=16, num_layers=2, d_model=32, num_heads=4)
 
 
@@ -35,10 +37,10 @@ def test_changing_a_future_token_leaves_past_logits_unchanged(positions, impl):
     cfg = gpt.GPTConfig(**{**CFG.__dict__, "positions": positions, "attention": impl})
     params = gpt.init(jax.random.key(1), cfg)
     x = _tokens(jax.random.key(2), cfg=cfg)
-    y = gpt.apply(params, x, cfg)
+    y = apply(params, x, cfg)
     chex.assert_shape(y, (2, 12, 11))
     x2 = x.at[:, 7].set((x[:, 7] + 1) % cfg.vocab_size)
-    y2 = gpt.apply(params, x2, cfg)
+    y2 = apply(params, x2, cfg)
     chex.assert_trees_all_close(y2[:, :7], y[:, :7], atol=1e-6)
     assert float(jnp.abs(y2[:, 7:] - y[:, 7:]).max()) > 1e-4
 
@@ -47,14 +49,14 @@ def test_fast_and_scratch_attention_give_the_same_model():
     params = gpt.init(jax.random.key(3), CFG)
     x = _tokens(jax.random.key(4))
     scratch = gpt.GPTConfig(**{**CFG.__dict__, "attention": "scratch"})
-    chex.assert_trees_all_close(gpt.apply(params, x, CFG), gpt.apply(params, x, scratch), atol=1e-5)
+    chex.assert_trees_all_close(apply(params, x, CFG), apply(params, x, scratch), atol=1e-5)
 
 
 def test_every_layer_of_the_stack_is_used():
     # The scan must apply every layer's slice of the stacked params: each gets a gradient.
     params = gpt.init(jax.random.key(5), CFG)
     x = _tokens(jax.random.key(6))
-    grads = jax.grad(lambda p: gpt.apply(p, x, CFG).sum())(params)
+    grads = jax.grad(lambda p: apply(p, x, CFG).sum())(params)
     per_layer = jnp.abs(grads["blocks"]["attn"]["qkv"]["kernel"]).sum(axis=(1, 2))
     assert bool(jnp.all(per_layer > 0))
 
@@ -64,9 +66,9 @@ def test_bfloat16_compute_keeps_float32_params_and_logits():
     params = gpt.init(jax.random.key(7), cfg)
     assert all(a.dtype == jnp.float32 for a in jax.tree.leaves(params))
     x = _tokens(jax.random.key(8))
-    y = gpt.apply(params, x, cfg)
+    y = apply(params, x, cfg)
     assert y.dtype == jnp.float32
-    chex.assert_trees_all_close(y, gpt.apply(params, x, CFG), atol=5e-2)
+    chex.assert_trees_all_close(y, apply(params, x, CFG), atol=5e-2)
 
 
 def test_dropout_needs_a_key_and_uses_it():
@@ -74,14 +76,14 @@ def test_dropout_needs_a_key_and_uses_it():
     params = gpt.init(jax.random.key(9), cfg)
     x = _tokens(jax.random.key(10))
     with pytest.raises(ValueError, match="needs a `key`"):
-        gpt.apply(params, x, cfg, train=True)
-    a = gpt.apply(params, x, cfg, key=jax.random.key(1), train=True)
-    b = gpt.apply(params, x, cfg, key=jax.random.key(1), train=True)
-    c = gpt.apply(params, x, cfg, key=jax.random.key(2), train=True)
+        apply(params, x, cfg, train=True)
+    a = apply(params, x, cfg, key=jax.random.key(1), train=True)
+    b = apply(params, x, cfg, key=jax.random.key(1), train=True)
+    c = apply(params, x, cfg, key=jax.random.key(2), train=True)
     chex.assert_trees_all_equal(a, b)
     assert float(jnp.abs(a - c).max()) > 1e-3
     # Evaluation ignores dropout.
-    chex.assert_trees_all_close(gpt.apply(params, x, cfg, key=jax.random.key(1)), gpt.apply(params, x, cfg))
+    chex.assert_trees_all_close(apply(params, x, cfg, key=jax.random.key(1)), apply(params, x, cfg))
 
 
 def test_bad_configs_are_rejected():
@@ -90,7 +92,7 @@ def test_bad_configs_are_rejected():
     with pytest.raises(ValueError, match="not divisible by num_heads=5"):
         gpt.GPTConfig(vocab_size=3, context=4, d_model=32, num_heads=5)
     with pytest.raises(ValueError, match=r"T <= 16"):
-        gpt.apply(gpt.init(jax.random.key(0), CFG), jnp.zeros((1, 17), jnp.int32), CFG)
+        apply(gpt.init(jax.random.key(0), CFG), jnp.zeros((1, 17), jnp.int32), CFG)
 
 
 def test_rotary_relative_positions():
@@ -111,7 +113,7 @@ def test_kv_cache_decoding_equals_full_recompute(positions, compute_dtype):
     cfg = gpt.GPTConfig(**{**CFG.__dict__, "positions": positions, "compute_dtype": compute_dtype})
     params = gpt.init(jax.random.key(11), cfg)
     x = _tokens(jax.random.key(12), t=cfg.context, cfg=cfg)
-    full = gpt.apply(params, x, cfg)
+    full = apply(params, x, cfg)
     prompt = 5
     cache = gpt.init_cache(cfg, 2, cfg.context)
     step = jax.jit(gpt.extend, static_argnames="cfg")
@@ -131,7 +133,7 @@ def test_greedy_generation_equals_argmax_of_full_recompute():
     chex.assert_trees_all_equal(out[:, :4], prompt)
     seq = prompt
     for _ in range(8):  # the slow way: recompute everything for each token
-        nxt = jnp.argmax(gpt.apply(params, seq, CFG)[:, -1], axis=-1)
+        nxt = jnp.argmax(apply(params, seq, CFG)[:, -1], axis=-1)
         seq = jnp.concatenate([seq, nxt[:, None].astype(seq.dtype)], axis=1)
     chex.assert_trees_all_equal(out, seq)
 
@@ -165,7 +167,7 @@ def test_lm_overfits_a_short_string():
     @jax.jit
     def step(params, opt_state):
         def loss_fn(p):
-            return optax.softmax_cross_entropy_with_integer_labels(gpt.apply(p, x, cfg), y).mean()
+            return optax.softmax_cross_entropy_with_integer_labels(apply(p, x, cfg), y).mean()
         loss, grads = jax.value_and_grad(loss_fn)(params)
         updates, opt_state = tx.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, loss

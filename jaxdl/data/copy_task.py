@@ -7,9 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from jaxdl.data.spec import DatasetSpec
+from jaxdl.data.text import BOS, EOS, PAD, SPECIAL_TOKENS
 
-PAD, BOS, EOS = 0, 1, 2
-NUM_SYMBOLS = 10  # ids 3..12
+FIRST = len(SPECIAL_TOKENS)  # ids 0-3 are reserved as in every jaxdl vocabulary
+NUM_SYMBOLS = 10  # ids 4..13
 MAX_LEN = 10  # source lengths are uniform in 1..MAX_LEN
 SIZES = {"train": 20000, "validation": 1000, "test": 1000}
 
@@ -18,7 +19,7 @@ def make_examples(num: int, seed: int) -> dict[str, np.ndarray]:
     """`num` pairs: source (num, MAX_LEN) and target = BOS + source + EOS (num, MAX_LEN + 2), 0-padded."""
     rng = np.random.default_rng(seed)
     lengths = rng.integers(1, MAX_LEN + 1, size=num)
-    symbols = rng.integers(3, 3 + NUM_SYMBOLS, size=(num, MAX_LEN))
+    symbols = rng.integers(FIRST, FIRST + NUM_SYMBOLS, size=(num, MAX_LEN))
     source = np.where(np.arange(MAX_LEN)[None, :] < lengths[:, None], symbols, PAD).astype(np.uint8)
     target = np.zeros((num, MAX_LEN + 2), np.uint8)
     target[:, 0] = BOS
@@ -46,7 +47,7 @@ SPECS = (
         locate=_locate,
         builder="jaxdl.data.builders.copy_task",
         decode=decode,
-        meta={"src_vocab": 3 + NUM_SYMBOLS, "tgt_vocab": 3 + NUM_SYMBOLS, "bos": BOS, "eos": EOS,
-              "pad": PAD, "max_src_len": MAX_LEN, "max_tgt_len": MAX_LEN + 2},
+        meta={"src_vocab": FIRST + NUM_SYMBOLS, "tgt_vocab": FIRST + NUM_SYMBOLS,
+              "max_src_len": MAX_LEN, "max_tgt_len": MAX_LEN + 2},
     ),
 )

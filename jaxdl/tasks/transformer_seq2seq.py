@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import ml_collections
 
 from jaxdl import data
+from jaxdl.data import text
 from jaxdl.models import transformer
 from jaxdl.models.pure import PureModel
 from jaxdl.tasks.base import Task
@@ -33,12 +34,24 @@ def headline(m) -> str:
             f"nll {float(m['nll']):.4f}")
 
 
-def model_config(config: ml_collections.ConfigDict) -> transformer.TransformerConfig:
-    meta = data.get_spec(config.data.name).meta
-    missing = [k for k in ("src_vocab", "tgt_vocab", "bos", "max_src_len", "max_tgt_len") if k not in meta]
+def pair_meta(spec: data.DatasetSpec) -> dict:
+    """Vocabulary sizes and lengths of a sequence-pair dataset (ids 0-3 reserved, as in
+    `jaxdl.data.text`). Specs give them as numbers, or as "source"/"target" codecs with
+    `vocab_size` and `length` (the dates data)."""
+    meta = spec.meta
+    if hasattr(meta.get("source"), "vocab_size"):
+        src, tgt = meta["source"], meta["target"]
+        return {"src_vocab": src.vocab_size, "tgt_vocab": tgt.vocab_size,
+                "max_src_len": src.length, "max_tgt_len": tgt.length}
+    missing = [k for k in ("src_vocab", "tgt_vocab", "max_src_len", "max_tgt_len") if k not in meta]
     if missing:
-        raise ValueError(f"the transformer_seq2seq task needs a sequence-pair dataset whose spec meta "
-                         f"has {missing}; {config.data.name!r} does not")
+        raise ValueError(f"the transformer_seq2seq task needs a sequence-pair dataset; the spec of "
+                         f"{spec.name!r} has no {', '.join(missing)} in its meta")
+    return {k: meta[k] for k in ("src_vocab", "tgt_vocab", "max_src_len", "max_tgt_len")}
+
+
+def model_config(config: ml_collections.ConfigDict) -> transformer.TransformerConfig:
+    meta = pair_meta(data.get_spec(config.data.name))
     hparams = {k: v for k, v in config.model.items() if k != "name"}
     return transformer.TransformerConfig(
         src_vocab=meta["src_vocab"], tgt_vocab=meta["tgt_vocab"],
@@ -47,7 +60,6 @@ def model_config(config: ml_collections.ConfigDict) -> transformer.TransformerCo
 
 def make(config: ml_collections.ConfigDict) -> Task:
     cfg = model_config(config)
-    bos = int(data.get_spec(config.data.name).meta["bos"])
     smoothing = float(config.loss.label_smoothing)
 
     def apply(params, batch, *, key=None, train=False):
@@ -74,7 +86,7 @@ def make(config: ml_collections.ConfigDict) -> Task:
         del key  # deterministic
         labels, mask, smoothed, nll, correct = token_terms(params, batch)
         mask = mask * mask_B[:, None]
-        pred = transformer.greedy_decode(params, batch["source"], cfg=cfg, length=labels.shape[1], bos=bos)
+        pred = transformer.greedy_decode(params, batch["source"], cfg=cfg, length=labels.shape[1], bos=text.BOS)
         exact = jnp.all((pred == labels) | (labels == transformer.PAD), axis=1).astype(jnp.float32)
         return {"loss": (smoothed * mask).sum(), "nll": (nll * mask).sum(),
                 "correct_tokens": (correct * mask).sum(), "tokens": mask.sum(),
