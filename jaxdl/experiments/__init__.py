@@ -7,7 +7,7 @@ from typing import Callable
 
 import ml_collections
 
-from jaxdl.experiments import mnist, transformer
+from jaxdl.experiments import mnist, seq2seq, transformer
 
 EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "mnist_cnn": mnist.mnist_cnn,
@@ -18,6 +18,11 @@ EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "nielsen_weight_masks": mnist.nielsen_weight_masks,
     "nielsen_latent3": mnist.nielsen_latent3,
     "transformer_copy": transformer.transformer_copy,
+    "seq2seq_dates": seq2seq.seq2seq_dates,
+    "seq2seq_dates_luong": seq2seq.seq2seq_dates_luong,
+    "seq2seq_dates_matrix": seq2seq.seq2seq_dates_matrix,
+    "seq2seq_dates_concat": seq2seq.seq2seq_dates_concat,
+    "seq2seq_reverse": seq2seq.seq2seq_reverse,
 }
 DEFAULT = "mnist_cnn"
 
