@@ -18,6 +18,7 @@ EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "nielsen_weight_masks": mnist.nielsen_weight_masks,
     "nielsen_latent3": mnist.nielsen_latent3,
     "transformer_copy": transformer.transformer_copy,
+    "transformer_dates": transformer.transformer_dates,
     "seq2seq_dates": seq2seq.seq2seq_dates,
     "seq2seq_dates_luong": seq2seq.seq2seq_dates_luong,
     "seq2seq_dates_matrix": seq2seq.seq2seq_dates_matrix,

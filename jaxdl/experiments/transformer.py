@@ -29,3 +29,11 @@ def transformer_copy() -> ml_collections.ConfigDict:
     c = _seq2seq("copy_task")
     c.train.epochs = 6
     return c
+
+
+def transformer_dates() -> ml_collections.ConfigDict:
+    """Encoder-decoder transformer: human-written dates in 8 locales -> ISO YYYY-MM-DD."""
+    c = _seq2seq("dates")
+    c.train.epochs = 5
+    c.train.eval_splits = ("validation", "test")
+    return c
