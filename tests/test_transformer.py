@@ -158,3 +158,13 @@ def test_learns_the_copy_task_to_100_percent_on_short_sequences():
     pred = tfm.greedy_decode(params, src_te, cfg=cfg, length=6, bos=text.BOS)
     exact = np.mean(np.all(np.asarray(pred) == np.asarray(tgt_te[:, 1:]), axis=1))
     assert exact == 1.0
+
+
+def test_attention_map_writes_a_png(tmp_path):
+    from jaxdl import figures
+
+    w = np.full((2, 3), 1 / 3)
+    path = figures.attention_map(w, ["a", "b"], ["x", "y", "\n"], "t", str(tmp_path / "a.png"))
+    assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="need 2 row and 2 column labels"):
+        figures.attention_map(w, ["a", "b"], ["x", "y"], "t", str(tmp_path / "b.png"))
