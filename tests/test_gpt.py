@@ -138,16 +138,6 @@ def test_greedy_generation_equals_argmax_of_full_recompute():
     chex.assert_trees_all_equal(out, seq)
 
 
-def test_sampling_with_explicit_keys():
-    logits = jnp.log(jnp.array([[0.1, 0.2, 0.3, 0.4]] * 4000))
-    a = gpt.sample_logits(jax.random.key(0), logits, 1.0)
-    chex.assert_trees_all_equal(a, gpt.sample_logits(jax.random.key(0), logits, 1.0))
-    np.testing.assert_allclose(np.bincount(np.asarray(a), minlength=4) / 4000, [0.1, 0.2, 0.3, 0.4], atol=0.03)
-    top2 = gpt.sample_logits(jax.random.key(1), logits, 1.0, top_k=2)
-    assert set(np.unique(np.asarray(top2))) == {2, 3}
-    assert set(np.unique(np.asarray(gpt.sample_logits(jax.random.key(2), logits, 0.0)))) == {3}
-
-
 def test_generate_long_slides_the_window():
     params = gpt.init(jax.random.key(15), CFG)
     out = gpt.generate_long(params, jax.random.key(1), jnp.zeros((1, 3), jnp.int32), cfg=CFG, num_new=40)
@@ -179,3 +169,25 @@ def test_lm_overfits_a_short_string():
     # Greedy continuation of the first character reproduces the string.
     out = gpt.generate(params, jax.random.key(0), ids[None, :1], cfg=cfg, num_new=31, temperature=0.0)
     assert "".join(vocab[i] for i in np.asarray(out[0])) == "".join(vocab[i] for i in np.asarray(ids[:32]))
+
+
+def test_language_model_steps_equal_full_recompute_and_wrap_with_rotary():
+    from jaxdl.models import sampling
+
+    lm = gpt.language_model(11, 8, num_layers=2, d_model=32, num_heads=4, positions="rotary")
+    cfg = gpt.GPTConfig(vocab_size=11, context=8, num_layers=2, d_model=32, num_heads=4, positions="rotary")
+    params = lm.model.init(jax.random.key(0))
+    x = _tokens(jax.random.key(1), t=8, cfg=cfg)
+    full = apply(params, x, cfg)
+    cache = lm.init_cache(params, 2, 100)  # capped at the context: a ring buffer of 8 slots
+    chex.assert_shape(cache["k"], (2, 2, 8, 4, 8))
+    step = jax.jit(lm.step)
+    for t in range(8):
+        cache, logits = step(params, cache, x[:, t])
+        chex.assert_trees_all_close(logits, full[:, t], atol=1e-5)
+    # Past the buffer the ring wraps: 3 + 20 tokens through 8 slots.
+    out = sampling.generate(lm, params, jax.random.key(2), x[:, :3], 20, 1.0, 0)
+    chex.assert_shape(out, (2, 20))
+    learned = gpt.language_model(11, 8, num_layers=1, d_model=32, num_heads=4)
+    with pytest.raises(ValueError, match="model.positions=rotary"):
+        learned.init_cache(None, 1, 9)

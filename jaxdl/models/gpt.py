@@ -33,6 +33,8 @@ import jax.numpy as jnp
 from jaxdl.models import attention as attn
 from jaxdl.models import positional
 from jaxdl.models.dropout import inverted_dropout
+from jaxdl.models.lm import LanguageModel
+from jaxdl.models.sampling import sample_logits
 from jaxdl.models.pure import PureModel
 
 POSITIONS = ("learned", "rotary")
@@ -131,11 +133,14 @@ def _block(p: dict, x_BxTxD: jax.Array, positions_T: jax.Array, cfg: GPTConfig, 
     if cache is None:
         o = attn.attend(q, k, v, is_causal=True, impl=cfg.attention)
     else:
-        start = (0, pos, 0, 0)
+        # A ring buffer: one-token steps past the end wrap around and overwrite the oldest
+        # slot, so with rotary positions generation can run past the cache length.
+        start = (0, pos % cache["k"].shape[1], 0, 0)
         cache = {"k": jax.lax.dynamic_update_slice(cache["k"], k.astype(cache["k"].dtype), start),
                  "v": jax.lax.dynamic_update_slice(cache["v"], v.astype(cache["v"].dtype), start)}
         t, s = x_BxTxD.shape[1], cache["k"].shape[1]
-        # Query i (at pos + i) sees cached keys j <= pos + i; slots past that are empty.
+        # Query i (at pos + i) sees cached keys j <= pos + i; slots past that are empty
+        # (once the ring buffer has wrapped, every slot holds one of the last S keys).
         mask = (jnp.arange(s)[None, :] <= pos + jnp.arange(t)[:, None])[None, None]
         o = attn.attend(q, cache["k"].astype(q.dtype), cache["v"].astype(q.dtype), mask, impl=cfg.attention)
     y = attn.dense(p["attn"]["out"], attn.merge_heads(o))
@@ -234,22 +239,35 @@ def init_cache(cfg: GPTConfig, batch: int, length: int) -> dict:
 
 
 def extend(params: dict, cache: dict, tokens_BxT: jax.Array, pos: jax.Array, cfg: GPTConfig):
-    """Runs tokens at positions pos..pos+T-1 against the cache: (logits (B, T, V), cache)."""
+    """Runs tokens at positions pos..pos+T-1 against the cache: (logits (B, T, V), cache).
+
+    Several tokens need pos + T <= S (the cache length); single tokens may go past S
+    (ring buffer: each then attends to the last S positions), which only rotary
+    positions support."""
     return _run(params, tokens_BxT, cfg, key=None, cache=cache, pos=jnp.asarray(pos, jnp.int32))
 
 
-def sample_logits(key: jax.Array, logits_BxV: jax.Array, temperature: float | jax.Array = 1.0,
-                  top_k: int = 0) -> jax.Array:
-    """Token ids (B,) drawn from softmax(logits / temperature), restricted to the top k (0 = all).
+def language_model(vocab_size: int, seq_len: int, **hparams) -> LanguageModel:
+    """The GPT behind `jaxdl.models.lm`'s interface (char_lm task, `jaxdl generate`).
 
-    temperature 0 picks the argmax (greedy decoding)."""
-    if top_k > 0:
-        kth_BxK = jax.lax.top_k(logits_BxV, top_k)[0][:, -1:]
-        logits_BxV = jnp.where(logits_BxV < kth_BxK, -jnp.inf, logits_BxV)
-    greedy = jnp.argmax(logits_BxV, axis=-1)
-    t = jnp.asarray(temperature, jnp.float32)
-    drawn = jax.random.categorical(key, logits_BxV / jnp.where(t > 0, t, 1.0), axis=-1)
-    return jnp.where(t > 0, drawn, greedy).astype(jnp.int32)
+    Trained on windows of `seq_len` (its context). Its decoding cache is the KV ring
+    buffer of `seq_len` slots plus the position: with rotary positions it generates any
+    length (each token sees the last `seq_len`); learned positions stop at `seq_len`.
+    """
+    cfg = GPTConfig(vocab_size=vocab_size, context=seq_len, **hparams)
+
+    def lm_init_cache(params, batch_size: int, max_len: int) -> dict:
+        del params
+        if cfg.positions == "learned" and max_len > cfg.context:
+            raise ValueError(f"a GPT with learned positions decodes at most its context ({cfg.context}) "
+                             f"tokens, asked for {max_len}; train with model.positions=rotary to go further")
+        return {**init_cache(cfg, batch_size, min(max_len, cfg.context)), "pos": jnp.int32(0)}
+
+    def lm_step(params, cache: dict, ids_B: jax.Array):
+        logits, kv = extend(params, {"k": cache["k"], "v": cache["v"]}, ids_B[:, None], cache["pos"], cfg)
+        return {**kv, "pos": cache["pos"] + 1}, logits[:, 0]
+
+    return LanguageModel(model=make(cfg), vocab_size=vocab_size, init_cache=lm_init_cache, step=lm_step)
 
 
 @functools.partial(jax.jit, static_argnames=("cfg", "num_new", "top_k"))
