@@ -19,6 +19,8 @@ EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "nielsen_latent3": mnist.nielsen_latent3,
     "transformer_copy": transformer.transformer_copy,
     "transformer_dates": transformer.transformer_dates,
+    "gpt_char_tiny": transformer.gpt_char_tiny,
+    "gpt_char_small": transformer.gpt_char_small,
     "seq2seq_dates": seq2seq.seq2seq_dates,
     "seq2seq_dates_luong": seq2seq.seq2seq_dates_luong,
     "seq2seq_dates_matrix": seq2seq.seq2seq_dates_matrix,
