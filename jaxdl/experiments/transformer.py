@@ -13,7 +13,7 @@ def _seq2seq(dataset: str) -> ml_collections.ConfigDict:
     c.model = ml_collections.ConfigDict(
         dict(name="transformer", num_layers=2, d_model=64, num_heads=4, d_ff=256, dropout=0.1,
              attention="fast"))
-    c.loss = ml_collections.ConfigDict(dict(label_smoothing=0.1))
+    c.seq2seq = ml_collections.ConfigDict(dict(label_smoothing=0.1))
     c.optimizer.update(name="adam", b1=0.9, b2=0.98, eps=1e-9)
     # The paper's peak rate (d_model * warmup) ** -0.5, reached at the end of warmup.
     c.optimizer.schedule.update(name="noam", warmup_steps=400)

@@ -60,7 +60,7 @@ def model_config(config: ml_collections.ConfigDict) -> transformer.TransformerCo
 
 def make(config: ml_collections.ConfigDict) -> Task:
     cfg = model_config(config)
-    smoothing = float(config.loss.label_smoothing)
+    smoothing = float(config.seq2seq.label_smoothing)
 
     def apply(params, batch, *, key=None, train=False):
         return transformer.apply(params, batch["source"], batch["target"][:, :-1], cfg, key=key, train=train)
