@@ -1,4 +1,4 @@
-"""`jaxdl list | show | train | prepare`: the command line over jaxdl.experiments."""
+"""`jaxdl list | show | train | sweep | plot | generate | prepare`: the command line over jaxdl.experiments."""
 
 from __future__ import annotations
 
@@ -46,6 +46,15 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("--text", default=None, help="attention: the source string (default: a validation example)")
     plot.add_argument("--layer", type=int, default=-1, help="attention: decoder layer (default: the last)")
     plot.add_argument("--head", type=int, default=0, help="attention: head")
+    gen = sub.add_parser("generate", help="sample text from a trained language model (char_lm runs)")
+    gen.add_argument("--workdir", required=True, help="the run to sample from")
+    gen.add_argument("--prompt", default="\n", help="text the sample continues (default: a newline)")
+    gen.add_argument("--length", type=int, default=500, help="characters to generate")
+    gen.add_argument("--temperature", type=float, default=0.8, help="softmax temperature; 0 = greedy")
+    gen.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest (0 = all)")
+    gen.add_argument("--seed", type=int, default=0, help="the sampling key: same seed, same text")
+    gen.add_argument("--step", type=int, default=None,
+                     help="checkpoint step (default: the run's best-validation state if kept, else the latest)")
     prep = sub.add_parser("prepare", help="build an offline dataset, or download a public one")
     prep.add_argument("dataset")
     prep.add_argument("--data-dir", default=None)
@@ -104,6 +113,19 @@ def _sweep(args) -> None:
           f"results.csv, results.jsonl, curves.jsonl and plots in {workdir}", flush=True)
 
 
+def _generate(args) -> None:
+    from jaxdl.tasks import char_lm
+    from jaxdl.train import checkpoint, saved
+
+    best = args.step is None and checkpoint.has_checkpoint(os.path.join(args.workdir, "best"))
+    config, _, state = saved.restore(args.workdir, args.step, best=best)
+    if config.task != "char_lm":
+        raise ValueError(f"{args.workdir} trained task {config.task!r}; generate needs a char_lm run")
+    sample = char_lm.generate_text(config, state.params, args.prompt, length=args.length,
+                                   temperature=args.temperature, top_k=args.top_k, seed=args.seed)
+    print(args.prompt + sample)
+
+
 def run(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "list":
@@ -131,6 +153,8 @@ def run(argv: list[str] | None = None) -> None:
                   + " ".join(f"{c['ratio_4_9']:.2f}" for c in ckpts))
     elif args.command == "sweep":
         _sweep(args)
+    elif args.command == "generate":
+        _generate(args)
     elif args.command == "prepare":
         from jaxdl import data
 

@@ -27,11 +27,8 @@ def test_stack_shapes_and_finite(cell):
     chex.assert_shape(h, (B, T, H))
     chex.assert_tree_all_finite((h, carries))
     assert len(carries) == 2
-    if cell == "lstm":
-        chex.assert_shape(carries[-1], ((B, H), (B, H)))
-        np.testing.assert_allclose(carries[-1][1], h[:, -1], rtol=1e-6)
-    else:
-        np.testing.assert_allclose(carries[-1], h[:, -1], rtol=1e-6)
+    chex.assert_shape(carries[-1], ((B, H), (B, H)) if cell == "lstm" else ((B, H),))
+    np.testing.assert_allclose(carries[-1][-1], h[:, -1], rtol=1e-6)  # the carry ends with h_T
 
 
 def test_rnn_two_steps_by_hand():
@@ -108,27 +105,64 @@ def test_lstm_equals_flax_cell(flax_cell):
     for t in range(T):
         flax_carry, h = cell(flax_carry, x[:, t])
         flax_h.append(h)
-    last, h = rnn.scan_layer(rnn.lstm_step, layer, carry, rnn.project_inputs(layer, x))
+    last, h = rnn.scan_layer(rnn.lstm_cell, layer, carry, rnn.project_inputs(layer, x))
     chex.assert_trees_all_close(last, flax_carry, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(h, jnp.stack(flax_h, axis=1), rtol=1e-5, atol=1e-6)
+
+
+def _loop_stack(cell, layers, x, carries, activation="tanh"):
+    """Reference: the same maths as Python loops over layers and steps, one matmul per step."""
+    fn = rnn.cell_fn(cell, activation)
+    h, last = x, []
+    for layer, carry in zip(layers, carries):
+        outs = []
+        for t in range(x.shape[1]):
+            carry, out = rnn.step(fn, layer, carry, rnn.add_bias(h[:, t] @ layer["input_kernel"], layer["bias"]))
+            outs.append(out)
+        h = jnp.stack(outs, axis=1)
+        last.append(carry)
+    return h, last
+
+
+def _random_carries(cell, n=2):
+    keys = iter(jax.random.split(jax.random.key(7), 2 * n))
+    return [tuple(jax.random.normal(next(keys), (B, H)) for _ in range(2 if cell == "lstm" else 1))
+            for _ in range(n)]
 
 
 @pytest.mark.parametrize("cell", rnn.CELLS)
 def test_scan_equals_python_loop(cell):
     layers = _layers(cell, recurrent_init="normal", recurrent_sd=0.5) if cell == "rnn" else _layers(cell)
-    x = _inputs()
-    h_scan, carries_scan = rnn.stack(cell, layers, x)
-    # The same maths as a Python loop over layers and time steps, one matmul per step.
-    step = rnn.step_fn(cell)
-    h = x
-    for layer in layers:
-        carry, outs = rnn.zero_carry(cell, B, H), []
-        for t in range(T):
-            carry, out = step(layer, carry, rnn.add_bias(h[:, t] @ layer["input_kernel"], layer["bias"]))
-            outs.append(out)
-        h = jnp.stack(outs, axis=1)
-    np.testing.assert_allclose(h_scan, h, rtol=1e-5, atol=1e-6)
-    chex.assert_trees_all_close(carries_scan[-1], carry, rtol=1e-5, atol=1e-6)
+    x, carries = _inputs(), _random_carries(cell)
+    h_scan, last_scan = rnn.stack(cell, layers, x, carries, unroll=2)
+    h_loop, last_loop = _loop_stack(cell, layers, x, carries)
+    np.testing.assert_allclose(h_scan, h_loop, rtol=1e-5, atol=1e-6)
+    chex.assert_trees_all_close(last_scan, last_loop, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("cell,activation", [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh")])
+def test_hand_written_backward_equals_autodiff_of_the_loop(cell, activation):
+    """The scan's custom VJP against jax.grad through the plain Python loop: every
+    parameter, the inputs and the initial carries, through outputs and final carries."""
+    layers = _layers(cell, recurrent_init="normal", recurrent_sd=0.3)
+    x, carries = _inputs(), _random_carries(cell)
+    w_out = jax.random.normal(jax.random.key(9), (B, T, H))
+
+    def objective(run):
+        def f(layers, x, carries):
+            h, last = run(layers, x, carries)
+            return jnp.sum(h * w_out) + sum(jnp.sum(jnp.sin(c)) for carry in last for c in carry)
+        return f
+
+    def loop(layers, x, carries):
+        return _loop_stack(cell, layers, x, carries, activation)
+
+    def scanned(layers, x, carries):
+        return rnn.stack(cell, layers, x, carries, activation=activation)
+
+    ours = jax.grad(objective(scanned), argnums=(0, 1, 2))(layers, x, carries)
+    ref = jax.grad(objective(loop), argnums=(0, 1, 2))(layers, x, carries)
+    chex.assert_trees_all_close(ours, ref, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("cell,embed_dim", [("rnn", 0), ("lstm", 0), ("lstm", 8)])

@@ -7,7 +7,7 @@ from typing import Callable
 
 import ml_collections
 
-from jaxdl.experiments import mnist, seq2seq, transformer
+from jaxdl.experiments import char, mnist, seq2seq, transformer
 
 EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "mnist_cnn": mnist.mnist_cnn,
@@ -26,6 +26,10 @@ EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "seq2seq_dates_matrix": seq2seq.seq2seq_dates_matrix,
     "seq2seq_dates_concat": seq2seq.seq2seq_dates_concat,
     "seq2seq_reverse": seq2seq.seq2seq_reverse,
+    "char_lstm": char.char_lstm,
+    "char_rnn": char.char_rnn,
+    "char_rnn_relu_identity": char.char_rnn_relu_identity,
+    "char_rnn_relu_normal": char.char_rnn_relu_normal,
 }
 DEFAULT = "mnist_cnn"
 

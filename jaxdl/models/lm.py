@@ -57,7 +57,7 @@ def recurrent_lm(
     for name, value in (("vocab_size", vocab_size), ("hidden", hidden), ("layers", layers)):
         if value < 1:
             raise ValueError(f"{name} must be >= 1, got {value}")
-    rnn.step_fn(cell, activation)  # fails now, naming the valid activations, on a bad one
+    rnn.cell_fn(cell, activation)  # fails now, naming the valid activations, on a bad one
     rec_init = recurrent_init if cell == "rnn" else "orthogonal"
     hparams = dict(cell=cell, hidden=hidden, layers=layers, embed_dim=embed_dim, activation=activation,
                    recurrent_init=rec_init, recurrent_sd=recurrent_sd, forget_bias=forget_bias, unroll=unroll)

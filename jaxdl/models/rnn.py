@@ -16,7 +16,8 @@ a row gather `U[x]`, so a one-hot input layer costs no matmul at all.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+import functools
+from typing import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -24,7 +25,7 @@ from jax import lax
 from jax.nn import initializers as jinit
 
 Params = dict[str, jax.Array]
-Carry = Any  # RNN: h_BxH; LSTM: (c_BxH, h_BxH)
+Carry = tuple  # RNN: (h_BxH,); LSTM: (c_BxH, h_BxH)
 
 CELLS = ("rnn", "lstm")
 ACTIVATIONS = ("tanh", "relu")
@@ -99,43 +100,98 @@ def add_bias(z: jax.Array, bias: jax.Array) -> jax.Array:
     return z + bias.reshape((1,) * (z.ndim - 1) + bias.shape)
 
 
-def rnn_step(layer: Params, h_BxH: jax.Array, xu_BxH: jax.Array, activation: str = "tanh"):
-    """One vanilla RNN step given the projected input `x_t U + b`; returns (carry, output)."""
-    h_BxH = _activation(activation)(h_BxH @ layer["recurrent_kernel"] + xu_BxH)
-    return h_BxH, h_BxH
+# A cell is its elementwise part: z = x_t U + b + h_{t-1} W (one fused matmul) and the
+# previous carry -> the new carry, a tuple whose last element is h_t (RNN: (h,); LSTM: (c, h)).
+CellFn = Callable[[jax.Array, Carry], Carry]
 
 
-def lstm_step(layer: Params, carry: tuple[jax.Array, jax.Array], xu_Bx4H: jax.Array):
-    """One LSTM step given the projected input `x_t U + b` (gates i, f, g, o fused)."""
-    c_BxH, h_BxH = carry
-    z_Bx4H = xu_Bx4H + h_BxH @ layer["recurrent_kernel"]
+def rnn_cell(z_BxH: jax.Array, carry: Carry, activation: str = "tanh") -> Carry:
+    del carry  # h_{t-1} enters only through z
+    return (_activation(activation)(z_BxH),)
+
+
+def lstm_cell(z_Bx4H: jax.Array, carry: Carry) -> Carry:
+    c_BxH, _ = carry
     i, f, g, o = jnp.split(z_Bx4H, 4, axis=-1)
     c_BxH = jax.nn.sigmoid(f) * c_BxH + jax.nn.sigmoid(i) * jnp.tanh(g)
-    h_BxH = jax.nn.sigmoid(o) * jnp.tanh(c_BxH)
-    return (c_BxH, h_BxH), h_BxH
+    return c_BxH, jax.nn.sigmoid(o) * jnp.tanh(c_BxH)
 
 
-def step_fn(cell: str, activation: str = "tanh") -> Callable[[Params, Carry, jax.Array], tuple[Carry, jax.Array]]:
-    """`step(layer, carry, xu_BxGH) -> (carry, h_BxH)` for `cell`."""
+def cell_fn(cell: str, activation: str = "tanh") -> CellFn:
     if cell == "rnn":
         _activation(activation)  # validate now, not at trace time
-        return lambda layer, h, xu: rnn_step(layer, h, xu, activation)
+        return functools.partial(rnn_cell, activation=activation)
     if cell == "lstm":
-        return lstm_step
+        return lstm_cell
     raise ValueError(f"unknown recurrent cell {cell!r}; valid: {', '.join(CELLS)}")
+
+
+def step(cell: CellFn, layer: Params, carry: Carry, xu_BxG: jax.Array) -> tuple[Carry, jax.Array]:
+    """One time step given the projected input `x_t U + b`: (new carry, h_t)."""
+    carry = cell(xu_BxG + carry[-1] @ layer["recurrent_kernel"], carry)
+    return carry, carry[-1]
+
+
+def rnn_step(layer: Params, carry: Carry, xu_BxH: jax.Array, activation: str = "tanh"):
+    """h_t = act(h_{t-1} W + x_t U + b), with `xu_BxH` = x_t U + b."""
+    return step(cell_fn("rnn", activation), layer, carry, xu_BxH)
+
+
+def lstm_step(layer: Params, carry: Carry, xu_Bx4H: jax.Array):
+    """One LSTM step given `xu_Bx4H` = x_t U + b (gates i, f, g, o fused)."""
+    return step(lstm_cell, layer, carry, xu_Bx4H)
 
 
 def zero_carry(cell: str, batch: int, hidden: int, dtype=jnp.float32) -> Carry:
     h = jnp.zeros((batch, hidden), dtype)
-    return (h, h) if cell == "lstm" else h
+    return (h, h) if cell == "lstm" else (h,)
 
 
-def scan_layer(step, layer: Params, carry: Carry, xu_BxTxG: jax.Array, *, unroll: int = 1):
-    """Runs `step` over time with `lax.scan`: returns (last carry, h_BxTxH)."""
-    carry, h_TxBxH = lax.scan(
-        lambda c, xu: step(layer, c, xu), carry, jnp.swapaxes(xu_BxTxG, 0, 1), unroll=unroll
-    )
+def scan_layer(cell: CellFn, layer: Params, carry: Carry, xu_BxTxG: jax.Array, *, unroll: int = 1):
+    """Runs the recurrence over time: returns (last carry, h_BxTxH)."""
+    carry, h_TxBxH = _recurrence(cell, unroll, layer["recurrent_kernel"], jnp.swapaxes(xu_BxTxG, 0, 1), carry)
     return carry, jnp.swapaxes(h_TxBxH, 0, 1)
+
+
+# The recurrence with a hand-written backward pass. Autodiff of `lax.scan` adds each
+# step's h_{t-1}^T dz_t into the weight gradient inside the reverse loop: T small
+# (H, B) x (B, G*H) matmuls plus carry bookkeeping, several times the forward's cost on
+# CPU. Here the reverse scan only propagates dh (one dz W^T per step) and keeps every
+# dz_t; dW = sum_t h_{t-1}^T dz_t is then one (H, T*B) x (T*B, G*H) matmul. The cell's
+# elementwise part is differentiated by `jax.vjp`, recomputed from the saved z_t.
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
+def _recurrence(cell: CellFn, unroll: int, w_HxG, xu_TxBxG, carry0):
+    return _recurrence_fwd(cell, unroll, w_HxG, xu_TxBxG, carry0)[0]
+
+
+def _recurrence_fwd(cell, unroll, w_HxG, xu_TxBxG, carry0):
+    def body(carry, xu_BxG):
+        z_BxG = xu_BxG + carry[-1] @ w_HxG
+        new = cell(z_BxG, carry)
+        return new, (new[-1], z_BxG, carry)
+
+    carry, (h_TxBxH, z_TxBxG, prev_carries) = lax.scan(body, carry0, xu_TxBxG, unroll=unroll)
+    return (carry, h_TxBxH), (w_HxG, z_TxBxG, prev_carries)
+
+
+def _recurrence_bwd(cell, unroll, residuals, cotangents):
+    w_HxG, z_TxBxG, prev_carries = residuals
+    d_last_carry, dh_TxBxH = cotangents
+
+    def body(d_carry, xs):
+        z_BxG, prev, dh_BxH = xs
+        _, vjp = jax.vjp(cell, z_BxG, prev)
+        dz_BxG, d_prev = vjp((*d_carry[:-1], d_carry[-1] + dh_BxH))  # h_t is output and carry
+        d_prev = (*d_prev[:-1], d_prev[-1] + dz_BxG @ w_HxG.T)  # h_{t-1} also fed z_t through W
+        return d_prev, dz_BxG
+
+    d_carry0, dz_TxBxG = lax.scan(body, d_last_carry, (z_TxBxG, prev_carries, dh_TxBxH),
+                                  reverse=True, unroll=unroll)
+    dw_HxG = jnp.einsum("tbh,tbg->hg", prev_carries[-1], dz_TxBxG)
+    return dw_HxG, dz_TxBxG, d_carry0
+
+
+_recurrence.defvjp(_recurrence_fwd, _recurrence_bwd)
 
 
 def stack(
@@ -156,14 +212,14 @@ def stack(
     input projection one big hoisted matmul (a scan over layers inside the time scan
     would shrink it to one (B, H) matmul per step).
     """
-    step = step_fn(cell, activation)
+    fn = cell_fn(cell, activation)
     batch = x.shape[0]
     new_carries = []
     h = x
     for i, layer in enumerate(layers):
         hidden = layer["recurrent_kernel"].shape[0]
         carry = zero_carry(cell, batch, hidden) if carries is None else carries[i]
-        carry, h = scan_layer(step, layer, carry, project_inputs(layer, h), unroll=unroll)
+        carry, h = scan_layer(fn, layer, carry, project_inputs(layer, h), unroll=unroll)
         new_carries.append(carry)
     return h, new_carries
 
@@ -172,10 +228,10 @@ def stack_step(
     cell: str, layers: Sequence[Params], carries: Sequence[Carry], x_B: jax.Array, *, activation: str = "tanh"
 ) -> tuple[list[Carry], jax.Array]:
     """One time step through all layers (for generation): x_B ids (B,) or (B, D) -> (carries, h_BxH)."""
-    step = step_fn(cell, activation)
+    fn = cell_fn(cell, activation)
     h = x_B
     new_carries = []
     for layer, carry in zip(layers, carries):
-        carry, h = step(layer, carry, project_inputs(layer, h[:, None])[:, 0])
+        carry, h = step(fn, layer, carry, project_inputs(layer, h[:, None])[:, 0])
         new_carries.append(carry)
     return new_carries, h

@@ -6,13 +6,14 @@ from typing import Callable
 
 import ml_collections
 
-from jaxdl.tasks import classification, seq2seq, transformer_seq2seq
+from jaxdl.tasks import char_lm, classification, seq2seq, transformer_seq2seq
 from jaxdl.tasks.base import Batch, Metrics, Task, divide_by_count
 
 TASKS: dict[str, Callable[[ml_collections.ConfigDict], Task]] = {
     "classification": classification.make,
     "transformer_seq2seq": transformer_seq2seq.make,
     "seq2seq": seq2seq.make,
+    "char_lm": char_lm.make,
 }
 
 
