@@ -55,7 +55,7 @@ def test_every_experiment_builds_its_model_and_optimizer(name):
     tasks.make(config)
     if "loss" in config:  # classification experiments choose their cost
         losses.make_loss(config.loss.name, config.loss.output)
-    optimizers.make_optimizer(config.optimizer, total_steps=100)
+    optimizers.make_optimizer(config.optimizer, total_steps=config.optimizer.schedule.warmup_steps + 100)
 
 
 def test_cli_errors_are_one_line_and_exit_2(capsys, tmp_path):
