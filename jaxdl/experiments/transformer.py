@@ -50,6 +50,7 @@ def _gpt_char() -> ml_collections.ConfigDict:
     c.optimizer.schedule.update(name="cosine", warmup_steps=200, end_factor=0.1)
     c.data.eval_batch_size = 64
     c.train.eval_splits = ("validation",)
+    c.train.eval_every_steps = 500  # runs are shorter than an epoch (17,970 rows)
     c.train.keep_best = True
     return c
 
