@@ -18,12 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from jaxdl.data import copy_task, dates, images, shakespeare
+from jaxdl.data import copy_task, dates, diamonds, images, movielens, shakespeare
 from jaxdl.data.spec import DatasetNotAvailableError, DatasetSpec
 
 
 DATASETS: dict[str, DatasetSpec] = {
-    spec.name: spec for spec in (*images.SPECS, *shakespeare.SPECS, *dates.SPECS, *copy_task.SPECS)
+    spec.name: spec
+    for spec in (*images.SPECS, *movielens.SPECS, *diamonds.SPECS, *shakespeare.SPECS, *dates.SPECS,
+                 *copy_task.SPECS)
 }
 
 # Builders write array_record: the only random-access format tfds reads without TensorFlow.

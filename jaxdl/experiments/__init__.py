@@ -7,7 +7,7 @@ from typing import Callable
 
 import ml_collections
 
-from jaxdl.experiments import char, mnist, seq2seq, transformer
+from jaxdl.experiments import cf, char, mnist, seq2seq, tabular, transformer
 
 EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "mnist_cnn": mnist.mnist_cnn,
@@ -30,6 +30,11 @@ EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "char_rnn": char.char_rnn,
     "char_rnn_relu_identity": char.char_rnn_relu_identity,
     "char_rnn_relu_normal": char.char_rnn_relu_normal,
+    "movielens_mf": cf.movielens_mf,
+    "movielens_mf_refit": cf.movielens_mf_refit,
+    "movielens_deep": cf.movielens_deep,
+    "movielens_deep_refit": cf.movielens_deep_refit,
+    "diamonds_embeddings": tabular.diamonds_embeddings,
 }
 DEFAULT = "mnist_cnn"
 
