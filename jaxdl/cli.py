@@ -39,9 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--devices", type=int, default=0, help="split members over this many devices (0 = all)")
     plot = sub.add_parser("plot", help="figures of a run, written into its workdir")
     plot.add_argument("--workdir", required=True)
-    plot.add_argument("--figure", default="curves", choices=("curves", "weight_masks", "latent3"),
+    plot.add_argument("--figure", default="curves", choices=("curves", "weight_masks", "latent3", "attention"),
                       help="curves: learning curves; weight_masks: a 784-10 net's weights per checkpoint "
-                      "(nielsen_weight_masks); latent3: test digits in a 3-unit hidden layer (nielsen_latent3)")
+                      "(nielsen_weight_masks); latent3: test digits in a 3-unit hidden layer (nielsen_latent3); "
+                      "attention: a decoder head's attention over the source (transformer_seq2seq runs)")
+    plot.add_argument("--text", default=None, help="attention: the source string (default: a validation example)")
+    plot.add_argument("--layer", type=int, default=-1, help="attention: decoder layer (default: the last)")
+    plot.add_argument("--head", type=int, default=0, help="attention: head")
     gen = sub.add_parser("generate", help="sample text from a trained language model (char_lm runs)")
     gen.add_argument("--workdir", required=True, help="the run to sample from")
     gen.add_argument("--prompt", default="\n", help="text the sample continues (default: a newline)")
@@ -137,6 +141,8 @@ def run(argv: list[str] | None = None) -> None:
             print(figures.learning_curves(args.workdir))
         elif args.figure == "weight_masks":
             print("\n".join(figures.weight_masks(args.workdir)))
+        elif args.figure == "attention":
+            print(figures.attention(args.workdir, args.text, layer=args.layer, head=args.head))
         else:
             paths = figures.latent3(args.workdir)
             print("\n".join(paths))

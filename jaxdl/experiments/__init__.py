@@ -7,7 +7,7 @@ from typing import Callable
 
 import ml_collections
 
-from jaxdl.experiments import cf, char, mnist, seq2seq, tabular
+from jaxdl.experiments import cf, char, mnist, seq2seq, tabular, transformer
 
 EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "mnist_cnn": mnist.mnist_cnn,
@@ -17,11 +17,10 @@ EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "mnist_softmax_no_hidden": mnist.mnist_softmax_no_hidden,
     "nielsen_weight_masks": mnist.nielsen_weight_masks,
     "nielsen_latent3": mnist.nielsen_latent3,
-    "movielens_mf": cf.movielens_mf,
-    "movielens_mf_refit": cf.movielens_mf_refit,
-    "movielens_deep": cf.movielens_deep,
-    "movielens_deep_refit": cf.movielens_deep_refit,
-    "diamonds_embeddings": tabular.diamonds_embeddings,
+    "transformer_copy": transformer.transformer_copy,
+    "transformer_dates": transformer.transformer_dates,
+    "gpt_char_tiny": transformer.gpt_char_tiny,
+    "gpt_char_small": transformer.gpt_char_small,
     "seq2seq_dates": seq2seq.seq2seq_dates,
     "seq2seq_dates_luong": seq2seq.seq2seq_dates_luong,
     "seq2seq_dates_matrix": seq2seq.seq2seq_dates_matrix,
@@ -31,6 +30,11 @@ EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "char_rnn": char.char_rnn,
     "char_rnn_relu_identity": char.char_rnn_relu_identity,
     "char_rnn_relu_normal": char.char_rnn_relu_normal,
+    "movielens_mf": cf.movielens_mf,
+    "movielens_mf_refit": cf.movielens_mf_refit,
+    "movielens_deep": cf.movielens_deep,
+    "movielens_deep_refit": cf.movielens_deep_refit,
+    "diamonds_embeddings": tabular.diamonds_embeddings,
 }
 DEFAULT = "mnist_cnn"
 

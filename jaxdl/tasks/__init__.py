@@ -6,7 +6,7 @@ from typing import Callable
 
 import ml_collections
 
-from jaxdl.tasks import char_lm, classification, regression, seq2seq
+from jaxdl.tasks import char_lm, classification, regression, seq2seq, transformer_seq2seq
 from jaxdl.tasks.base import Batch, Metrics, Task, divide_by_count
 
 TASKS: dict[str, Callable[[ml_collections.ConfigDict], Task]] = {
@@ -14,6 +14,7 @@ TASKS: dict[str, Callable[[ml_collections.ConfigDict], Task]] = {
     "regression": regression.make,
     "seq2seq": seq2seq.make,
     "char_lm": char_lm.make,
+    "transformer_seq2seq": transformer_seq2seq.make,
 }
 
 

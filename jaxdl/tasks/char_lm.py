@@ -23,12 +23,13 @@ import optax
 
 from jaxdl import data
 from jaxdl.data import text
-from jaxdl.models import lm
+from jaxdl.models import gpt, lm
 from jaxdl.tasks.base import Task
 
 LM_MODELS: dict[str, Callable[..., lm.LanguageModel]] = {
     "rnn": functools.partial(lm.recurrent_lm, cell="rnn"),
     "lstm": functools.partial(lm.recurrent_lm, cell="lstm"),
+    "gpt": gpt.language_model,
 }
 _LN2 = math.log(2.0)
 

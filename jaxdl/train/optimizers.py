@@ -36,7 +36,7 @@ def default_optimizer_config() -> ml_collections.ConfigDict:
             eps=1e-8,
             adagrad_eps=1e-7,  # optax.adagrad's defaults (adagrad, adagrad_scratch)
             initial_accumulator_value=0.1,
-            weight_decay=1e-4,  # adamw only (decoupled); weights only, like the penalties
+            weight_decay=1e-4,  # adamw only (decoupled); weights only (`weights_mask`), like the penalties
             clip_value=0.0,  # 0 = off
             clip_norm=0.0,  # 0 = off
             l1=0.0,
@@ -46,21 +46,32 @@ def default_optimizer_config() -> ml_collections.ConfigDict:
     )
 
 
+# Leaves with these names are never weights, whatever their rank: models that stack
+# layers along a leading axis (scanned transformers) have 2-D biases and norm scales.
+NOT_WEIGHTS = ("bias", "scale")
+
+
+def _is_weight(path, p) -> bool:
+    last = path[-1] if path else None
+    name = getattr(last, "key", getattr(last, "name", None))
+    return jnp.ndim(p) >= 2 and name not in NOT_WEIGHTS
+
+
 def weights_mask(params: optax.Params) -> optax.Params:
-    """True for weights (ndim >= 2), False for biases and other vectors/scalars."""
-    return jax.tree.map(lambda p: jnp.ndim(p) >= 2, params)
+    """True for weights (ndim >= 2, not named bias/scale), False for biases, norm scales, scalars."""
+    return jax.tree_util.tree_map_with_path(_is_weight, params)
 
 
 def _add_penalty_grad(
     coeff: float, grad_fn: Callable[[jax.Array], jax.Array]
 ) -> optax.GradientTransformation:
-    """Adds `coeff * grad_fn(w)` to the gradient of every weight, leaving biases alone."""
+    """Adds `coeff * grad_fn(w)` to the gradient of every weight (`weights_mask`), leaving biases alone."""
 
     def update_fn(updates, state, params=None):
         if params is None:
             raise ValueError("penalty transformations need `params` in update()")
-        updates = jax.tree.map(
-            lambda g, w: g + coeff * grad_fn(w) if jnp.ndim(w) >= 2 else g, updates, params
+        updates = jax.tree_util.tree_map_with_path(
+            lambda path, g, w: g + coeff * grad_fn(w) if _is_weight(path, w) else g, updates, params
         )
         return updates, state
 
