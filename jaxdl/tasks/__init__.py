@@ -6,11 +6,13 @@ from typing import Callable
 
 import ml_collections
 
-from jaxdl.tasks import classification
+from jaxdl.tasks import classification, made, vae
 from jaxdl.tasks.base import Batch, Metrics, Task, divide_by_count
 
 TASKS: dict[str, Callable[[ml_collections.ConfigDict], Task]] = {
     "classification": classification.make,
+    "vae": vae.make,
+    "made": made.make,
 }
 
 
