@@ -1,4 +1,4 @@
-"""`jaxdl list | show | train | prepare`: the command line over jaxdl.experiments."""
+"""`jaxdl list | show | train | evaluate | sweep | plot | prepare`: the command line over jaxdl.experiments."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import datetime
 import json
 import os
 import sys
+
+
+# jaxdl.figures_generative.FIGURES, named here so the parser needs no jax import.
+GENERATIVE_FIGURES = ("vae_reconstructions", "vae_samples", "vae_manifold", "vae_latents", "made_samples")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,9 +43,19 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--devices", type=int, default=0, help="split members over this many devices (0 = all)")
     plot = sub.add_parser("plot", help="figures of a run, written into its workdir")
     plot.add_argument("--workdir", required=True)
-    plot.add_argument("--figure", default="curves", choices=("curves", "weight_masks", "latent3"),
+    plot.add_argument("--figure", default="curves", choices=("curves", "weight_masks", "latent3",
+                                                              *GENERATIVE_FIGURES),
                       help="curves: learning curves; weight_masks: a 784-10 net's weights per checkpoint "
-                      "(nielsen_weight_masks); latent3: test digits in a 3-unit hidden layer (nielsen_latent3)")
+                      "(nielsen_weight_masks); latent3: test digits in a 3-unit hidden layer (nielsen_latent3); "
+                      "vae_reconstructions, vae_samples, vae_manifold, vae_latents (the last two for "
+                      "model.latent_dim=2): vae_mnist runs; made_samples: made_mnist runs")
+    evaluate = sub.add_parser("evaluate", help="evaluate a trained run again (e.g. with more IWAE samples)")
+    evaluate.add_argument("--workdir", required=True)
+    evaluate.add_argument("--best", action="store_true", help="the state kept by train.keep_best")
+    evaluate.add_argument("--split", dest="splits", action="append", default=[],
+                          help="a split to evaluate (repeatable; default: the run's train.eval_splits)")
+    evaluate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                          help="an evaluation setting, e.g. --set vae.iwae_samples=5000")
     prep = sub.add_parser("prepare", help="build an offline dataset, or download a public one")
     prep.add_argument("dataset")
     prep.add_argument("--data-dir", default=None)
@@ -113,6 +127,10 @@ def run(argv: list[str] | None = None) -> None:
             raise ValueError(f"{args.workdir} holds no run (no metrics.jsonl)")
         if args.figure == "curves":
             print(figures.learning_curves(args.workdir))
+        elif args.figure in GENERATIVE_FIGURES:
+            from jaxdl import figures_generative
+
+            print(figures_generative.FIGURES[args.figure](args.workdir))
         elif args.figure == "weight_masks":
             print("\n".join(figures.weight_masks(args.workdir)))
         else:
@@ -123,6 +141,10 @@ def run(argv: list[str] | None = None) -> None:
             when = [f"epoch {c['epoch']}" if c["epoch"] is not None else f"step {c['step']}" for c in ckpts]
             print(f"d(4, 9) / mean distance between digit centroids, {when[0]} .. {when[-1]}: "
                   + " ".join(f"{c['ratio_4_9']:.2f}" for c in ckpts))
+    elif args.command == "evaluate":
+        from jaxdl.train import evaluate
+
+        evaluate.evaluate(args.workdir, splits=args.splits, overrides=args.overrides, best=args.best)
     elif args.command == "sweep":
         _sweep(args)
     elif args.command == "prepare":
