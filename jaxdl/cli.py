@@ -1,4 +1,4 @@
-"""`jaxdl list | show | train | evaluate | sweep | plot | prepare`: the command line over jaxdl.experiments."""
+"""`jaxdl list | show | train | evaluate | sweep | compare | plot | prepare`: the command line over jaxdl.experiments."""
 
 from __future__ import annotations
 
@@ -41,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--data-order", default="per_seed", choices=("per_seed", "shared"),
                        help="each member shuffles by its own seed, or all share the config seed's order")
     sweep.add_argument("--devices", type=int, default=0, help="split members over this many devices (0 = all)")
+    compare = sub.add_parser("compare", help="train the variants of a comparison over seeds; write a table")
+    compare.add_argument("comparison", help="a comparison from `jaxdl list`")
+    compare.add_argument("--seeds", type=int, default=0, help="seeds per variant (0 = the comparison's)")
+    compare.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                         help="an override applied to every variant")
+    compare.add_argument("--workdir", help="default runs/compare/NAME/TIMESTAMP")
     plot = sub.add_parser("plot", help="figures of a run, written into its workdir")
     plot.add_argument("--workdir", required=True)
     plot.add_argument("--figure", default="curves", choices=("curves", "weight_masks", "latent3",
@@ -70,6 +76,7 @@ def _config(args):
 
 def _list() -> None:
     from jaxdl import data, experiments
+    from jaxdl.experiments.comparisons import COMPARISONS
     from jaxdl.experiments.sweeps import SWEEPS
 
     print("experiments:")
@@ -79,6 +86,9 @@ def _list() -> None:
     print("sweeps (jaxdl sweep NAME; any experiment can be swept too):")
     for name, spec in SWEEPS.items():
         print(f"  {name:<26}{spec.description}")
+    print("comparisons (jaxdl compare NAME):")
+    for name, comparison in COMPARISONS.items():
+        print(f"  {name:<26}{comparison.description}")
     print(f"datasets (data dir {data.default_data_dir()}):")
     for name, spec in data.DATASETS.items():
         ok, reason = data.availability(name)
@@ -141,6 +151,13 @@ def run(argv: list[str] | None = None) -> None:
             when = [f"epoch {c['epoch']}" if c["epoch"] is not None else f"step {c['step']}" for c in ckpts]
             print(f"d(4, 9) / mean distance between digit centroids, {when[0]} .. {when[-1]}: "
                   + " ".join(f"{c['ratio_4_9']:.2f}" for c in ckpts))
+    elif args.command == "compare":
+        from jaxdl import compare
+
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        workdir = args.workdir or os.path.join("runs", "compare", args.comparison, stamp)
+        table = compare.run(args.comparison, workdir, seeds=args.seeds, overrides=args.overrides)
+        print(compare.markdown(table) + f"table.md and table.json in {workdir}")
     elif args.command == "evaluate":
         from jaxdl.train import evaluate
 

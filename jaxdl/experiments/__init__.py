@@ -17,6 +17,7 @@ EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "mnist_softmax_no_hidden": mnist.mnist_softmax_no_hidden,
     "nielsen_weight_masks": mnist.nielsen_weight_masks,
     "nielsen_latent3": mnist.nielsen_latent3,
+    "nielsen_regularisation": mnist.nielsen_regularisation,
     "vae_mnist": generative.vae_mnist,
     "made_mnist": generative.made_mnist,
 }
