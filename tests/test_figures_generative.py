@@ -73,3 +73,11 @@ def test_figures_refuse_runs_they_do_not_fit(vae_run, made_run, tmp_path):
         fg.made_samples(vae_run)
     with pytest.raises(ValueError, match="needs a run of the vae task"):
         fg.vae_samples(made_run)
+
+
+def test_learning_curves_of_a_generative_run_show_its_nll(made_run):
+    from jaxdl import figures
+
+    assert figures._second_metric([{"step": 1, "epoch": 1, "split": "test", "time": 0.0, "loss": 1.0,
+                                    "nll_ensemble": 2.0, "count": 3}]) == "nll_ensemble"
+    matplotlib.image.imread(figures.learning_curves(made_run))
