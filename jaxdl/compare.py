@@ -1,82 +1,79 @@
-"""Train one experiment under several named override sets and print one table: a comparison as one command.
+"""`jaxdl compare NAME`: train each variant of a comparison over seeds and write a table.
 
-    python -m jaxdl.compare mf_optimizers --workdir runs/compare/mf_optimizers
-    python -m jaxdl.compare movielens_mf --variant adam: --variant sgd:optimizer.name=sgd_scratch \\
-        --set train.epochs=5
-
-Each variant is a `jaxdl train` run in WORKDIR/LABEL (its metrics.jsonl, best/ as usual); the
-table reports the final and, with `train.keep_best`, the best-validation evaluations.
-Named comparisons live in `COMPARISONS` beside their experiments:
-NAME -> (experiment, overrides shared by every variant, {label: overrides}).
+Each variant is one vmapped sweep over seeds (`jaxdl.sweep.run`) in WORKDIR/<variant>;
+the table gives, per variant, mean and standard deviation over seeds of the final
+validation and test accuracy and of the test accuracy at the epoch of best
+validation accuracy, as WORKDIR/table.md and WORKDIR/table.json.
 """
 
 from __future__ import annotations
 
-import argparse
+import json
 import os
+import re
 import time
+from typing import Sequence
 
-from jaxdl import config as config_lib, experiments
-from jaxdl.experiments.cf import COMPARISONS
+import numpy as np
+
+from jaxdl import config as config_lib, experiments, sweep
+from jaxdl.experiments.comparisons import COMPARISONS
+
+COLUMNS = {  # table column -> how to read it from a member's curves
+    "final validation accuracy": ("final", "validation"),
+    "final test accuracy": ("final", "test"),
+    "best validation accuracy": ("best", "validation"),
+    "test accuracy at best validation": ("best", "test"),
+}
 
 
-def run(experiment: str, variants: dict[str, list[str]], workdir: str, overrides: list[str] = (),
-        overwrite: bool = False) -> list[dict]:
-    """Trains `experiment` + `overrides` + each variant's overrides; returns one row per variant."""
-    from jaxdl.train import loop
-
-    rows = []
-    for label, variant in variants.items():
-        config = config_lib.apply_overrides(experiments.get_config(experiment), [*overrides, *variant])
+def run(name: str, workdir: str, *, seeds: int = 0, overrides: Sequence[str] = (), live: bool | None = None) -> dict:
+    if name not in COMPARISONS:
+        raise ValueError(f"unknown comparison {name!r}; valid: {', '.join(COMPARISONS)}")
+    spec = COMPARISONS[name]
+    seeds = seeds or spec.seeds
+    os.makedirs(workdir, exist_ok=True)
+    variants = []
+    for label, sets in spec.variants.items():
+        config = config_lib.apply_overrides(experiments.get_config(spec.experiment), [*sets, *overrides])
         start = time.perf_counter()
-        result = loop.train(config, os.path.join(workdir, label), overwrite=overwrite, live=False)
-        row = {"label": label, "overrides": " ".join(variant), "seconds": time.perf_counter() - start,
-               "final": result.final}
-        if result.best is not None:
-            row["best_epoch"], row["best"] = result.best["epoch"], result.best["evals"]
-        rows.append(row)
-    return rows
+        result = sweep.run(config, seeds=seeds, workdir=os.path.join(workdir, _slug(label)), live=live)
+        variants.append({"variant": label, "overrides": list(sets), "seconds": round(time.perf_counter() - start, 1),
+                         **_summarize(result)})
+    table = {"comparison": name, "experiment": spec.experiment, "seeds": seeds, "overrides": list(overrides),
+             "variants": variants}
+    with open(os.path.join(workdir, "table.json"), "w") as f:
+        json.dump(table, f, indent=1)
+    with open(os.path.join(workdir, "table.md"), "w") as f:
+        f.write(markdown(table))
+    return table
 
 
-def table(rows: list[dict], metric: str) -> str:
-    """A markdown table of `metric` per split, at the best-validation epoch when there is one."""
-    splits = [s for s in rows[0].get("best", rows[0]["final"]) if s != "train"]
-    lines = [f"| variant | {' | '.join(f'{s} {metric}' for s in splits)} | best epoch | wall s | overrides |",
-             "|---" * (len(splits) + 4) + "|"]
-    for r in rows:
-        evals = r.get("best", r["final"])
-        cells = " | ".join(f"{evals[s][metric]:.4f}" for s in splits)
-        lines.append(f"| {r['label']} | {cells} | {r.get('best_epoch', '-')} | {r['seconds']:.0f} | "
-                     f"`{r['overrides']}` |")
-    return "\n".join(lines)
+def _summarize(result: sweep.SweepResult) -> dict:
+    """Per column: mean, sd and the per-seed values of the accuracy (diverged members count as NaN)."""
+    out = {}
+    for column, (when, split) in COLUMNS.items():
+        values = []
+        for row in result.rows:
+            curve = [c for c in result.curves if c["member"] == row["member"]]
+            if when == "final":
+                values.append(row[f"final_{split}_accuracy"])
+            else:
+                at = [c for c in curve if c["split"] == split and c["epoch"] == row["best_epoch"]]
+                values.append(at[0]["accuracy"] if at else float("nan"))
+        out[column] = {"mean": float(np.mean(values)), "sd": float(np.std(values)), "values": values}
+    return out
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("name", help=f"a named comparison ({', '.join(COMPARISONS)}) or an experiment")
-    parser.add_argument("--variant", action="append", default=[], metavar="LABEL:KEY=V,KEY=V",
-                        help="with an experiment name: a labelled override set")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="applied to every variant")
-    parser.add_argument("--workdir", default=None, help="default runs/compare/NAME")
-    parser.add_argument("--metric", default="rmse")
-    parser.add_argument("--overwrite", action="store_true")
-    args = parser.parse_args(argv)
-    shared: list[str] = []
-    if args.name in COMPARISONS:
-        experiment, shared, variants = COMPARISONS[args.name]
-        variants = dict(variants)
-    else:
-        experiment, variants = args.name, {}
-    for item in args.variant:
-        label, _, sets = item.partition(":")
-        variants[label] = [s for s in sets.split(",") if s]
-    if not variants:
-        raise SystemExit(f"no variants: name a comparison ({', '.join(COMPARISONS)}) or pass --variant")
-    rows = run(experiment, variants, args.workdir or os.path.join("runs", "compare", args.name),
-               [*shared, *args.overrides], args.overwrite)
-    print(table(rows, args.metric))
+def markdown(table: dict) -> str:
+    head = ["variant", *COLUMNS, "seconds"]
+    lines = [f"{table['comparison']} ({table['experiment']}, {table['seeds']} seeds; accuracy mean ± sd over seeds)",
+             "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for v in table["variants"]:
+        cells = [f"{100 * v[c]['mean']:.2f} ± {100 * v[c]['sd']:.2f} %" for c in COLUMNS]
+        lines.append("| " + " | ".join([v["variant"], *cells, f"{v['seconds']:.0f}"]) + " |")
+    return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":
-    main()
+def _slug(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")

@@ -7,7 +7,7 @@ from typing import Callable
 
 import ml_collections
 
-from jaxdl.experiments import cf, char, mnist, seq2seq, tabular, transformer
+from jaxdl.experiments import cf, char, generative, mnist, seq2seq, tabular, transformer
 
 EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "mnist_cnn": mnist.mnist_cnn,
@@ -35,6 +35,9 @@ EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "movielens_deep": cf.movielens_deep,
     "movielens_deep_refit": cf.movielens_deep_refit,
     "diamonds_embeddings": tabular.diamonds_embeddings,
+    "nielsen_regularisation": mnist.nielsen_regularisation,
+    "vae_mnist": generative.vae_mnist,
+    "made_mnist": generative.made_mnist,
 }
 DEFAULT = "mnist_cnn"
 

@@ -7,7 +7,7 @@ train+validation (the full 80%) for the chosen schedule, evaluated on test only.
 
 `COMPARISONS["mf_optimizers"]` is plain gradient descent vs momentum vs AdaGrad (the
 hand-written ones), with minibatches and full-batch, on the same MF model:
-`python -m jaxdl.compare mf_optimizers`.
+`python -m jaxdl.compare_runs mf_optimizers`.
 """
 
 from __future__ import annotations

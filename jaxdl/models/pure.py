@@ -39,10 +39,7 @@ def pure_model(
     def build(key: jax.Array) -> nnx.Module:
         return module_cls(**hparams, rngs=nnx.Rngs(params=key))
 
-    # The graph definition is static: take it once from an abstract module.
-    graphdef, abstract_params = nnx.split(
-        nnx.eval_shape(lambda: build(jax.random.key(0))), nnx.Param
-    )
+    bind = binder(module_cls, **hparams)
 
     def init(key: jax.Array) -> Params:
         _, params, rest = nnx.split(build(key), nnx.Param, ...)
@@ -56,9 +53,7 @@ def pure_model(
         _check_shapes(name, x, input_shape)
         if train and key is None and _uses_dropout(hparams):
             raise ValueError(f"{name}: apply(train=True) with dropout needs a `key`")
-        state = jax.tree.map(lambda a: a, abstract_params)
-        nnx.replace_by_pure_dict(state, params)
-        module = nnx.merge(graphdef, state)
+        module = bind(params)
         rngs = nnx.Rngs(dropout=key) if key is not None else None
         return module(x, train=train, rngs=rngs)
 
@@ -81,6 +76,24 @@ def _check_shapes(name: str, x: Any, input_shape) -> None:
             f"{name} expects inputs of shape (batch, {', '.join(map(str, input_shape))}); "
             f"got {tuple(x.shape)}"
         )
+
+
+def binder(module_cls: type[nnx.Module], **hparams: Any) -> Callable[[Params], nnx.Module]:
+    """`bind(params)` -> the module `module_cls(**hparams)` holding `params`.
+
+    For calling a module's other methods from pure code (a VAE's `encode`/`decode`).
+    """
+    # The graph definition is static: take it once from an abstract module.
+    graphdef, abstract_params = nnx.split(
+        nnx.eval_shape(lambda: module_cls(**hparams, rngs=nnx.Rngs(params=jax.random.key(0)))), nnx.Param
+    )
+
+    def bind(params: Params) -> nnx.Module:
+        state = jax.tree.map(lambda a: a, abstract_params)
+        nnx.replace_by_pure_dict(state, params)
+        return nnx.merge(graphdef, state)
+
+    return bind
 
 
 def _uses_dropout(hparams: dict[str, Any]) -> bool:

@@ -6,7 +6,7 @@ from typing import Callable
 
 import ml_collections
 
-from jaxdl.tasks import char_lm, classification, regression, seq2seq, transformer_seq2seq
+from jaxdl.tasks import char_lm, classification, made, regression, seq2seq, transformer_seq2seq, vae
 from jaxdl.tasks.base import Batch, Metrics, Task, divide_by_count
 
 TASKS: dict[str, Callable[[ml_collections.ConfigDict], Task]] = {
@@ -15,6 +15,8 @@ TASKS: dict[str, Callable[[ml_collections.ConfigDict], Task]] = {
     "seq2seq": seq2seq.make,
     "char_lm": char_lm.make,
     "transformer_seq2seq": transformer_seq2seq.make,
+    "vae": vae.make,
+    "made": made.make,
 }
 
 
