@@ -10,7 +10,7 @@ import zlib
 
 import jax
 
-STREAMS = ("init", "data", "dropout")
+STREAMS = ("init", "data", "dropout", "eval")
 
 
 def stream(root: jax.Array, name: str) -> jax.Array:
@@ -18,6 +18,6 @@ def stream(root: jax.Array, name: str) -> jax.Array:
 
 
 def streams(seed: int | jax.Array) -> dict[str, jax.Array]:
-    """{'init': ..., 'data': ..., 'dropout': ...} keys for `seed` (vmappable)."""
+    """{"init", "data", "dropout", "eval"} keys for `seed` (vmappable)."""
     root = jax.random.key(seed)
     return {name: stream(root, name) for name in STREAMS}

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import pytest
 
 from jaxdl import models
+from jaxdl.tasks import classification
 from jaxdl.train import losses, optimizers, steps
 from jaxdl.train.checkpoint import Checkpointer, CheckpointError
 from jaxdl.train.state import TrainState, create
@@ -38,7 +39,7 @@ def fresh_state(hidden=(16,)) -> TrainState:
 @pytest.fixture(scope="module")
 def train_step():
     model = models.make("mlp", (28, 28, 1), 10, hidden=(16,))
-    return jax.jit(steps.make_train_step(model, losses.softmax_cross_entropy, _tx()))
+    return jax.jit(steps.make_train_step(classification.from_model(model, losses.softmax_cross_entropy), _tx()))
 
 
 def _batch(seed: int):

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from jaxdl import cli, config as config_lib, experiments
+from jaxdl import cli, config as config_lib, experiments, tasks
 
 
 def test_overrides_are_parsed_to_the_existing_type():
@@ -27,7 +27,7 @@ def test_overrides_are_parsed_to_the_existing_type():
     "override, message",
     [
         ("optimizer.lr=0.1", r"unknown config key 'optimizer.lr' \(did you mean optimizer\.l[12]"),
-        ("nonsense=1", "unknown config key 'nonsense'; valid keys: data.batch_size, .*, model.dropout_impl, .*, seed, train.checkpoint_every_steps, .*, train.epochs"),
+        ("nonsense=1", "unknown config key 'nonsense'; valid keys: data.batch_size, .*, model.dropout_impl, .*, seed, task, train.checkpoint_every_steps, .*, train.epochs"),
         ("seed=abc", "--set seed=abc: cannot parse 'abc' as int"),
         ("seed=0.5", r"--set seed=0.5: expected int \(current value 0\)"),
         ("data.on_device=maybe", "expected true or false"),
@@ -52,7 +52,7 @@ def test_every_experiment_builds_its_model_and_optimizer(name):
 
     config = experiments.get_config(name)
     assert config.experiment == name and experiments.describe(name)
-    loop.build_model(config)
+    tasks.make(config)
     losses.make_loss(config.loss.name, config.loss.output)
     optimizers.make_optimizer(config.optimizer, total_steps=100)
 

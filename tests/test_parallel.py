@@ -8,6 +8,7 @@ import optax
 import pytest
 
 from jaxdl import models, parallel
+from jaxdl.tasks import classification
 from jaxdl.train import losses, steps
 from jaxdl.train.state import create
 
@@ -34,7 +35,7 @@ def _train(name, num_devices, num_steps, tx, *, fsdp=False, hparams=None):
     data = _placed(_data(256), parallel.replicated(mesh))
     idx = jnp.stack([steps.epoch_indices(jax.random.key(2), e, 256, 32) for e in range(-(-num_steps // 8))])
     run = steps.make_run_steps(
-        steps.make_train_step(model, losses.softmax_cross_entropy, tx),
+        steps.make_train_step(classification.from_model(model, losses.softmax_cross_entropy), tx),
         state_sharding=shardings, batch_sharding=parallel.batch_sharding(mesh),
     )
     state, metrics = run(state, data, idx.reshape(-1, 32)[:num_steps])

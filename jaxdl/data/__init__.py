@@ -2,6 +2,7 @@
 
 tensorflow_datasets is imported lazily by the functions that need it.
 """
+from jaxdl.data.spec import decode_images
 from jaxdl.data.registry import (
     DATASETS,
     DatasetNotAvailableError,
@@ -20,6 +21,7 @@ __all__ = [
     "DatasetNotAvailableError",
     "DatasetSpec",
     "availability",
+    "decode_images",
     "decode_records",
     "default_data_dir",
     "get_spec",

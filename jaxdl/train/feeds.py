@@ -11,8 +11,8 @@ and each device gathers only its slice of the global batch; a StreamFeed
 process reads only its own rows of each global batch (`parallel.process_slice`).
 
 A feed loads data; `runner(train_step, state_sharding)` and
-`evaluator(model, loss_fn)` give `run(state, idx_SxB) -> (state, metrics_S)`
-and `evaluate(params, split)`.
+`evaluator(task)` give `run(state, idx_SxB) -> (state, metrics_S)` and
+`evaluate(params, split, key)`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from jaxdl.train import steps
 class DeviceFeed:
     def __init__(self, dataset: str, splits, *, mesh: Mesh, data_dir, max_train_examples,
                  eval_batch_size):
-        self.mesh = mesh
+        self.mesh, self.dataset = mesh, dataset
         self.arrays = {}
         for split in splits:
             limit = max_train_examples if split == "train" and max_train_examples > 0 else None
@@ -37,7 +37,7 @@ class DeviceFeed:
             self.arrays[split] = jax.tree.map(
                 lambda a: parallel.global_array(a, parallel.replicated(mesh)), arrays
             )
-        self.num_train = int(self.arrays["train"]["label"].shape[0])
+        self.num_train = int(jax.tree.leaves(self.arrays["train"])[0].shape[0])
         self.eval_batch_size = eval_batch_size
 
     def batch(self, split: str, idx_B) -> dict:
@@ -50,17 +50,17 @@ class DeviceFeed:
         )
         return lambda state, idx_SxB: run_steps(state, self.arrays["train"], idx_SxB)
 
-    def evaluator(self, model, loss_fn):
+    def evaluator(self, task):
         evaluate = steps.make_evaluate(
-            model, loss_fn, self.eval_batch_size, batch_sharding=parallel.batch_sharding(self.mesh)
+            task, self.eval_batch_size, batch_sharding=parallel.batch_sharding(self.mesh)
         )
-        return lambda params, split: evaluate(params, self.arrays[split])
+        return lambda params, split, key: evaluate(params, self.arrays[split], key)
 
 
 class StreamFeed:
     def __init__(self, dataset: str, splits, *, mesh: Mesh, data_dir, max_train_examples,
                  eval_batch_size):
-        self.mesh = mesh
+        self.mesh, self.dataset = mesh, dataset
         self.sources = {split: data.source(dataset, split, data_dir=data_dir) for split in splits}
         n = len(self.sources["train"])
         self.num_train = min(n, max_train_examples) if max_train_examples > 0 else n
@@ -69,7 +69,7 @@ class StreamFeed:
     def batch(self, split: str, idx_B) -> dict:
         """Reads this process's rows of the global batch `idx_B`; returns the global arrays."""
         mine = np.asarray(idx_B)[parallel.process_slice(len(idx_B), jax.process_index(), jax.process_count())]
-        local = data.decode_records(self.sources[split].__getitems__([int(i) for i in mine]))
+        local = data.decode_records(self.dataset, self.sources[split].__getitems__([int(i) for i in mine]))
         return self._place(local)
 
     def _place(self, local: dict) -> dict:
@@ -88,22 +88,22 @@ class StreamFeed:
 
         return run
 
-    def evaluator(self, model, loss_fn):
-        eval_step = jax.jit(steps.make_eval_step(model, loss_fn))
+    def evaluator(self, task):
+        eval_step = jax.jit(steps.make_eval_step(task))
         b = self.eval_batch_size
 
-        def evaluate(params, split):
+        def evaluate(params, split, key):
             n, totals = len(self.sources[split]), None
-            for start in range(0, n, b):
+            for i, start in enumerate(range(0, n, b)):
                 # Pad the last batch (masked) so it reuses the compiled step.
                 idx = np.arange(start, start + b)
                 mask = (idx < n).astype(np.float32)
                 batch = self.batch(split, np.minimum(idx, n - 1))
                 batch["mask"] = self._place({"mask": mask[parallel.process_slice(
                     b, jax.process_index(), jax.process_count())]})["mask"]
-                sums = eval_step(params, batch)
+                sums = eval_step(params, batch, jax.random.fold_in(key, i))
                 totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
-            return steps.summarize(totals)
+            return task.summarize(totals)
 
         return evaluate
 

@@ -20,8 +20,8 @@ import jax
 import ml_collections
 import numpy as np
 
-from jaxdl import data, models, parallel, rng
-from jaxdl.train import checkpoint, feeds, losses, optimizers, schedules, steps, workdir as wd
+from jaxdl import parallel, rng, tasks
+from jaxdl.train import checkpoint, feeds, optimizers, schedules, steps, workdir as wd
 from jaxdl.train.progress import Progress
 from jaxdl.train.state import TrainState, create
 
@@ -38,23 +38,21 @@ class RunResult:
     final: dict[str, dict[str, float]]  # split -> metrics after the last step
     seconds: float
     preempted: bool = False  # stopped by SIGTERM after saving a checkpoint
+    # With train.keep_best: {"step", "epoch", "monitor", "value", "evals": split -> metrics}
+    # of the eval with the best validation `task.monitor` (its state is in WORKDIR/best).
+    best: dict | None = None
 
 
-def build_model(config: ml_collections.ConfigDict) -> models.PureModel:
-    spec = data.get_spec(config.data.name)
-    hparams = {k: v for k, v in config.model.items() if k != "name"}
-    return models.make(config.model.name, spec.image_shape, spec.num_classes, **hparams)
+# Sections that do not change what a checkpoint holds or how it continues.
+_NOT_FINGERPRINTED = ("experiment", "train")
+_DATA_FINGERPRINTED = ("name", "batch_size", "max_train_examples")
 
 
 def fingerprint(config: ml_collections.ConfigDict) -> dict:
     """What a checkpoint must agree with to be resumed (not e.g. the number of epochs)."""
-    return json.loads(json.dumps({
-        "seed": config.seed,
-        "data": {k: config.data[k] for k in ("name", "batch_size", "max_train_examples")},
-        "model": config.model.to_dict(),
-        "loss": config.loss.to_dict(),
-        "optimizer": config.optimizer.to_dict(),
-    }))
+    values = {k: v for k, v in config.to_dict().items() if k not in _NOT_FINGERPRINTED}
+    values["data"] = {k: config.data[k] for k in _DATA_FINGERPRINTED}
+    return json.loads(json.dumps(values))
 
 
 def train(
@@ -62,8 +60,12 @@ def train(
     resume: bool = False, live: bool | None = None,
 ) -> RunResult:
     """Trains `config`, writing config.json, metrics.jsonl, tensorboard/ and checkpoints/."""
-    model = build_model(config)
-    loss_fn = losses.make_loss(config.loss.name, config.loss.output)
+    task = tasks.make(config)
+    model = task.model
+    keep_best = bool(config.train.get("keep_best", False))
+    if keep_best and "validation" not in config.train.eval_splits:
+        raise ValueError("train.keep_best picks the best eval on the validation split; add "
+                         f"'validation' to train.eval_splits (now {tuple(config.train.eval_splits)})")
     lead = parallel.is_lead()
     mesh = parallel.make_mesh(config.train.num_devices)
     batch_size = config.data.batch_size
@@ -94,8 +96,11 @@ def train(
     ckpt = checkpoint.Checkpointer(
         ckpt_dir, max_to_keep=config.train.keep_checkpoints, fingerprint=fingerprint(config)
     )
-    train_step = steps.make_train_step(model, loss_fn, tx)
-    loop = _Loop(config, feed, keys["data"], steps_per_epoch, total_steps, ckpt, make_state, train_step)
+    train_step = steps.make_train_step(task, tx)
+    loop = _Loop(config, task, feed, keys, steps_per_epoch, total_steps, ckpt, make_state, train_step)
+    if keep_best:
+        loop.best_ckpt = checkpoint.Checkpointer(
+            os.path.join(workdir, "best"), max_to_keep=1, fingerprint=fingerprint(config))
     loop.state = make_state()
     if resuming:
         loop.state, position = ckpt.restore(loop.state)
@@ -104,7 +109,7 @@ def train(
             wd.rewind(workdir, int(loop.state.step))
 
     loop.run_steps = feed.runner(train_step, shardings)
-    loop.evaluate = feed.evaluator(model, loss_fn)
+    loop.evaluate = feed.evaluator(task)
     loop.lr = lambda s: optimizers.get_learning_rate(s.opt_state) * lr_factor(s.step - 1)
     loop.writer = wd.MetricsWriter(workdir, lead=lead)
     loop.progress = Progress(
@@ -118,6 +123,8 @@ def train(
         loop.progress.close()
         loop.writer.close()
         ckpt.close()
+        if loop.best_ckpt is not None:
+            loop.best_ckpt.close()
     seconds = loop.progress.elapsed
     step = int(loop.state.step)
     if lead:
@@ -125,9 +132,14 @@ def train(
             print(f"{config.experiment}: preempted at step {step}; checkpoint saved in {ckpt.directory}; "
                   f"continue with --resume", flush=True)
         else:
-            print(f"{config.experiment}: {_fmt_evals(loop.final)} ({step} steps, {loop.epoch} epochs, "
+            print(f"{config.experiment}: {_fmt_evals(task, loop.final)} ({step} steps, {loop.epoch} epochs, "
                   f"{seconds:.1f}s)", flush=True)
-    return RunResult(state=loop.state, final=loop.final, seconds=seconds, preempted=preempted)
+            if loop.best is not None:
+                print(f"{config.experiment}: best validation {task.monitor} at step {loop.best['step']} "
+                      f"(epoch {loop.best['epoch']}): {_fmt_evals(task, loop.best['evals'])}; "
+                      f"its state is in {loop.best_ckpt.directory}", flush=True)
+    return RunResult(state=loop.state, final=loop.final, seconds=seconds, preempted=preempted,
+                     best=loop.best)
 
 
 class _Loop:
@@ -136,8 +148,9 @@ class _Loop:
     `train` sets the remaining attributes: run_steps, evaluate, lr, writer, progress.
     """
 
-    def __init__(self, config, feed, data_key, steps_per_epoch, total_steps, ckpt, make_state, train_step):
-        self.config, self.feed, self.data_key = config, feed, data_key
+    def __init__(self, config, task, feed, keys, steps_per_epoch, total_steps, ckpt, make_state, train_step):
+        self.config, self.task, self.feed = config, task, feed
+        self.data_key, self.eval_key = keys["data"], keys["eval"]
         self.steps_per_epoch, self.total_steps = steps_per_epoch, total_steps
         self.ckpt, self.make_state, self.train_step = ckpt, make_state, train_step
         self.steps_per_call = max(1, math.ceil(steps_per_epoch / config.train.progress_updates_per_epoch))
@@ -147,6 +160,8 @@ class _Loop:
         self.count = 0
         self.final: dict[str, dict[str, float]] = {}
         self.epoch = 0
+        self.best_ckpt: checkpoint.Checkpointer | None = None  # set with train.keep_best
+        self.best: dict | None = None
 
     # What a checkpoint stores beside the TrainState (JSON).
     def position(self) -> dict:
@@ -155,11 +170,12 @@ class _Loop:
             plateau = {k: float(v) for k, v in dataclasses.asdict(self.plateau).items()}
             plateau["best"] = None if math.isnan(plateau["best"]) else plateau["best"]
         return {"epoch": self.epoch, "sums": self.sums, "count": self.count, "plateau": plateau,
-                "stopped": self.stop}
+                "stopped": self.stop, "best": self.best}
 
     def load_position(self, position: dict) -> None:
         self.sums, self.count = dict(position["sums"]), int(position["count"])
         self.epoch, self.stop = int(position["epoch"]), bool(position["stopped"])
+        self.best = position.get("best")
         if position["plateau"] is not None:
             p = dict(position["plateau"])
             p["best"] = float("nan") if p["best"] is None else p["best"]
@@ -211,17 +227,32 @@ class _Loop:
             return
         self.final = {"train": train_metrics}
         for split in config.train.eval_splits:
-            self.final[split] = {k: float(v) for k, v in self.evaluate(self.state.params, split).items()}
+            metrics = self.evaluate(self.state.params, split, self.eval_key)
+            self.final[split] = {k: float(v) for k, v in metrics.items()}
             self.writer.write(step=step, epoch=self.epoch, split=split, metrics=self.final[split])
-        self.progress.message(f"epoch {self.epoch}: {_fmt_evals(self.final)}")
+        self.progress.message(f"epoch {self.epoch}: {_fmt_evals(self.task, self.final)}")
+        if self.best_ckpt is not None:
+            self._keep_if_best(step)
         if self.plateau is not None:
             self._plateau_step()
 
+    def _keep_if_best(self, step: int) -> None:
+        value = self.final["validation"][self.task.monitor]
+        if not self.task.better(value, None if self.best is None else self.best["value"]):
+            return
+        self.best = {"step": step, "epoch": self.epoch, "monitor": self.task.monitor, "value": value,
+                     "evals": self.final}
+        latest = self.best_ckpt.latest_step()
+        # A resumed run replays steps: the same step's state is already saved.
+        if latest is None or latest < step:
+            self.best_ckpt.save(step, self.state, self.best)
+
     def _plateau_step(self) -> None:
         cfg = self.config.optimizer.schedule
-        metric = self.final.get("validation", self.final.get("test"))["accuracy"]
+        metric = self.final.get("validation", self.final.get("test"))[self.task.monitor]
         old_scale = self.plateau.scale
-        self.plateau = schedules.plateau_update(self.plateau, metric, patience=cfg.patience, factor=cfg.factor)
+        self.plateau = schedules.plateau_update(self.plateau, metric, patience=cfg.patience, factor=cfg.factor,
+                                                mode=self.task.monitor_mode)
         if self.plateau.scale != old_scale:
             lr = float(self.config.optimizer.learning_rate) * float(self.plateau.scale)
             opt_state = optimizers.set_learning_rate(self.state.opt_state, lr)
@@ -287,9 +318,5 @@ def _sigterm_flag():
         signal.signal(signal.SIGTERM, previous)
 
 
-def _fmt_evals(final: dict[str, dict[str, float]]) -> str:
-    return " | ".join(
-        f"{split} accuracy {m['accuracy']:.4f} ({m['correct']:.0f} / {m['count']:.0f}) loss {m['loss']:.4f}"
-        for split, m in final.items()
-        if split != "train"
-    )
+def _fmt_evals(task: tasks.Task, final: dict[str, dict[str, float]]) -> str:
+    return " | ".join(f"{split} {task.headline(m)}" for split, m in final.items() if split != "train")

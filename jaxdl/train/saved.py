@@ -7,7 +7,7 @@ import os
 
 import ml_collections
 
-from jaxdl import experiments, rng
+from jaxdl import experiments, rng, tasks
 from jaxdl.models import PureModel
 from jaxdl.train import checkpoint, loop, optimizers
 from jaxdl.train.state import TrainState, create
@@ -38,15 +38,24 @@ def checkpoint_steps(workdir: str) -> list[int]:
         ckpt.close()
 
 
-def restore(workdir: str, step: int | None = None) -> tuple[ml_collections.ConfigDict, PureModel, TrainState]:
-    """The run's config, model and TrainState at checkpoint `step` (default: the latest)."""
+def restore(workdir: str, step: int | None = None, *, best: bool = False
+            ) -> tuple[ml_collections.ConfigDict, PureModel, TrainState]:
+    """The run's config, model and TrainState at checkpoint `step` (default: the latest).
+
+    `best=True`: the state kept by `train.keep_best` (WORKDIR/best) instead.
+    """
     config = load_config(workdir)
-    checkpoint_steps(workdir)  # a clear error for a run without checkpoints
-    model = loop.build_model(config)
+    folder = "best" if best else "checkpoints"
+    if best and not checkpoint.has_checkpoint(os.path.join(workdir, folder)):
+        raise ValueError(f"{workdir} kept no best state (nothing in {os.path.join(workdir, folder)}; "
+                         "train with --set train.keep_best=true)")
+    if not best:
+        checkpoint_steps(workdir)  # a clear error for a run without checkpoints
+    model = tasks.make(config).model
     tx = optimizers.make_optimizer(config.optimizer, total_steps=1)  # only the state's structure matters
     keys = rng.streams(config.seed)
     target = create(model, tx, keys["init"], keys["dropout"])
-    ckpt = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"), fingerprint=loop.fingerprint(config))
+    ckpt = checkpoint.Checkpointer(os.path.join(workdir, folder), fingerprint=loop.fingerprint(config))
     try:
         state, _ = ckpt.restore(target, step)
     finally:

@@ -13,51 +13,40 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxdl.models import PureModel
-from jaxdl.train.losses import LossFn, correct
+from jaxdl.tasks import Batch, Metrics, Task
 from jaxdl.train.state import TrainState
 
-Batch = dict[str, jax.Array]  # {"image": x_BxHxWxC, "label": y_B}
-Metrics = dict[str, jax.Array]
 TrainStep = Callable[[TrainState, Batch], tuple[TrainState, Metrics]]
 
 
-def make_train_step(model: PureModel, loss_fn: LossFn, tx: optax.GradientTransformation) -> TrainStep:
+def make_train_step(task: Task, tx: optax.GradientTransformation) -> TrainStep:
+    """One optimiser step on `task.loss`; its randomness comes from (state.rng, state.step)."""
+
     def train_step(state: TrainState, batch: Batch) -> tuple[TrainState, Metrics]:
         step_key = jax.random.fold_in(state.rng, state.step)
-
-        def objective(params):
-            logits_BxK = model.apply(params, batch["image"], key=step_key, train=True)
-            return loss_fn(logits_BxK, batch["label"]).mean(), logits_BxK
-
-        (loss, logits_BxK), grads = jax.value_and_grad(objective, has_aux=True)(state.params)
+        (loss, metrics), grads = jax.value_and_grad(
+            lambda params: task.loss(params, batch, key=step_key, train=True), has_aux=True
+        )(state.params)
         updates, opt_state = tx.update(grads, state.opt_state, state.params)
         new_state = state.replace(
             step=state.step + 1,
             params=optax.apply_updates(state.params, updates),
             opt_state=opt_state,
         )
-        metrics = {
-            "loss": loss,
-            "accuracy": correct(logits_BxK, batch["label"]).mean(),
-            "grad_norm": optax.tree.norm(grads),
-        }
-        return new_state, metrics
+        return new_state, {"loss": loss, **metrics, "grad_norm": optax.tree.norm(grads)}
 
     return train_step
 
 
-def make_eval_step(model: PureModel, loss_fn: LossFn):
-    """(params, batch with optional 0/1 `mask`) -> summed loss, correct and count."""
+def make_eval_step(task: Task):
+    """(params, batch with optional 0/1 `mask`, key) -> the task's sums over the batch."""
 
-    def eval_step(params, batch: Batch) -> Metrics:
-        logits_BxK = model.apply(params, batch["image"], train=False)
-        mask_B = batch.get("mask", jnp.ones(batch["label"].shape, jnp.float32))
-        return {
-            "loss": jnp.sum(loss_fn(logits_BxK, batch["label"]) * mask_B),
-            "correct": jnp.sum(correct(logits_BxK, batch["label"]) * mask_B),
-            "count": jnp.sum(mask_B),
-        }
+    def eval_step(params, batch: Batch, key: jax.Array) -> Metrics:
+        batch = dict(batch)
+        mask_B = batch.pop("mask", None)
+        if mask_B is None:
+            mask_B = jnp.ones(jax.tree.leaves(batch)[0].shape[:1], jnp.float32)
+        return task.eval_sums(params, batch, mask_B, key=key)
 
     return eval_step
 
@@ -107,15 +96,19 @@ def _constrain(batch: Batch, sharding) -> Batch:
     return batch if sharding is None else jax.lax.with_sharding_constraint(batch, sharding)
 
 
-def make_evaluate(model: PureModel, loss_fn: LossFn, batch_size: int, *, batch_sharding=None):
-    """Jitted `(params, data) -> {"loss", "accuracy", ...}` over a whole on-device split."""
-    eval_step = make_eval_step(model, loss_fn)
-    return jax.jit(lambda params, data: evaluate_split(eval_step, params, data, batch_size, batch_sharding))
+def make_evaluate(task: Task, batch_size: int, *, batch_sharding=None):
+    """Jitted `(params, data, key) -> metrics` over a whole on-device split."""
+    eval_step = make_eval_step(task)
+    return jax.jit(lambda params, data, key: evaluate_split(
+        eval_step, task, params, data, batch_size, key, batch_sharding))
 
 
-def evaluate_split(eval_step, params, data: Batch, batch_size: int, batch_sharding=None) -> Metrics:
-    """`eval_step` scanned over `data` in padded, masked batches (unjitted, vmappable)."""
-    n = data["label"].shape[0]
+def evaluate_split(eval_step, task: Task, params, data: Batch, batch_size: int, key: jax.Array,
+                   batch_sharding=None) -> Metrics:
+    """`eval_step` scanned over `data` in padded, masked batches (unjitted, vmappable).
+
+    Batch i's key is `fold_in(key, i)`: a stochastic evaluation is the same every time."""
+    n = jax.tree.leaves(data)[0].shape[0]
     steps = -(-n // batch_size)
     pad = steps * batch_size - n
 
@@ -125,20 +118,13 @@ def evaluate_split(eval_step, params, data: Batch, batch_size: int, batch_shardi
 
     batches = jax.tree.map(batched, dict(data, mask=jnp.ones((n,), jnp.float32)))
 
-    def body(totals, batch):
-        sums = eval_step(params, _constrain(batch, batch_sharding))
+    def body(totals, i_and_batch):
+        i, batch = i_and_batch
+        sums = eval_step(params, _constrain(batch, batch_sharding), jax.random.fold_in(key, i))
         return jax.tree.map(jnp.add, totals, sums), None
 
-    zeros = {"loss": 0.0, "correct": 0.0, "count": 0.0}
-    totals, _ = jax.lax.scan(body, jax.tree.map(jnp.float32, zeros), batches)
-    return summarize(totals)
-
-
-def summarize(totals: Metrics) -> Metrics:
-    """Mean loss and accuracy, keeping the counts (the book prints 'correct / count')."""
-    return {
-        "loss": totals["loss"] / totals["count"],
-        "accuracy": totals["correct"] / totals["count"],
-        "correct": totals["correct"],
-        "count": totals["count"],
-    }
+    first = jax.tree.map(lambda a: a[0], batches)
+    zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, jnp.float32), jax.eval_shape(
+        lambda: eval_step(params, first, key)))
+    totals, _ = jax.lax.scan(body, zeros, (jnp.arange(steps), batches))
+    return task.summarize(totals)

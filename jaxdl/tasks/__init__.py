@@ -1,0 +1,24 @@
+"""Tasks by name: `config.task` picks the factory that turns a config into a `Task`."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import ml_collections
+
+from jaxdl.tasks import classification
+from jaxdl.tasks.base import Batch, Metrics, Task, divide_by_count
+
+TASKS: dict[str, Callable[[ml_collections.ConfigDict], Task]] = {
+    "classification": classification.make,
+}
+
+
+def make(config: ml_collections.ConfigDict) -> Task:
+    name = config.get("task", "classification")
+    if name not in TASKS:
+        raise ValueError(f"unknown task {name!r}; valid tasks: {', '.join(TASKS)}")
+    return TASKS[name](config)
+
+
+__all__ = ["Batch", "Metrics", "TASKS", "Task", "divide_by_count", "make"]

@@ -1,0 +1,58 @@
+"""Image classification: a model's logits against integer labels ({"image", "label"} batches)."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import ml_collections
+
+from jaxdl import data, models
+from jaxdl.tasks.base import Task
+from jaxdl.train import losses
+
+
+def summarize(totals):
+    """Mean loss and accuracy, keeping the counts (the book prints 'correct / count')."""
+    return {
+        "loss": totals["loss"] / totals["count"],
+        "accuracy": totals["correct"] / totals["count"],
+        "correct": totals["correct"],
+        "count": totals["count"],
+    }
+
+
+def headline(m) -> str:
+    return f"accuracy {m['accuracy']:.4f} ({m['correct']:.0f} / {m['count']:.0f}) loss {m['loss']:.4f}"
+
+
+def build_model(config: ml_collections.ConfigDict) -> models.PureModel:
+    spec = data.get_spec(config.data.name)
+    if not spec.image_shape or not spec.num_classes:
+        raise ValueError(f"the classification task needs an image classification dataset; "
+                         f"{spec.name!r} is not one")
+    hparams = {k: v for k, v in config.model.items() if k != "name"}
+    return models.make(config.model.name, spec.image_shape, spec.num_classes, **hparams)
+
+
+def from_model(model: models.PureModel, loss_fn: losses.LossFn) -> Task:
+    """Classification of `model`'s logits under the per-example cost `loss_fn`."""
+
+    def loss(params, batch, *, key=None, train=False):
+        logits_BxK = model.apply(params, batch["image"], key=key, train=train)
+        return loss_fn(logits_BxK, batch["label"]).mean(), {
+            "accuracy": losses.correct(logits_BxK, batch["label"]).mean()}
+
+    def eval_sums(params, batch, mask_B, *, key=None):
+        del key  # deterministic
+        logits_BxK = model.apply(params, batch["image"], train=False)
+        return {
+            "loss": jnp.sum(loss_fn(logits_BxK, batch["label"]) * mask_B),
+            "correct": jnp.sum(losses.correct(logits_BxK, batch["label"]) * mask_B),
+            "count": jnp.sum(mask_B),
+        }
+
+    return Task(model=model, loss=loss, eval_sums=eval_sums, summarize=summarize,
+                monitor="accuracy", monitor_mode="max", headline=headline)
+
+
+def make(config: ml_collections.ConfigDict) -> Task:
+    return from_model(build_model(config), losses.make_loss(config.loss.name, config.loss.output))
