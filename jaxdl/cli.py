@@ -39,9 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--devices", type=int, default=0, help="split members over this many devices (0 = all)")
     plot = sub.add_parser("plot", help="figures of a run, written into its workdir")
     plot.add_argument("--workdir", required=True)
-    plot.add_argument("--figure", default="curves", choices=("curves", "weight_masks", "latent3"),
+    plot.add_argument("--figure", default="curves",
+                      choices=("curves", "weight_masks", "latent3", "node_embeddings", "word_pca"),
                       help="curves: learning curves; weight_masks: a 784-10 net's weights per checkpoint "
-                      "(nielsen_weight_masks); latent3: test digits in a 3-unit hidden layer (nielsen_latent3)")
+                      "(nielsen_weight_masks); latent3: test digits in a 3-unit hidden layer (nielsen_latent3); "
+                      "node_embeddings: a GCN's 2-D node embeddings by class (karate_gcn, drosophila_gcn); "
+                      "word_pca: --words' learned vectors in 2-D (sentiment_embedding_bag, sentiment_lstm)")
+    plot.add_argument("--words", nargs="+", default=None,
+                      help="word_pca: the words to place (default: a list of sentiment words)")
     prep = sub.add_parser("prepare", help="build an offline dataset, or download a public one")
     prep.add_argument("dataset")
     prep.add_argument("--data-dir", default=None)
@@ -115,6 +120,14 @@ def run(argv: list[str] | None = None) -> None:
             print(figures.learning_curves(args.workdir))
         elif args.figure == "weight_masks":
             print("\n".join(figures.weight_masks(args.workdir)))
+        elif args.figure == "node_embeddings":
+            from jaxdl import embedding_figures
+
+            print(embedding_figures.node_embeddings(args.workdir))
+        elif args.figure == "word_pca":
+            from jaxdl import word_vectors
+
+            print(word_vectors.plot_words(args.workdir, args.words))
         else:
             paths = figures.latent3(args.workdir)
             print("\n".join(paths))

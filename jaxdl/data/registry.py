@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from jaxdl.data import graphs, images
+from jaxdl.data import graphs, images, sentiment
 from jaxdl.data.spec import DatasetNotAvailableError, DatasetSpec
 
 
-DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (*images.SPECS, *graphs.SPECS)}
+DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (*images.SPECS, *graphs.SPECS, *sentiment.SPECS)}
 
 # Builders write array_record: the only random-access format tfds reads without TensorFlow.
 _ARRAY_RECORD = {"file_format": "array_record"}

@@ -7,7 +7,7 @@ from typing import Callable
 
 import ml_collections
 
-from jaxdl.experiments import graph, mnist
+from jaxdl.experiments import graph, mnist, text
 
 EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "mnist_cnn": mnist.mnist_cnn,
@@ -17,6 +17,8 @@ EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "mnist_softmax_no_hidden": mnist.mnist_softmax_no_hidden,
     "nielsen_weight_masks": mnist.nielsen_weight_masks,
     "nielsen_latent3": mnist.nielsen_latent3,
+    "sentiment_bow": text.sentiment_bow,
+    "sentiment_embedding_bag": text.sentiment_embedding_bag,
     "karate_gcn": graph.karate_gcn,
     "drosophila_gcn": graph.drosophila_gcn,
 }

@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl.models import dropout as dropout_lib, mlp
+from jaxdl.models import dropout as dropout_lib, inits, mlp
 from jaxdl.models.pure import PureModel
 
 PAD, UNK = 0, 1
@@ -62,7 +62,11 @@ def inverse_document_frequency(tokens_NxT: np.ndarray, vocab_size: int, bigram_b
 
 
 def bag_of_words(ids_BxL: jax.Array, num_ids: int, weighting: str, idf: jax.Array | None) -> jax.Array:
-    """binary: Chollet's multi-hot; count: term counts; tfidf: (1 + log tf) * idf, rows L2-normalised."""
+    """The dense B x num_ids bag: the reference `sparse_bag` is tested against.
+
+    binary: Chollet's multi-hot; count: term counts; tfidf: (1 + log tf) * idf, rows L2-normalised
+    (scikit-learn's TfidfVectorizer(sublinear_tf=True)).
+    """
     c = counts(ids_BxL, num_ids)
     if weighting == "binary":
         return jnp.minimum(c, 1.0)
@@ -70,6 +74,29 @@ def bag_of_words(ids_BxL: jax.Array, num_ids: int, weighting: str, idf: jax.Arra
         return c
     x = jnp.where(c > 0, 1.0 + jnp.log(jnp.maximum(c, 1.0)), 0.0) * idf[None, :]
     return x / jnp.maximum(jnp.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def sparse_bag(ids_BxL: jax.Array, weighting: str, idf: jax.Array | None) -> tuple[jax.Array, jax.Array]:
+    """The bag as (ids, values): each distinct id once with its feature value, other slots value 0.
+
+    `bag @ W` is then `sum_l values[l] * W[ids[l]]`: a gather of L rows instead of a
+    B x num_ids matrix times num_ids x H (what makes 100k hashed bigrams affordable).
+    """
+    L = ids_BxL.shape[1]
+    s = jnp.sort(ids_BxL, axis=1)
+    starts = jnp.concatenate([jnp.ones_like(s[:, :1], bool), s[:, 1:] != s[:, :-1]], axis=1)
+    # Run length of each distinct id: the next run's start minus this one's.
+    pos = jnp.broadcast_to(jnp.arange(L), s.shape)
+    start_pos = jnp.where(starts, pos, L)
+    next_start = jnp.concatenate([jax.lax.cummin(start_pos[:, ::-1], axis=1)[:, ::-1][:, 1:],
+                                  jnp.full_like(s[:, :1], L)], axis=1)
+    c = jnp.where(starts & (s != PAD), next_start - pos, 0).astype(jnp.float32)
+    if weighting == "binary":
+        return s, jnp.minimum(c, 1.0)
+    if weighting == "count":
+        return s, c
+    v = jnp.where(c > 0, 1.0 + jnp.log(jnp.maximum(c, 1.0)), 0.0) * idf[s]
+    return s, v / jnp.maximum(jnp.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
 def _check(max_len: int, vocab_size: int, bigram_buckets: int) -> None:
@@ -94,29 +121,39 @@ def bow_mlp(max_len: int, num_classes: int, *, vocab_size: int = 10000, hidden: 
             kernel_init: str = "lecun_normal") -> PureModel:
     """Chollet's IMDB model: multi-hot of the top `vocab_size` words -> 16 -> 16 -> classes.
 
+    The first layer, bag (B x num_ids) @ W (num_ids x H), is computed from `sparse_bag`;
+    input dropout drops bag entries (zeros stay zero, so only the distinct ids need masks).
     weighting="tfidf" needs `idf` (length vocab_size + bigram_buckets) from the training split.
     """
     _check(max_len, vocab_size, bigram_buckets)
     if weighting not in WEIGHTINGS:
         raise ValueError(f"unknown weighting {weighting!r}; valid: {', '.join(WEIGHTINGS)}")
+    if not hidden:
+        raise ValueError("bow_mlp needs at least one hidden layer (hidden=(16, 16) is Chollet's)")
     num_ids = vocab_size + bigram_buckets
     if weighting == "tfidf" and (idf is None or np.shape(idf) != (num_ids,)):
         raise ValueError(f"weighting='tfidf' needs idf of shape ({num_ids},), got "
                          f"{None if idf is None else np.shape(idf)}")
     idf_V = None if idf is None else jnp.asarray(idf)
-    head = mlp.make((num_ids,), num_classes, hidden=tuple(hidden), activation=activation,
+    first = inits.kernel_init(kernel_init)
+    act = inits.activation(activation)
+    head = mlp.make((hidden[0],), num_classes, hidden=tuple(hidden[1:]), activation=activation,
                     dropout=dropout, kernel_init=kernel_init)
 
     def init(key):
-        return {"head": head.init(key)}
+        k_first, k_head = jax.random.split(key)
+        return {"kernel": first(k_first, (num_ids, hidden[0])), "bias": jnp.zeros(hidden[0]),
+                "head": head.init(k_head)}
 
     def apply(params, tokens_BxT, *, key=None, train=False):
         _check_tokens("bow_mlp", tokens_BxT, max_len)
         if train and key is None and (dropout > 0 or input_dropout > 0):
             raise ValueError("bow_mlp: apply(train=True) with dropout needs a `key`")
-        k_in, k_head = jax.random.split(key) if key is not None else (None, None)
-        x = bag_of_words(token_ids(tokens_BxT, vocab_size, bigram_buckets), num_ids, weighting, idf_V)
-        return head.apply(params["head"], _dropout(x, input_dropout, k_in, train), key=k_head, train=train)
+        k_in, k_mid, k_head = jax.random.split(key, 3) if key is not None else (None, None, None)
+        ids, values = sparse_bag(token_ids(tokens_BxT, vocab_size, bigram_buckets), weighting, idf_V)
+        values = _dropout(values, input_dropout, k_in, train)
+        h = act(jnp.einsum("bl,blh->bh", values, params["kernel"][ids]) + params["bias"][None, :])
+        return head.apply(params["head"], _dropout(h, dropout, k_mid, train), key=k_head, train=train)
 
     hparams = dict(vocab_size=vocab_size, hidden=tuple(hidden), weighting=weighting,
                    bigram_buckets=bigram_buckets, activation=activation, dropout=dropout,

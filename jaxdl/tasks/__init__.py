@@ -6,12 +6,13 @@ from typing import Callable
 
 import ml_collections
 
-from jaxdl.tasks import classification, node_classification
+from jaxdl.tasks import classification, node_classification, text_classification
 from jaxdl.tasks.base import Batch, Metrics, Task, divide_by_count
 
 TASKS: dict[str, Callable[[ml_collections.ConfigDict], Task]] = {
     "classification": classification.make,
     "node_classification": node_classification.make,
+    "text_classification": text_classification.make,
 }
 
 

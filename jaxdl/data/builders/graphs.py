@@ -1,7 +1,8 @@
 """TFDS builders for the node-classification graphs of `jaxdl.data.graphs`.
 
 Each example is a node; the undirected edge list is stored in the dataset's
-metadata (`info.metadata["edges"]`: senders, receivers, weights, each edge both ways).
+metadata (`info.metadata["edges"]`: senders, receivers, weights, each edge both ways;
+for the connectome also `directed_edges`, the synapse counts as recorded).
 """
 from __future__ import annotations
 
@@ -26,6 +27,13 @@ def _info(builder, spec, class_names, homepage) -> tfds.core.DatasetInfo:
         # Filled by _split_generators; saved beside the records and restored on load.
         metadata=tfds.core.MetadataDict(),
     )
+
+
+def directed_edges(weights_NxN: np.ndarray) -> dict[str, list]:
+    """Every nonzero A[i, j] (synapses from neuron i onto neuron j) as an edge i -> j."""
+    senders, receivers = np.nonzero(weights_NxN)
+    return {"senders": senders.tolist(), "receivers": receivers.tolist(),
+            "weights": weights_NxN[senders, receivers].astype(float).tolist()}
 
 
 def undirected_edges(weights_NxN: np.ndarray) -> dict[str, list]:
@@ -107,6 +115,7 @@ class DrosophilaConnectome(_NodeBuilder):
         del dl_manager  # everything is local
         weights, labels = self._graph()
         self.info.metadata["edges"] = undirected_edges(weights)
+        self.info.metadata["directed_edges"] = directed_edges(weights)
         splits = node_splits(labels, graphs.DROSOPHILA_PER_CLASS)
         splits["nodes"] = np.arange(len(labels))
         return {name: self._generate_examples(labels, nodes) for name, nodes in splits.items()}
