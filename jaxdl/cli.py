@@ -47,6 +47,10 @@ def _parser() -> argparse.ArgumentParser:
                       "word_pca: --words' learned vectors in 2-D (sentiment_embedding_bag, sentiment_lstm)")
     plot.add_argument("--words", nargs="+", default=None,
                       help="word_pca: the words to place (default: a list of sentiment words)")
+    nb = sub.add_parser("neighbours", help="a text run's words nearest to WORD by cosine similarity")
+    nb.add_argument("--workdir", required=True, help="a sentiment_* run (its best state if kept)")
+    nb.add_argument("word")
+    nb.add_argument("--k", type=int, default=10)
     prep = sub.add_parser("prepare", help="build an offline dataset, or download a public one")
     prep.add_argument("dataset")
     prep.add_argument("--data-dir", default=None)
@@ -138,6 +142,11 @@ def run(argv: list[str] | None = None) -> None:
                   + " ".join(f"{c['ratio_4_9']:.2f}" for c in ckpts))
     elif args.command == "sweep":
         _sweep(args)
+    elif args.command == "neighbours":
+        from jaxdl import word_vectors
+
+        for word, sim in word_vectors.neighbours(args.workdir, args.word, args.k):
+            print(f"{sim:7.4f}  {word}")
     elif args.command == "prepare":
         from jaxdl import data
 

@@ -119,7 +119,7 @@ def test_frozen_embeddings_are_not_parameters_and_depend_on_their_seed():
     assert "embedding" not in params
     other = tc.embedding_bag(T, 2, vocab_size=V, embed_dim=5, trainable=False, frozen_seed=1)
     assert not np.allclose(frozen.apply(params, jnp.asarray(TOKENS)), other.apply(params, jnp.asarray(TOKENS)))
-    with pytest.raises(ValueError, match="no learned embedding table"):
+    with pytest.raises(ValueError, match="no learned word vectors"):
         tc.embedding_table(frozen, params)
 
 

@@ -210,8 +210,12 @@ def embedding_bag(max_len: int, num_classes: int, *, vocab_size: int = 20000, em
 
 
 def embedding_table(model: PureModel, params) -> np.ndarray:
-    """The word vectors a trained text model learned (rows = token ids < vocab_size)."""
-    if "embedding" not in params:
-        raise ValueError(f"{model.name} has no learned embedding table (embedding_bag with trainable=True "
-                         "or lstm have one)")
-    return np.asarray(params["embedding"])[: model.hparams["vocab_size"]]
+    """The word vectors a trained text model learned (rows = token ids < vocab_size).
+
+    bow_mlp: the first layer's rows (multi-hot @ W adds up one row per word present).
+    """
+    table = params.get("embedding", params.get("kernel") if model.name == "bow_mlp" else None)
+    if table is None:
+        raise ValueError(f"{model.name} has no learned word vectors (frozen embeddings are random); "
+                         "bow_mlp, embedding_bag with trainable=True and lstm have them")
+    return np.asarray(table)[: model.hparams["vocab_size"]]
