@@ -30,8 +30,7 @@ def vocabulary(name: str, data_dir: str | None) -> list[str]:
         raise ValueError(f"dataset {name!r} has no stored vocabulary (vocab: {spec.meta.get('vocab')!r}); "
                          "word vectors need rotten_tomatoes or pang_lee")
     meta = data.source(name, "train", data_dir).dataset_info.metadata
-    vocab = text.Vocab.from_json(meta["vocab"])
-    return vocab.decode(list(range(len(vocab))))
+    return text.Vocab.from_json(meta["vocab"]).tokens
 
 
 def load(workdir: str) -> tuple[list[str], np.ndarray]:

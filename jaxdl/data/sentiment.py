@@ -25,13 +25,11 @@ from __future__ import annotations
 import importlib.util
 import pathlib
 import zlib
-from collections.abc import Sequence
-
 import numpy as np
 
 from jaxdl.data.spec import DatasetSpec
 
-PAD, UNK, NUM_SPECIAL = 0, 1, 4  # jaxdl.data.text's PAD, UNK, BOS, EOS
+NUM_SPECIAL = 4  # jaxdl.data.text's PAD, UNK, BOS, EOS
 CLASS_NAMES = ("negative", "positive")
 SPLIT_SEEDS = tuple(range(5))
 TEST_FRACTION, VALIDATION_FRACTION = 0.2, 0.1  # validation: of what test leaves
@@ -41,18 +39,11 @@ IMDB_HASH_BUCKETS = 30000
 MAX_LEN = {"rotten_tomatoes": 80, "pang_lee": 2048, "imdb_reviews": 512}  # tokens kept per text
 
 
-def pad_or_truncate(rows: Sequence[np.ndarray], length: int) -> np.ndarray:
-    """Token id rows -> int32 (N, length): cut to their first `length` ids, padded with PAD."""
-    out = np.full((len(rows), length), PAD, np.int32)
-    for i, row in enumerate(rows):
-        row = np.asarray(row)[:length]
-        out[i, : len(row)] = row
-    return out
-
-
 def _decode_tokens(max_len: int):
     def decode(records) -> dict[str, np.ndarray]:
-        return {"tokens": pad_or_truncate([r["tokens"] for r in records], max_len),
+        from jaxdl.data import text  # numpy-only; imported here to keep this module's imports minimal
+
+        return {"tokens": text.pad_or_truncate([r["tokens"] for r in records], max_len),
                 "label": np.asarray([r["label"] for r in records], np.int32)}
 
     return decode
@@ -60,15 +51,17 @@ def _decode_tokens(max_len: int):
 
 def hashed_ids(text: str, buckets: int = IMDB_HASH_BUCKETS) -> np.ndarray:
     """A text's words as ids NUM_SPECIAL .. buckets - 1 by crc32 (stable across runs and machines)."""
-    from jaxdl.data import text as text_lib  # stdlib-only, but keep `import jaxdl.data` minimal
+    from jaxdl.data import text as text_lib  # numpy-only; imported here to keep this module's imports minimal
 
     return np.asarray([NUM_SPECIAL + zlib.crc32(w.encode()) % (buckets - NUM_SPECIAL)
                        for w in text_lib.word_tokenize(text, lower=True)], np.int32)
 
 
 def _decode_imdb(records) -> dict[str, np.ndarray]:
+    from jaxdl.data import text as text_lib
+
     texts = [r["text"].decode() if isinstance(r["text"], bytes) else str(r["text"]) for r in records]
-    return {"tokens": pad_or_truncate([hashed_ids(t) for t in texts], MAX_LEN["imdb_reviews"]),
+    return {"tokens": text_lib.pad_or_truncate([hashed_ids(t) for t in texts], MAX_LEN["imdb_reviews"]),
             "label": np.asarray([r["label"] for r in records], np.int32)}
 
 
