@@ -1,4 +1,4 @@
-"""`jaxdl list | show | train | evaluate | sweep | compare | plot | generate | prepare`: the command line over jaxdl.experiments."""
+"""`jaxdl list | show | train | evaluate | sweep | compare | plot | generate | neighbours | prepare`: the command line."""
 
 from __future__ import annotations
 
@@ -50,12 +50,15 @@ def _parser() -> argparse.ArgumentParser:
     plot = sub.add_parser("plot", help="figures of a run, written into its workdir")
     plot.add_argument("--workdir", required=True)
     plot.add_argument("--figure", default="curves",
-                      choices=("curves", "weight_masks", "latent3", "attention", *GENERATIVE_FIGURES),
+                      choices=("curves", "weight_masks", "latent3", "attention", "node_embeddings", "word_pca",
+                               *GENERATIVE_FIGURES),
                       help="curves: learning curves; weight_masks: a 784-10 net's weights per checkpoint "
                       "(nielsen_weight_masks); latent3: test digits in a 3-unit hidden layer (nielsen_latent3); "
                       "attention: a decoder head's attention over the source (transformer_seq2seq runs); "
                       "vae_reconstructions, vae_samples, vae_manifold, vae_latents (the last two for "
-                      "model.latent_dim=2): vae_mnist runs; made_samples: made_mnist runs")
+                      "model.latent_dim=2): vae_mnist runs; made_samples: made_mnist runs; "
+                      "node_embeddings: a GCN's 2-D node embeddings by class (karate_gcn, drosophila_gcn); "
+                      "word_pca: --words' learned vectors in 2-D (sentiment_embedding_bag, sentiment_lstm)")
     plot.add_argument("--text", default=None, help="attention: the source string (default: a validation example)")
     plot.add_argument("--layer", type=int, default=-1, help="attention: decoder layer (default: the last)")
     plot.add_argument("--head", type=int, default=0, help="attention: head")
@@ -75,6 +78,12 @@ def _parser() -> argparse.ArgumentParser:
                           help="a split to evaluate (repeatable; default: the run's train.eval_splits)")
     evaluate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                           help="an evaluation setting, e.g. --set vae.iwae_samples=5000")
+    plot.add_argument("--words", nargs="+", default=None,
+                      help="word_pca: the words to place (default: a list of sentiment words)")
+    nb = sub.add_parser("neighbours", help="a text run's words nearest to WORD by cosine similarity")
+    nb.add_argument("--workdir", required=True, help="a sentiment_* run (its best state if kept)")
+    nb.add_argument("word")
+    nb.add_argument("--k", type=int, default=10)
     prep = sub.add_parser("prepare", help="build an offline dataset, or download a public one")
     prep.add_argument("dataset")
     prep.add_argument("--data-dir", default=None)
@@ -171,6 +180,14 @@ def run(argv: list[str] | None = None) -> None:
             print("\n".join(figures.weight_masks(args.workdir)))
         elif args.figure == "attention":
             print(figures.attention(args.workdir, args.text, layer=args.layer, head=args.head))
+        elif args.figure == "node_embeddings":
+            from jaxdl import embedding_figures
+
+            print(embedding_figures.node_embeddings(args.workdir))
+        elif args.figure == "word_pca":
+            from jaxdl import word_vectors
+
+            print(word_vectors.plot_words(args.workdir, args.words))
         else:
             paths = figures.latent3(args.workdir)
             print("\n".join(paths))
@@ -194,6 +211,11 @@ def run(argv: list[str] | None = None) -> None:
         _sweep(args)
     elif args.command == "generate":
         _generate(args)
+    elif args.command == "neighbours":
+        from jaxdl import word_vectors
+
+        for word, sim in word_vectors.neighbours(args.workdir, args.word, args.k):
+            print(f"{sim:7.4f}  {word}")
     elif args.command == "prepare":
         from jaxdl import data
 

@@ -7,7 +7,7 @@ from typing import Callable
 
 import ml_collections
 
-from jaxdl.experiments import cf, char, generative, mnist, seq2seq, tabular, transformer
+from jaxdl.experiments import cf, char, generative, graph, mnist, seq2seq, tabular, text, transformer
 
 EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "mnist_cnn": mnist.mnist_cnn,
@@ -38,6 +38,10 @@ EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "nielsen_regularisation": mnist.nielsen_regularisation,
     "vae_mnist": generative.vae_mnist,
     "made_mnist": generative.made_mnist,
+    "sentiment_bow": text.sentiment_bow,
+    "sentiment_embedding_bag": text.sentiment_embedding_bag,
+    "karate_gcn": graph.karate_gcn,
+    "drosophila_gcn": graph.drosophila_gcn,
 }
 DEFAULT = "mnist_cnn"
 

@@ -6,7 +6,7 @@ from typing import Callable
 
 import ml_collections
 
-from jaxdl.tasks import char_lm, classification, made, regression, seq2seq, transformer_seq2seq, vae
+from jaxdl.tasks import char_lm, classification, made, node_classification, regression, seq2seq, text_classification, transformer_seq2seq, vae
 from jaxdl.tasks.base import Batch, Metrics, Task, divide_by_count
 
 TASKS: dict[str, Callable[[ml_collections.ConfigDict], Task]] = {
@@ -17,6 +17,8 @@ TASKS: dict[str, Callable[[ml_collections.ConfigDict], Task]] = {
     "transformer_seq2seq": transformer_seq2seq.make,
     "vae": vae.make,
     "made": made.make,
+    "node_classification": node_classification.make,
+    "text_classification": text_classification.make,
 }
 
 
