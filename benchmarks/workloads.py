@@ -97,9 +97,9 @@ def plain_jax_mlp_steps(sizes, data: dict, idx_SxB: np.ndarray, repeats: int, lr
     def loss(params, x, y):
         h = x.reshape(x.shape[0], -1)
         for w, b in params[:-1]:
-            h = jax.nn.relu(h @ w + b)
+            h = jax.nn.relu(h @ w + b[None, :])
         w, b = params[-1]
-        return optax.softmax_cross_entropy_with_integer_labels(h @ w + b, y).mean()
+        return optax.softmax_cross_entropy_with_integer_labels(h @ w + b[None, :], y).mean()
 
     def run(carry, data, idx_SxB):
         def body(carry, idx_B):
@@ -340,7 +340,8 @@ def mnist_cnn_to_target(sz, torch_ok: bool, data_dir: str) -> Result:
     res = Result("mnist_cnn_e2e", f"mnist_cnn to validation accuracy >= {target} (mnist5k, b128, Adam)",
                  "s", higher_is_better=False)
     config = config_for("mnist_cnn", [f"train.epochs={max_epochs}", "train.eval_splits=('validation',)",
-                                      "train.checkpoint_every_steps=-1", f"data.data_dir={data_dir}",
+                                      "train.num_devices=1", "train.checkpoint_every_steps=-1",
+                                      f"data.data_dir={data_dir}",
                                       f"data.max_train_examples={sz.e2e_examples}",
                                       f"model.features={tuple(sz.e2e_features)}"])
     with tempfile.TemporaryDirectory() as workdir:

@@ -106,7 +106,8 @@ plt.show()
 
 # %%
 grid = sweep.run(config("nielsen_ch1", "train.eval_splits=('validation',)"), seeds=1 if SMALL else 2,
-                 grid={"data.batch_size": [10, 50], "optimizer.learning_rate": [0.3, 1.0, 3.0]},
+                 grid={"data.batch_size": [50] if SMALL else [10, 50, 100],
+                       "optimizer.learning_rate": [0.3, 1.0, 3.0]},
                  num_devices=1, live=False)
 for path in plots.write_all(grid.rows, grid.curves, grid.swept, root):
     display(Image(path))
