@@ -49,3 +49,72 @@ def test_sweep_throughput_quick_reports_every_method(benchmarks, tmp_path, data_
     for method, line in zip(benchmarks.METHODS, table[2:]):
         assert line.startswith(f"| {method} |")
     assert f"backend {result['backend']}" in printed
+
+
+@pytest.fixture
+def bench_run(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks import run
+
+    return run
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+# Tiny sizes: ~30 s with a warm compilation cache (2-core CPU); it checks the table, not speed.
+@pytest.mark.slow
+def test_run_small_reports_every_row(bench_run, tmp_path, data_dir, capsys):
+    result = bench_run.main(["--small", "--data-dir", data_dir, "--out", str(tmp_path)])
+
+    assert json.loads((tmp_path / "bench_cpu_small.json").read_text()) == json.loads(json.dumps(result))
+    assert result["small"] and result["backend"] == "cpu" and result["peak_flops"]["peak"] > 0
+    rows = {r["row"]: r for r in result["rows"]}
+    assert list(rows) == ["mlp", "cnn", "char_lstm", "gpt", "sweep_loop", "sweep_vmap", "mnist_cnn_e2e"]
+    torch_installed = importlib.util.find_spec("torch") is not None
+    from jaxdl import experiments
+
+    for name, row in rows.items():
+        pending = {"char_lstm": "char_lstm", "gpt": "gpt_char_small"}.get(name) not in (None, *experiments.EXPERIMENTS)
+        if pending:
+            assert row["jaxdl"] is None and "pending" in row["note"]
+        else:
+            assert row["jaxdl"] > 0, name
+        if torch_installed:
+            assert row["torch"] > 0, name
+            if not pending:
+                expected = row["jaxdl"] / row["torch"] if row["higher_is_better"] else row["torch"] / row["jaxdl"]
+                assert row["speedup"] == pytest.approx(expected)
+        else:
+            assert row["torch"] is None and row["speedup"] is None
+    assert rows["mlp"]["ceiling"] > 0 and rows["mlp"]["jaxdl_compile_s"] > 0
+    assert rows["mnist_cnn_e2e"]["unit"] == "s" and not rows["mnist_cnn_e2e"]["higher_is_better"]
+
+    printed = capsys.readouterr().out
+    table = [line for line in printed.splitlines() if line.startswith("|")]
+    assert table == [line for line in (tmp_path / "bench_cpu_small.md").read_text().splitlines()
+                     if line.startswith("|")]
+    header = _cells(table[0])
+    assert header[:6] == ["workload", "unit", "jaxdl", "plain JAX", "PyTorch", "jaxdl vs torch"]
+    assert len(table) == 2 + len(rows)
+    for row, line in zip(rows.values(), table[2:]):
+        cells = _cells(line)
+        assert len(cells) == len(header) and cells[0] == row["workload"]
+        assert cells[4] != "" if torch_installed else cells[4] == "not installed"
+
+
+def test_run_rejects_unknown_rows(bench_run):
+    with pytest.raises(SystemExit):
+        bench_run.parse_args(["--rows", "mlp,resnet"])
+
+
+def test_table_without_torch_says_so(bench_run):
+    from benchmarks import workloads
+
+    rows = [workloads.Result("mlp", "MLP", "steps/s", jaxdl=123.4, flops=1e6),
+            workloads.Result("gpt", "GPT", "tokens/s", note="jaxdl side pending: not on main")]
+    lines = bench_run.table(rows, peak=1e9, torch_ok=False)
+    mlp, gpt = (_cells(line) for line in lines[2:])
+    assert mlp[2:6] == ["123", "", "not installed", ""] and mlp[6] == "12.3%"
+    assert gpt[2] == "pending" and gpt[4] == "not installed"
