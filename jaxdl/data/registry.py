@@ -22,12 +22,20 @@ from jaxdl.data import copy_task, dates, diamonds, graphs, images, movielens, se
 from jaxdl.data.spec import DatasetNotAvailableError, DatasetSpec
 
 
+# One line per family: each spec module lists its datasets in SPECS.
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
-    for spec in (*images.SPECS, *movielens.SPECS, *diamonds.SPECS, *shakespeare.SPECS, *dates.SPECS,
-                 *copy_task.SPECS)
+    for spec in (
+        *images.SPECS,
+        *movielens.SPECS,
+        *diamonds.SPECS,
+        *sentiment.SPECS,
+        *graphs.SPECS,
+        *shakespeare.SPECS,
+        *dates.SPECS,
+        *copy_task.SPECS,
+    )
 }
-DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (*images.SPECS, *graphs.SPECS, *sentiment.SPECS)}
 
 # Builders write array_record: the only random-access format tfds reads without TensorFlow.
 _ARRAY_RECORD = {"file_format": "array_record"}
