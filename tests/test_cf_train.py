@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from jaxdl import compare, config as config_lib, data, experiments
+from jaxdl import compare_runs, config as config_lib, data, experiments
 from jaxdl.train import loop
 
 
@@ -40,12 +40,12 @@ def test_diamonds_embedding_mlp_learns_log_price(tmp_path, data_dir):
 
 @pytest.mark.slow
 def test_compare_runs_each_variant_and_tabulates(tmp_path, data_dir):
-    rows = compare.run("movielens_mf", {"gd": ["optimizer.name=sgd_scratch", "optimizer.learning_rate=10.0"],
+    rows = compare_runs.run("movielens_mf", {"gd": ["optimizer.name=sgd_scratch", "optimizer.learning_rate=10.0"],
                                         "adagrad": ["optimizer.name=adagrad_scratch",
                                                     "optimizer.learning_rate=0.1"]},
                        str(tmp_path), [f"data.data_dir={data_dir}", "train.epochs=1",
                                        "data.max_train_examples=10000", "data.batch_size=1000"])
-    text = compare.table(rows, "rmse")
+    text = compare_runs.table(rows, "rmse")
     assert [r["label"] for r in rows] == ["gd", "adagrad"]
     assert "| gd |" in text and "| adagrad |" in text
     assert rows[0]["best"]["validation"]["rmse"] != rows[1]["best"]["validation"]["rmse"]
