@@ -53,7 +53,7 @@ def test_every_experiment_builds_its_model_and_optimizer(name):
     config = experiments.get_config(name)
     assert config.experiment == name and experiments.describe(name)
     tasks.make(config)
-    if "loss" in config:  # classification experiments choose their cost
+    if "loss" in config:  # classification's per-example cost; other tasks define their own loss
         losses.make_loss(config.loss.name, config.loss.output)
     optimizers.make_optimizer(config.optimizer, total_steps=100)
 

@@ -18,11 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from jaxdl.data import images, shakespeare
+from jaxdl.data import diamonds, images, movielens, shakespeare
 from jaxdl.data.spec import DatasetNotAvailableError, DatasetSpec
 
 
-DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (*images.SPECS, *shakespeare.SPECS)}
+DATASETS: dict[str, DatasetSpec] = {
+    spec.name: spec for spec in (*images.SPECS, *movielens.SPECS, *diamonds.SPECS, *shakespeare.SPECS)
+}
 
 # Builders write array_record: the only random-access format tfds reads without TensorFlow.
 _ARRAY_RECORD = {"file_format": "array_record"}

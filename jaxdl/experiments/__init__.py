@@ -7,7 +7,7 @@ from typing import Callable
 
 import ml_collections
 
-from jaxdl.experiments import char, mnist
+from jaxdl.experiments import cf, char, mnist, tabular
 
 EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "mnist_cnn": mnist.mnist_cnn,
@@ -17,6 +17,11 @@ EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "mnist_softmax_no_hidden": mnist.mnist_softmax_no_hidden,
     "nielsen_weight_masks": mnist.nielsen_weight_masks,
     "nielsen_latent3": mnist.nielsen_latent3,
+    "movielens_mf": cf.movielens_mf,
+    "movielens_mf_refit": cf.movielens_mf_refit,
+    "movielens_deep": cf.movielens_deep,
+    "movielens_deep_refit": cf.movielens_deep_refit,
+    "diamonds_embeddings": tabular.diamonds_embeddings,
     "char_lstm": char.char_lstm,
     "char_rnn": char.char_rnn,
     "char_rnn_relu_identity": char.char_rnn_relu_identity,

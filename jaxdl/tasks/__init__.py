@@ -6,11 +6,12 @@ from typing import Callable
 
 import ml_collections
 
-from jaxdl.tasks import char_lm, classification
+from jaxdl.tasks import char_lm, classification, regression
 from jaxdl.tasks.base import Batch, Metrics, Task, divide_by_count
 
 TASKS: dict[str, Callable[[ml_collections.ConfigDict], Task]] = {
     "classification": classification.make,
+    "regression": regression.make,
     "char_lm": char_lm.make,
 }
 
