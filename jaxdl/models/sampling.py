@@ -32,10 +32,11 @@ def sample_logits(key: jax.Array, logits_BxV: jax.Array, temperature: float | ja
     return jnp.where(temperature > 0, sampled_B, greedy_B).astype(jnp.int32)
 
 
-@functools.partial(jax.jit, static_argnames=("lm", "length", "top_k"))
+@functools.partial(jax.jit, static_argnames=("lm", "length", "top_k", "suppress"))
 def generate(lm: LanguageModel, params: Params, key: jax.Array, prompt_BxP: jax.Array, length: int,
-             temperature: float | jax.Array = 1.0, top_k: int = 0) -> jax.Array:
-    """`length` new token ids (B, length) continuing each prompt row.
+             temperature: float | jax.Array = 1.0, top_k: int = 0, suppress: tuple[int, ...] = ()) -> jax.Array:
+    """`length` new token ids (B, length) continuing each prompt row; ids in `suppress`
+    (e.g. PAD/UNK/BOS/EOS of a corpus without them) are never sampled.
 
     The prompt is fed through `lm.step` (one scan), then each new token is sampled from
     the last logits and fed back (a second scan): no Python loop per token. Step t
@@ -53,6 +54,8 @@ def generate(lm: LanguageModel, params: Params, key: jax.Array, prompt_BxP: jax.
 
     def sample(carry, t):
         cache, logits_BxV = carry
+        if suppress:
+            logits_BxV = logits_BxV.at[:, jnp.asarray(suppress)].set(-jnp.inf)
         ids_B = sample_logits(jax.random.fold_in(key, t), logits_BxV, temperature, top_k)
         cache, logits_BxV = lm.step(params, cache, ids_B)
         return (cache, logits_BxV), ids_B

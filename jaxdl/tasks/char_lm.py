@@ -114,5 +114,5 @@ def generate_text(config: ml_collections.ConfigDict, params, prompt: str, *, len
                          f"unknown: {unknown}; valid: {''.join(chars.tokens[len(text.SPECIAL_TOKENS):])!r}")
     prompt_1xP = jnp.asarray(chars.encode(text.char_tokenize(prompt)))[None]
     ids_1xL = sampling.generate(build_lm(config), params, jax.random.key(seed), prompt_1xP, length,
-                                temperature, top_k)
+                                temperature, top_k, suppress=(text.PAD, text.UNK, text.BOS, text.EOS))
     return "".join(chars.decode(ids_1xL[0]))
