@@ -1,4 +1,4 @@
-"""`jaxdl list | show | train | prepare`: the command line over jaxdl.experiments."""
+"""`jaxdl list | show | train | evaluate | sweep | compare | plot | generate | neighbours | prepare`: the command line."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import datetime
 import json
 import os
 import sys
+
+
+# jaxdl.figures_generative.FIGURES, named here so the parser needs no jax import.
+GENERATIVE_FIGURES = ("vae_reconstructions", "vae_samples", "vae_manifold", "vae_latents", "made_samples")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,11 +41,49 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--data-order", default="per_seed", choices=("per_seed", "shared"),
                        help="each member shuffles by its own seed, or all share the config seed's order")
     sweep.add_argument("--devices", type=int, default=0, help="split members over this many devices (0 = all)")
+    compare = sub.add_parser("compare", help="train the variants of a comparison over seeds; write a table")
+    compare.add_argument("comparison", help="a comparison from `jaxdl list`")
+    compare.add_argument("--seeds", type=int, default=0, help="seeds per variant (0 = the comparison's)")
+    compare.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                         help="an override applied to every variant")
+    compare.add_argument("--workdir", help="default runs/compare/NAME/TIMESTAMP")
     plot = sub.add_parser("plot", help="figures of a run, written into its workdir")
     plot.add_argument("--workdir", required=True)
-    plot.add_argument("--figure", default="curves", choices=("curves", "weight_masks", "latent3"),
+    plot.add_argument("--figure", default="curves",
+                      choices=("curves", "weight_masks", "latent3", "attention", "node_embeddings", "word_pca",
+                               *GENERATIVE_FIGURES),
                       help="curves: learning curves; weight_masks: a 784-10 net's weights per checkpoint "
-                      "(nielsen_weight_masks); latent3: test digits in a 3-unit hidden layer (nielsen_latent3)")
+                      "(nielsen_weight_masks); latent3: test digits in a 3-unit hidden layer (nielsen_latent3); "
+                      "attention: a decoder head's attention over the source (transformer_seq2seq runs); "
+                      "vae_reconstructions, vae_samples, vae_manifold, vae_latents (the last two for "
+                      "model.latent_dim=2): vae_mnist runs; made_samples: made_mnist runs; "
+                      "node_embeddings: a GCN's 2-D node embeddings by class (karate_gcn, drosophila_gcn); "
+                      "word_pca: --words' learned vectors in 2-D (sentiment_embedding_bag, sentiment_lstm)")
+    plot.add_argument("--text", default=None, help="attention: the source string (default: a validation example)")
+    plot.add_argument("--layer", type=int, default=-1, help="attention: decoder layer (default: the last)")
+    plot.add_argument("--head", type=int, default=0, help="attention: head")
+    gen = sub.add_parser("generate", help="sample text from a trained language model (char_lm runs)")
+    gen.add_argument("--workdir", required=True, help="the run to sample from")
+    gen.add_argument("--prompt", default="\n", help="text the sample continues (default: a newline)")
+    gen.add_argument("--length", type=int, default=500, help="characters to generate")
+    gen.add_argument("--temperature", type=float, default=0.8, help="softmax temperature; 0 = greedy")
+    gen.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest (0 = all)")
+    gen.add_argument("--seed", type=int, default=0, help="the sampling key: same seed, same text")
+    gen.add_argument("--step", type=int, default=None,
+                     help="checkpoint step (default: the run's best-validation state if kept, else the latest)")
+    evaluate = sub.add_parser("evaluate", help="evaluate a trained run again (e.g. with more IWAE samples)")
+    evaluate.add_argument("--workdir", required=True)
+    evaluate.add_argument("--best", action="store_true", help="the state kept by train.keep_best")
+    evaluate.add_argument("--split", dest="splits", action="append", default=[],
+                          help="a split to evaluate (repeatable; default: the run's train.eval_splits)")
+    evaluate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                          help="an evaluation setting, e.g. --set vae.iwae_samples=5000")
+    plot.add_argument("--words", nargs="+", default=None,
+                      help="word_pca: the words to place (default: a list of sentiment words)")
+    nb = sub.add_parser("neighbours", help="a text run's words nearest to WORD by cosine similarity")
+    nb.add_argument("--workdir", required=True, help="a sentiment_* run (its best state if kept)")
+    nb.add_argument("word")
+    nb.add_argument("--k", type=int, default=10)
     prep = sub.add_parser("prepare", help="build an offline dataset, or download a public one")
     prep.add_argument("dataset")
     prep.add_argument("--data-dir", default=None)
@@ -56,6 +98,7 @@ def _config(args):
 
 def _list() -> None:
     from jaxdl import data, experiments
+    from jaxdl.experiments.comparisons import COMPARISONS
     from jaxdl.experiments.sweeps import SWEEPS
 
     print("experiments:")
@@ -65,6 +108,9 @@ def _list() -> None:
     print("sweeps (jaxdl sweep NAME; any experiment can be swept too):")
     for name, spec in SWEEPS.items():
         print(f"  {name:<26}{spec.description}")
+    print("comparisons (jaxdl compare NAME):")
+    for name, comparison in COMPARISONS.items():
+        print(f"  {name:<26}{comparison.description}")
     print(f"datasets (data dir {data.default_data_dir()}):")
     for name, spec in data.DATASETS.items():
         ok, reason = data.availability(name)
@@ -100,6 +146,19 @@ def _sweep(args) -> None:
           f"results.csv, results.jsonl, curves.jsonl and plots in {workdir}", flush=True)
 
 
+def _generate(args) -> None:
+    from jaxdl.tasks import char_lm
+    from jaxdl.train import checkpoint, saved
+
+    best = args.step is None and checkpoint.has_checkpoint(os.path.join(args.workdir, "best"))
+    config, _, state = saved.restore(args.workdir, args.step, best=best)
+    if config.task != "char_lm":
+        raise ValueError(f"{args.workdir} trained task {config.task!r}; generate needs a char_lm run")
+    sample = char_lm.generate_text(config, state.params, args.prompt, length=args.length,
+                                   temperature=args.temperature, top_k=args.top_k, seed=args.seed)
+    print(args.prompt + sample)
+
+
 def run(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "list":
@@ -113,8 +172,22 @@ def run(argv: list[str] | None = None) -> None:
             raise ValueError(f"{args.workdir} holds no run (no metrics.jsonl)")
         if args.figure == "curves":
             print(figures.learning_curves(args.workdir))
+        elif args.figure in GENERATIVE_FIGURES:
+            from jaxdl import figures_generative
+
+            print(figures_generative.FIGURES[args.figure](args.workdir))
         elif args.figure == "weight_masks":
             print("\n".join(figures.weight_masks(args.workdir)))
+        elif args.figure == "attention":
+            print(figures.attention(args.workdir, args.text, layer=args.layer, head=args.head))
+        elif args.figure == "node_embeddings":
+            from jaxdl import embedding_figures
+
+            print(embedding_figures.node_embeddings(args.workdir))
+        elif args.figure == "word_pca":
+            from jaxdl import word_vectors
+
+            print(word_vectors.plot_words(args.workdir, args.words))
         else:
             paths = figures.latent3(args.workdir)
             print("\n".join(paths))
@@ -123,8 +196,26 @@ def run(argv: list[str] | None = None) -> None:
             when = [f"epoch {c['epoch']}" if c["epoch"] is not None else f"step {c['step']}" for c in ckpts]
             print(f"d(4, 9) / mean distance between digit centroids, {when[0]} .. {when[-1]}: "
                   + " ".join(f"{c['ratio_4_9']:.2f}" for c in ckpts))
+    elif args.command == "compare":
+        from jaxdl import compare
+
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        workdir = args.workdir or os.path.join("runs", "compare", args.comparison, stamp)
+        table = compare.run(args.comparison, workdir, seeds=args.seeds, overrides=args.overrides)
+        print(compare.markdown(table) + f"table.md and table.json in {workdir}")
+    elif args.command == "evaluate":
+        from jaxdl.train import evaluate
+
+        evaluate.evaluate(args.workdir, splits=args.splits, overrides=args.overrides, best=args.best)
     elif args.command == "sweep":
         _sweep(args)
+    elif args.command == "generate":
+        _generate(args)
+    elif args.command == "neighbours":
+        from jaxdl import word_vectors
+
+        for word, sim in word_vectors.neighbours(args.workdir, args.word, args.k):
+            print(f"{sim:7.4f}  {word}")
     elif args.command == "prepare":
         from jaxdl import data
 

@@ -120,7 +120,8 @@ def test_prepare_public_without_tensorflow_refuses_before_downloading(tmp_path):
 
 
 def test_unknown_dataset_and_split_list_valid_ones(data_dir):
-    valid = "mnist5k, fashion_mnist_debian, mnist, fashion_mnist"
+    valid = ", ".join(data.DATASETS)  # every registered family, in registry order
+    assert valid.startswith("mnist5k, fashion_mnist_debian, mnist, fashion_mnist")
     with pytest.raises(ValueError, match=f"unknown dataset 'nope'; valid datasets: {valid}$"):
         data.source("nope", "train", data_dir=data_dir)
     for name in ("mnist5k", "mnist"):

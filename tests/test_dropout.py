@@ -52,3 +52,17 @@ def test_models_with_scratch_dropout_equal_nnx_dropout(name, hparams):
     chex.assert_trees_all_equal(scratch.apply(params, x, key=key, train=True),
                                 nnx_model.apply(params, x, key=key, train=True))
     chex.assert_trees_all_equal(scratch.apply(params, x), nnx_model.apply(params, x))
+
+
+@pytest.mark.parametrize("impl", ["nnx", "scratch"])
+def test_a_network_with_dropout_evaluates_as_the_same_network_without_it(impl):
+    """Inverted dropout needs no rescaling at eval: train=False is the plain network."""
+    with_dropout = models.make("mlp", (28, 28, 1), 10, hidden=(64,), dropout=0.5, dropout_impl=impl)
+    without = models.make("mlp", (28, 28, 1), 10, hidden=(64,), dropout=0.0)
+    params = with_dropout.init(jax.random.key(0))
+    x = jax.random.uniform(jax.random.key(1), (4, 28, 28, 1))
+    chex.assert_trees_all_equal(with_dropout.apply(params, x), without.apply(params, x))
+    # In training the same key gives the same mask, a different key another one.
+    a, b = (with_dropout.apply(params, x, key=jax.random.key(k), train=True) for k in (2, 3))
+    chex.assert_trees_all_equal(a, with_dropout.apply(params, x, key=jax.random.key(2), train=True))
+    assert not np.allclose(a, b)

@@ -348,7 +348,7 @@ def test_plateau_rule_min_mode_and_min_delta():
         (dict(clip_norm=-1.0), "clip_norm"),
         (dict(name="momentum", momentum=1.0), "momentum"),
         (dict(name="nesterov", momentum=-0.1), "momentum"),
-        (dict(schedule=dict(name="linear")), "constant, step, exponential, cosine, plateau"),
+        (dict(schedule=dict(name="linear")), "constant, step, exponential, cosine, noam, plateau"),
         (dict(schedule=dict(name="cosine", warmup_steps=10)), "total_steps"),
     ],
 )
@@ -356,3 +356,34 @@ def test_invalid_config_raises(overrides, match):
     cfg = _config(**overrides)
     with pytest.raises(ValueError, match=match):
         opt_lib.make_optimizer(cfg, total_steps=10)
+
+
+def test_noam_schedule_matches_the_paper_formula():
+    d_model, warmup = 512, 4000
+    cfg = sched_lib.default_schedule_config()
+    cfg.update(name="noam", warmup_steps=warmup)
+    factor = sched_lib.make_schedule(cfg, total_steps=1)
+    base = (d_model * warmup) ** -0.5
+    for step in (0, 1, 100, warmup - 1, warmup, 20000):
+        n = step + 1
+        paper = d_model ** -0.5 * min(n ** -0.5, n * warmup ** -1.5)
+        np.testing.assert_allclose(base * float(factor(step)), paper, rtol=1e-6)
+    assert float(factor(warmup - 1)) == pytest.approx(1.0)
+
+
+def test_stacked_biases_and_scales_are_not_weights():
+    # A scanned transformer stacks layers: its biases and norm scales are 2-D.
+    params = {"blocks": {"dense": {"kernel": jnp.ones((4, 3, 3)), "bias": jnp.ones((4, 3))},
+                         "ln": {"scale": jnp.ones((4, 3))}},
+              "embed": jnp.ones((5, 3)), "b": jnp.ones((3,))}
+    mask = opt_lib.weights_mask(params)
+    assert mask == {"blocks": {"dense": {"kernel": True, "bias": False}, "ln": {"scale": False}},
+                    "embed": True, "b": False}
+    cfg = opt_lib.default_optimizer_config()
+    cfg.update(name="adamw", learning_rate=0.1, weight_decay=0.5)
+    tx = opt_lib.make_optimizer(cfg, total_steps=10)
+    zeros = jax.tree.map(jnp.zeros_like, params)
+    updates, _ = tx.update(zeros, tx.init(params), params)
+    # Zero gradients: only decayed leaves move.
+    moved = jax.tree.map(lambda u: bool(jnp.any(u != 0)), updates)
+    assert moved == mask

@@ -18,11 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from jaxdl.data import images
+from jaxdl.data import copy_task, dates, diamonds, graphs, images, movielens, sentiment, shakespeare
 from jaxdl.data.spec import DatasetNotAvailableError, DatasetSpec
 
 
-DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (*images.SPECS,)}
+DATASETS: dict[str, DatasetSpec] = {
+    spec.name: spec
+    for spec in (*images.SPECS, *movielens.SPECS, *diamonds.SPECS, *shakespeare.SPECS, *dates.SPECS,
+                 *copy_task.SPECS)
+}
+DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (*images.SPECS, *graphs.SPECS, *sentiment.SPECS)}
 
 # Builders write array_record: the only random-access format tfds reads without TensorFlow.
 _ARRAY_RECORD = {"file_format": "array_record"}

@@ -28,6 +28,7 @@ def base(task: str = "classification", dataset: str = "mnist5k") -> ml_collectio
             epochs=10,
             num_steps=0,  # > 0 overrides epochs
             eval_every_epochs=1,
+            eval_every_steps=0,  # > 0: also evaluate mid-epoch, at the first chunk end past each multiple
             eval_splits=("validation", "test"),
             progress_updates_per_epoch=10,
             num_devices=0,  # data-parallel over this many devices; 0 = all

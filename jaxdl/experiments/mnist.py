@@ -117,3 +117,12 @@ def nielsen_latent3() -> ml_collections.ConfigDict:
     c.train.checkpoint_every_steps = 0
     c.train.keep_checkpoints = c.train.epochs  # one GIF frame per epoch
     return c
+
+
+def nielsen_regularisation() -> ml_collections.ConfigDict:
+    """Nielsen ch.3 784-100-10 sigmoid cross-entropy, no penalty; `jaxdl compare nielsen_regularisation` adds L1/L2/dropout."""
+    c = nielsen_ch3()
+    c.model.hidden = (100,)
+    c.optimizer.l2 = 0.0
+    c.model.dropout_impl = "scratch"  # jaxdl.models.dropout, in the dropout variant
+    return c

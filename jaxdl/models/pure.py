@@ -24,23 +24,22 @@ class PureModel:
 
     name: str
     hparams: dict[str, Any]
-    input_shape: tuple[int, ...]  # per-example shape, without the batch axis
+    # Per-example shape, without the batch axis; a dict of them for models taking a dict of inputs.
+    input_shape: tuple[int, ...] | dict[str, tuple[int, ...]]
     init: Callable[[jax.Array], Params]
     apply: Callable[..., jax.Array]
 
 
 def pure_model(
-    name: str, module_cls: type[nnx.Module], input_shape: tuple[int, ...], **hparams: Any
+    name: str, module_cls: type[nnx.Module], input_shape: tuple[int, ...] | dict[str, tuple[int, ...]],
+    **hparams: Any,
 ) -> PureModel:
     """Wraps `module_cls(**hparams, rngs=...)`, whose `__call__(x, *, train, rngs)`."""
 
     def build(key: jax.Array) -> nnx.Module:
         return module_cls(**hparams, rngs=nnx.Rngs(params=key))
 
-    # The graph definition is static: take it once from an abstract module.
-    graphdef, abstract_params = nnx.split(
-        nnx.eval_shape(lambda: build(jax.random.key(0))), nnx.Param
-    )
+    bind = binder(module_cls, **hparams)
 
     def init(key: jax.Array) -> Params:
         _, params, rest = nnx.split(build(key), nnx.Param, ...)
@@ -51,20 +50,50 @@ def pure_model(
     def apply(
         params: Params, x: jax.Array, *, key: jax.Array | None = None, train: bool = False
     ) -> jax.Array:
-        if tuple(x.shape[1:]) != tuple(input_shape):
-            raise ValueError(
-                f"{name} expects inputs of shape (batch, {', '.join(map(str, input_shape))}); "
-                f"got {tuple(x.shape)}"
-            )
+        _check_shapes(name, x, input_shape)
         if train and key is None and _uses_dropout(hparams):
             raise ValueError(f"{name}: apply(train=True) with dropout needs a `key`")
-        state = jax.tree.map(lambda a: a, abstract_params)
-        nnx.replace_by_pure_dict(state, params)
-        module = nnx.merge(graphdef, state)
+        module = bind(params)
         rngs = nnx.Rngs(dropout=key) if key is not None else None
         return module(x, train=train, rngs=rngs)
 
-    return PureModel(name, dict(hparams), tuple(input_shape), init, apply)
+    if isinstance(input_shape, dict):
+        input_shape = {k: tuple(v) for k, v in input_shape.items()}
+    else:
+        input_shape = tuple(input_shape)
+    return PureModel(name, dict(hparams), input_shape, init, apply)
+
+
+def _check_shapes(name: str, x: Any, input_shape) -> None:
+    if isinstance(input_shape, dict):
+        if not isinstance(x, dict) or set(x) != set(input_shape):
+            raise ValueError(f"{name} expects a dict of inputs {sorted(input_shape)}; got "
+                             f"{sorted(x) if isinstance(x, dict) else type(x).__name__}")
+        for k, shape in input_shape.items():
+            _check_shapes(f"{name}[{k!r}]", x[k], shape)
+    elif tuple(x.shape[1:]) != tuple(input_shape):
+        raise ValueError(
+            f"{name} expects inputs of shape (batch, {', '.join(map(str, input_shape))}); "
+            f"got {tuple(x.shape)}"
+        )
+
+
+def binder(module_cls: type[nnx.Module], **hparams: Any) -> Callable[[Params], nnx.Module]:
+    """`bind(params)` -> the module `module_cls(**hparams)` holding `params`.
+
+    For calling a module's other methods from pure code (a VAE's `encode`/`decode`).
+    """
+    # The graph definition is static: take it once from an abstract module.
+    graphdef, abstract_params = nnx.split(
+        nnx.eval_shape(lambda: module_cls(**hparams, rngs=nnx.Rngs(params=jax.random.key(0)))), nnx.Param
+    )
+
+    def bind(params: Params) -> nnx.Module:
+        state = jax.tree.map(lambda a: a, abstract_params)
+        nnx.replace_by_pure_dict(state, params)
+        return nnx.merge(graphdef, state)
+
+    return bind
 
 
 def _uses_dropout(hparams: dict[str, Any]) -> bool:

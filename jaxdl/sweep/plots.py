@@ -24,7 +24,6 @@ from matplotlib.lines import Line2D
 
 Row = Mapping[str, Any]
 
-_METRIC_PREFERENCE = ("final_validation_accuracy", "final_test_accuracy", "final_train_accuracy")
 
 
 def _hashable(value: Any) -> Any:
@@ -233,16 +232,16 @@ def plot_heatmap(rows: Sequence[Row], x_key: str, y_key: str, path: str, *,
 
 
 def write_all(rows: Sequence[Row], curves: Sequence[Row], swept_keys: Sequence[str],
-              directory: str) -> list[str]:
+              directory: str, monitor: str = "accuracy") -> list[str]:
     """The plots that make sense for this sweep, written under `directory`; returns their paths.
 
-    Per swept key: the best available final accuracy vs that key (one line per value of the
+    Per swept key: the best available final `monitor` (the task's headline metric) vs that key (one line per value of the
     other key when there is exactly one other; with more, lines would multiply). Then the
     learning curves, and a heat map when exactly two keys besides the seed were swept.
     """
     swept = [k for k in swept_keys if k != "seed"]
-    metric = next((m for m in _METRIC_PREFERENCE if any(r.get(m) is not None for r in rows)),
-                  _METRIC_PREFERENCE[0])
+    preference = [f"final_{split}_{monitor}" for split in ("validation", "test", "train")]
+    metric = next((m for m in preference if any(r.get(m) is not None for r in rows)), preference[0])
     name = metric.removeprefix("final_")
     paths = []
     for key in swept:
@@ -254,7 +253,7 @@ def write_all(rows: Sequence[Row], curves: Sequence[Row], swept_keys: Sequence[s
         splits = {c["split"] for c in curves}
         split = next((s for s in ("validation", "test", "train") if s in splits), "train")
         color_by = {r["member"]: r[swept[0]] for r in rows} if swept else None
-        paths.append(plot_curves(curves, os.path.join(directory, "curves.png"), split=split,
+        paths.append(plot_curves(curves, os.path.join(directory, "curves.png"), split=split, metric=monitor,
                                  color_by=color_by, color_label=swept[0] if swept else ""))
     if len(swept) == 2:
         paths.append(plot_heatmap(rows, swept[0], swept[1],

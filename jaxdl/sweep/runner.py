@@ -48,6 +48,7 @@ class SweepResult:
     seconds: float
     member_steps: int  # train steps summed over members
     params: Any = None  # with keep_params: final params stacked over members (rows' order), on host
+    monitor: str = "accuracy"  # the task's headline metric (what the plots show)
 
     def column(self, name: str) -> np.ndarray:
         return np.asarray([r[name] for r in self.rows])
@@ -96,7 +97,8 @@ def run(
         curves += g_curves
         params += g_params
         member_steps += len(group) * g.total_steps
-    result = SweepResult(rows, curves, list(grid), time.perf_counter() - start, member_steps)
+    result = SweepResult(rows, curves, list(grid), time.perf_counter() - start, member_steps,
+                         monitor=g.task.monitor)
     if keep_params:
         # Groups may differ in batch size only, so their params stack into one tree.
         result.params = jax.tree.map(lambda *p: np.concatenate(p), *params)
@@ -306,7 +308,7 @@ def _write(result: SweepResult, workdir: str) -> None:
         writer.writerows(result.rows)
     from jaxdl.sweep import plots
 
-    plots.write_all(result.rows, result.curves, result.swept, workdir)
+    plots.write_all(result.rows, result.curves, result.swept, workdir, monitor=result.monitor)
 
 
 def _round_up(x: int, k: int) -> int:

@@ -33,17 +33,17 @@ def build_model(config: ml_collections.ConfigDict) -> models.PureModel:
     return models.make(config.model.name, spec.image_shape, spec.num_classes, **hparams)
 
 
-def from_model(model: models.PureModel, loss_fn: losses.LossFn) -> Task:
-    """Classification of `model`'s logits under the per-example cost `loss_fn`."""
+def from_model(model: models.PureModel, loss_fn: losses.LossFn, input_key: str = "image") -> Task:
+    """Classification of `model`'s logits of `batch[input_key]` under the per-example cost `loss_fn`."""
 
     def loss(params, batch, *, key=None, train=False):
-        logits_BxK = model.apply(params, batch["image"], key=key, train=train)
+        logits_BxK = model.apply(params, batch[input_key], key=key, train=train)
         return loss_fn(logits_BxK, batch["label"]).mean(), {
             "accuracy": losses.correct(logits_BxK, batch["label"]).mean()}
 
     def eval_sums(params, batch, mask_B, *, key=None):
         del key  # deterministic
-        logits_BxK = model.apply(params, batch["image"], train=False)
+        logits_BxK = model.apply(params, batch[input_key], train=False)
         return {
             "loss": jnp.sum(loss_fn(logits_BxK, batch["label"]) * mask_B),
             "correct": jnp.sum(losses.correct(logits_BxK, batch["label"]) * mask_B),

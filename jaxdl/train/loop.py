@@ -154,6 +154,8 @@ class _Loop:
         self.steps_per_epoch, self.total_steps = steps_per_epoch, total_steps
         self.ckpt, self.make_state, self.train_step = ckpt, make_state, train_step
         self.steps_per_call = max(1, math.ceil(steps_per_epoch / config.train.progress_updates_per_epoch))
+        # Also evaluate at the first chunk end past every multiple of this many steps (0 = off).
+        self.eval_every = int(config.train.get("eval_every_steps", 0))
         self.plateau = schedules.plateau_init() if config.optimizer.schedule.name == "plateau" else None
         self.stop = False  # set by the plateau rule
         self.sums: dict[str, float] = {}  # train metrics summed over the epoch so far
@@ -200,11 +202,14 @@ class _Loop:
                 self.count += end - step
                 # Every N steps, at the first chunk end at or past each multiple of N.
                 scheduled = end == epoch_end if every == 0 else every > 0 and end // every > step // every
+                eval_due = self.eval_every > 0 and end // self.eval_every > step // self.eval_every
                 step = end
                 self.progress.update(len(metrics_S["loss"]), {
                     k: v / self.count for k, v in self.sums.items() if k != "grad_norm"})
                 if step == epoch_end:
                     self._end_epoch(step)
+                elif eval_due:
+                    self._evaluate(step)  # mid-epoch: runs shorter than an epoch still get a curve
                 done = step >= self.total_steps or self.stop
                 preempted = sigterm() and not done
                 if scheduled or done or preempted:
@@ -226,15 +231,21 @@ class _Loop:
         if self.epoch % config.train.eval_every_epochs and step < self.total_steps:
             return
         self.final = {"train": train_metrics}
-        for split in config.train.eval_splits:
+        self._evaluate(step)
+        if self.plateau is not None:
+            self._plateau_step()
+
+    def _evaluate(self, step: int) -> None:
+        """Evaluates every eval split at `step`; logs, and keeps the best state if asked."""
+        self.final = {"train": self.final.get("train", {})}
+        for split in self.config.train.eval_splits:
             metrics = self.evaluate(self.state.params, split, self.eval_key)
             self.final[split] = {k: float(v) for k, v in metrics.items()}
             self.writer.write(step=step, epoch=self.epoch, split=split, metrics=self.final[split])
-        self.progress.message(f"epoch {self.epoch}: {_fmt_evals(self.task, self.final)}")
+        at = f"epoch {self.epoch}" if step % self.steps_per_epoch == 0 else f"epoch {self.epoch} step {step}"
+        self.progress.message(f"{at}: {_fmt_evals(self.task, self.final)}")
         if self.best_ckpt is not None:
             self._keep_if_best(step)
-        if self.plateau is not None:
-            self._plateau_step()
 
     def _keep_if_best(self, step: int) -> None:
         value = self.final["validation"][self.task.monitor]

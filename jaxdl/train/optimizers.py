@@ -15,9 +15,13 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
+from jaxdl.train import handwritten
 from jaxdl.train.schedules import default_schedule_config, make_schedule
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adam", "adamw")
+# The *_scratch optimisers are jaxdl.train.handwritten's, written from their update equations.
+SCRATCH = ("sgd_scratch", "momentum_scratch", "nesterov_scratch", "adagrad_scratch")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adam", "adamw", *SCRATCH)
+_MOMENTUM = ("momentum", "nesterov", "momentum_scratch", "nesterov_scratch")
 
 
 def default_optimizer_config() -> ml_collections.ConfigDict:
@@ -26,13 +30,13 @@ def default_optimizer_config() -> ml_collections.ConfigDict:
         dict(
             name="sgd",
             learning_rate=0.1,
-            momentum=0.9,  # momentum / nesterov
+            momentum=0.9,  # momentum / nesterov (and their _scratch versions)
             b1=0.9,  # adam / adamw
             b2=0.999,
             eps=1e-8,
-            adagrad_eps=1e-7,  # optax.adagrad's defaults
+            adagrad_eps=1e-7,  # optax.adagrad's defaults (adagrad, adagrad_scratch)
             initial_accumulator_value=0.1,
-            weight_decay=1e-4,  # adamw only (decoupled); weights only, like the penalties
+            weight_decay=1e-4,  # adamw only (decoupled); weights only (`weights_mask`), like the penalties
             clip_value=0.0,  # 0 = off
             clip_norm=0.0,  # 0 = off
             l1=0.0,
@@ -42,21 +46,32 @@ def default_optimizer_config() -> ml_collections.ConfigDict:
     )
 
 
+# Leaves with these names are never weights, whatever their rank: models that stack
+# layers along a leading axis (scanned transformers) have 2-D biases and norm scales.
+NOT_WEIGHTS = ("bias", "scale")
+
+
+def _is_weight(path, p) -> bool:
+    last = path[-1] if path else None
+    name = getattr(last, "key", getattr(last, "name", None))
+    return jnp.ndim(p) >= 2 and name not in NOT_WEIGHTS
+
+
 def weights_mask(params: optax.Params) -> optax.Params:
-    """True for weights (ndim >= 2), False for biases and other vectors/scalars."""
-    return jax.tree.map(lambda p: jnp.ndim(p) >= 2, params)
+    """True for weights (ndim >= 2, not named bias/scale), False for biases, norm scales, scalars."""
+    return jax.tree_util.tree_map_with_path(_is_weight, params)
 
 
 def _add_penalty_grad(
     coeff: float, grad_fn: Callable[[jax.Array], jax.Array]
 ) -> optax.GradientTransformation:
-    """Adds `coeff * grad_fn(w)` to the gradient of every weight, leaving biases alone."""
+    """Adds `coeff * grad_fn(w)` to the gradient of every weight (`weights_mask`), leaving biases alone."""
 
     def update_fn(updates, state, params=None):
         if params is None:
             raise ValueError("penalty transformations need `params` in update()")
-        updates = jax.tree.map(
-            lambda g, w: g + coeff * grad_fn(w) if jnp.ndim(w) >= 2 else g, updates, params
+        updates = jax.tree_util.tree_map_with_path(
+            lambda path, g, w: g + coeff * grad_fn(w) if _is_weight(path, w) else g, updates, params
         )
         return updates, state
 
@@ -88,7 +103,7 @@ def _validate(cfg: ml_collections.ConfigDict) -> None:
     for field in ("learning_rate", "clip_value", "clip_norm", "l1", "l2", "weight_decay"):
         if cfg[field] < 0:
             raise ValueError(f"{field} must be >= 0, got {cfg[field]}")
-    if cfg.name in ("momentum", "nesterov") and not 0.0 <= cfg.momentum < 1.0:
+    if cfg.name in _MOMENTUM and not 0.0 <= cfg.momentum < 1.0:
         raise ValueError(f"momentum must be in [0, 1), got {cfg.momentum}")
     if cfg.name in ("adam", "adamw") and not (0.0 <= cfg.b1 < 1.0 and 0.0 <= cfg.b2 < 1.0):
         raise ValueError(f"b1 and b2 must be in [0, 1), got {cfg.b1}, {cfg.b2}")
@@ -131,6 +146,14 @@ def make_optimizer(
 
     # Explicit parameters: inject_hyperparams binds by signature and only injects
     # numeric arguments; the ones left at None are unused by this optimiser.
+    def scratch(learning_rate: jax.Array, momentum: jax.Array | None) -> optax.GradientTransformation:
+        """The hand-written optimiser, learning rate (and its minus sign) included."""
+        if cfg.name == "sgd_scratch":
+            return handwritten.gradient_descent(learning_rate)
+        if cfg.name == "adagrad_scratch":
+            return handwritten.adagrad(learning_rate, cfg.initial_accumulator_value, cfg.adagrad_eps)
+        return handwritten.momentum(learning_rate, momentum, nesterov=cfg.name == "nesterov_scratch")
+
     def chain(
         learning_rate: jax.Array,
         l2: jax.Array,
@@ -139,18 +162,23 @@ def make_optimizer(
         b2: jax.Array | None = None,
         weight_decay: jax.Array | None = None,
     ) -> optax.GradientTransformation:
+        if cfg.name in SCRATCH:
+            # The rate sits outside every hand-written state, so the schedule factor may
+            # follow it: -lr * factor * direction either way.
+            step = [scratch(learning_rate, momentum), optax.scale_by_schedule(schedule)]
+        else:
+            step = [core(momentum, b1, b2, weight_decay), optax.scale_by_schedule(schedule),
+                    optax.scale_by_learning_rate(learning_rate)]  # multiplies by -learning_rate
         return optax.chain(
             *prefix,
             # Always in the chain (a no-op at l2=0) so a sweep can vary l2 per member.
             add_l2(l2),
             *clip,
-            core(momentum, b1, b2, weight_decay),
-            optax.scale_by_schedule(schedule),
-            optax.scale_by_learning_rate(learning_rate),  # multiplies by -learning_rate
+            *step,
         )
 
     hparams = {"learning_rate": cfg.learning_rate, "l2": cfg.l2}
-    if cfg.name in ("momentum", "nesterov"):
+    if cfg.name in _MOMENTUM:
         hparams["momentum"] = cfg.momentum
     elif cfg.name in ("adam", "adamw"):
         hparams.update(b1=cfg.b1, b2=cfg.b2)

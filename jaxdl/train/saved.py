@@ -52,7 +52,8 @@ def restore(workdir: str, step: int | None = None, *, best: bool = False
     if not best:
         checkpoint_steps(workdir)  # a clear error for a run without checkpoints
     model = tasks.make(config).model
-    tx = optimizers.make_optimizer(config.optimizer, total_steps=1)  # only the state's structure matters
+    # Only the state's structure matters; a warmup schedule needs more steps than its warmup.
+    tx = optimizers.make_optimizer(config.optimizer, total_steps=config.optimizer.schedule.warmup_steps + 1)
     keys = rng.streams(config.seed)
     target = create(model, tx, keys["init"], keys["dropout"])
     ckpt = checkpoint.Checkpointer(os.path.join(workdir, folder), fingerprint=loop.fingerprint(config))

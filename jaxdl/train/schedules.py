@@ -8,10 +8,11 @@ vmapped without rebuilding the schedule.
 from __future__ import annotations
 
 import flax
+import jax.numpy as jnp
 import ml_collections
 import optax
 
-SCHEDULES = ("constant", "step", "exponential", "cosine", "plateau")
+SCHEDULES = ("constant", "step", "exponential", "cosine", "noam", "plateau")
 
 
 def default_schedule_config() -> ml_collections.ConfigDict:
@@ -42,10 +43,13 @@ def make_schedule(cfg: ml_collections.ConfigDict, total_steps: int) -> optax.Sch
 
     With `warmup_steps > 0` the factor first rises linearly from 0 (at step 0)
     to 1 (at `warmup_steps`), and the decay schedules start counting after it.
+    `noam` has its own warmup (see `noam_factor`).
     """
     warmup = int(cfg.warmup_steps)
     if warmup < 0:
         raise ValueError(f"warmup_steps must be >= 0, got {warmup}")
+    if cfg.name == "noam":
+        return noam_factor(warmup)
     if cfg.name in ("constant", "plateau"):
         schedule = optax.constant_schedule(1.0)
     elif cfg.name in ("step", "exponential"):
@@ -68,6 +72,24 @@ def make_schedule(cfg: ml_collections.ConfigDict, total_steps: int) -> optax.Sch
         return schedule
     # join_schedules shifts later pieces, so decay begins at the end of warmup.
     return optax.join_schedules([optax.linear_schedule(0.0, 1.0, warmup), schedule], [warmup])
+
+
+def noam_factor(warmup_steps: int) -> optax.Schedule:
+    """Vaswani et al.'s schedule as a factor peaking at 1: min(n / w, sqrt(w / n)), n = step + 1.
+
+    Linear warmup over `w` steps, then decay as 1/sqrt(step). The paper's rate
+    d_model**-0.5 * min(n**-0.5, n * w**-1.5) is this factor times a base
+    learning rate of (d_model * w)**-0.5 (times the Annotated Transformer's `factor`).
+    """
+    if warmup_steps <= 0:
+        raise ValueError(f"the noam schedule needs warmup_steps > 0, got {warmup_steps}")
+    w = float(warmup_steps)
+
+    def schedule(step):
+        n = jnp.asarray(step, jnp.float32) + 1.0
+        return jnp.minimum(n / w, jnp.sqrt(w / n))
+
+    return schedule
 
 
 @flax.struct.dataclass

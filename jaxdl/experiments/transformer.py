@@ -1,0 +1,75 @@
+"""Transformer experiments: the encoder-decoder on the copy and dates tasks, GPT char LMs."""
+
+from __future__ import annotations
+
+import ml_collections
+
+from jaxdl.experiments import common
+
+
+def _seq2seq(dataset: str) -> ml_collections.ConfigDict:
+    """Annotated-Transformer recipe: Adam(0.9, 0.98, 1e-9), the Noam schedule, label smoothing 0.1."""
+    c = common.base("transformer_seq2seq", dataset)
+    c.model = ml_collections.ConfigDict(
+        dict(name="transformer", num_layers=2, d_model=64, num_heads=4, d_ff=256, dropout=0.1,
+             attention="fast"))
+    c.seq2seq = ml_collections.ConfigDict(dict(label_smoothing=0.1))
+    c.optimizer.update(name="adam", b1=0.9, b2=0.98, eps=1e-9)
+    # The paper's peak rate (d_model * warmup) ** -0.5, reached at the end of warmup.
+    c.optimizer.schedule.update(name="noam", warmup_steps=400)
+    c.optimizer.learning_rate = (64 * 400) ** -0.5
+    c.data.batch_size = 128
+    c.data.eval_batch_size = 500
+    c.train.eval_splits = ("validation",)
+    return c
+
+
+def transformer_copy() -> ml_collections.ConfigDict:
+    """Encoder-decoder transformer learns to copy strings of 1-10 symbols (synthetic)."""
+    c = _seq2seq("copy_task")
+    c.train.epochs = 6
+    return c
+
+
+def transformer_dates() -> ml_collections.ConfigDict:
+    """Encoder-decoder transformer: human-written dates in 8 locales -> ISO YYYY-MM-DD."""
+    c = _seq2seq("dates")
+    c.train.epochs = 5
+    c.train.eval_splits = ("validation", "test")
+    return c
+
+
+def _gpt_char() -> ml_collections.ConfigDict:
+    """GPT char LM on offline Shakespeare (char_lm task): AdamW, warmup + cosine, clipping 1.0."""
+    c = common.base("char_lm", "shakespeare")
+    c.model = ml_collections.ConfigDict(
+        dict(name="gpt", num_layers=4, d_model=128, num_heads=4, mlp_ratio=4, dropout=0.0,
+             positions="rotary", tie_weights=True, compute_dtype="float32", attention="fast"))
+    c.lm = ml_collections.ConfigDict(dict(seq_len=128))  # the context; divides the 256-char rows
+    c.optimizer.update(name="adamw", learning_rate=2e-3, b1=0.9, b2=0.99, weight_decay=0.1, clip_norm=1.0)
+    c.optimizer.schedule.update(name="cosine", warmup_steps=200, end_factor=0.1)
+    c.data.eval_batch_size = 64
+    c.train.eval_splits = ("validation",)
+    c.train.eval_every_steps = 500  # runs are shorter than an epoch (17,970 rows)
+    c.train.keep_best = True
+    return c
+
+
+def gpt_char_tiny() -> ml_collections.ConfigDict:
+    """4 x 128 GPT, 4 heads, context 128, rotary, 1,024 chars per step: the CPU config."""
+    c = _gpt_char()
+    c.data.batch_size = 4  # rows of 256 chars: 8 windows of 128 per step
+    c.optimizer.learning_rate = 3e-3
+    c.train.num_steps = 3000  # 3M chars: about 12-15 minutes on 2 shared CPU cores
+    return c
+
+
+def gpt_char_small() -> ml_collections.ConfigDict:
+    """nanoGPT's shakespeare-char size: 6 x 384, 6 heads, context 256, dropout 0.2 (for a GPU)."""
+    c = _gpt_char()
+    c.model.update(num_layers=6, d_model=384, num_heads=6, dropout=0.2)
+    c.lm.seq_len = 256
+    c.optimizer.update(learning_rate=1e-3, weight_decay=0.1)
+    c.data.batch_size = 64  # 64 x 256 = 16k chars per step, as nanoGPT
+    c.train.num_steps = 5000
+    return c

@@ -1,0 +1,176 @@
+"""Scaled dot-product and multi-head attention written out, beside the library's fast path.
+
+Layout follows `jax.nn.dot_product_attention`: queries `q_BxTxNxH` (batch, query
+positions, heads, head size), keys and values `k_BxSxNxH`, `v_BxSxNxH`. Masks are
+boolean, True where a query may attend to a key, broadcastable to (B, N, T, S).
+
+    attention(q, k, v) = softmax(q k^T / sqrt(H) + mask) v
+
+`impl="scratch"` computes exactly that with einsums (for study, and to return the
+weights for attention maps); `impl="fast"` calls `jax.nn.dot_product_attention`
+with `implementation=None`, which picks cuDNN flash attention on a GPU when the
+shapes allow it and XLA otherwise. The tests check the two agree, and that the
+multi-head layer equals `flax.nnx.MultiHeadAttention` given the same weights.
+
+Multi-head attention here works on plain parameter dicts (not NNX modules) so the
+transformer models can stack layers along a leading axis and `lax.scan` them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+
+IMPLS = ("fast", "scratch")
+
+
+def causal_mask(num_queries: int, num_keys: int | None = None) -> jax.Array:
+    """(1, 1, T, S) mask: query i sees keys j <= i + (S - T).
+
+    With S > T the queries are the last T of S positions (a cache holding S - T earlier ones).
+    """
+    s = num_queries if num_keys is None else num_keys
+    if s < num_queries:
+        raise ValueError(f"causal mask needs num_keys >= num_queries, got {s} < {num_queries}")
+    i = jnp.arange(num_queries)[:, None] + (s - num_queries)
+    j = jnp.arange(s)[None, :]
+    return (j <= i)[None, None]
+
+
+def padding_mask(valid_BxS: jax.Array) -> jax.Array:
+    """(B, 1, 1, S) mask from a (B, S) boolean/0-1 array marking real (non-padding) keys."""
+    return valid_BxS.astype(bool)[:, None, None, :]
+
+
+def combine_masks(*masks: jax.Array | None) -> jax.Array | None:
+    """Logical AND of the masks given (None = no constraint); None if all are None."""
+    present = [m for m in masks if m is not None]
+    if not present:
+        return None
+    out = present[0]
+    for m in present[1:]:
+        out = jnp.logical_and(out, m)
+    return out
+
+
+def _large_negative(dtype) -> jax.Array:
+    # The value jax.nn.dot_product_attention uses, so fully masked rows agree (uniform weights).
+    return jnp.asarray(-0.7 * jnp.finfo(dtype).max, dtype)
+
+
+def attention_weights(q_BxTxNxH: jax.Array, k_BxSxNxH: jax.Array, mask: jax.Array | None = None) -> jax.Array:
+    """softmax(q k^T / sqrt(H)) over keys, masked: (B, N, T, S), in float32."""
+    scale = 1.0 / math.sqrt(q_BxTxNxH.shape[-1])
+    logits_BxNxTxS = jnp.einsum(
+        "btnh,bsnh->bnts", q_BxTxNxH, k_BxSxNxH, preferred_element_type=jnp.float32
+    ) * scale
+    if mask is not None:
+        logits_BxNxTxS = jnp.where(mask, logits_BxNxTxS, _large_negative(jnp.float32))
+    return jax.nn.softmax(logits_BxNxTxS, axis=-1)
+
+
+def scaled_dot_product_attention(
+    q_BxTxNxH: jax.Array, k_BxSxNxH: jax.Array, v_BxSxNxH: jax.Array, mask: jax.Array | None = None
+) -> jax.Array:
+    """The attention-weighted sum of values, (B, T, N, H), in the dtype of `v`."""
+    w_BxNxTxS = attention_weights(q_BxTxNxH, k_BxSxNxH, mask)
+    return jnp.einsum("bnts,bsnh->btnh", w_BxNxTxS.astype(v_BxSxNxH.dtype), v_BxSxNxH)
+
+
+def attend(
+    q_BxTxNxH: jax.Array, k_BxSxNxH: jax.Array, v_BxSxNxH: jax.Array, mask: jax.Array | None = None,
+    *, is_causal: bool = False, impl: str = "fast",
+) -> jax.Array:
+    """Attention by `impl`; `is_causal` adds the causal mask (and lets cuDNN use its causal kernel)."""
+    if impl == "fast":
+        return jax.nn.dot_product_attention(
+            q_BxTxNxH, k_BxSxNxH, v_BxSxNxH, mask=mask, is_causal=is_causal, implementation=None
+        )
+    if impl == "scratch":
+        if is_causal:
+            mask = combine_masks(mask, causal_mask(q_BxTxNxH.shape[1], k_BxSxNxH.shape[1]))
+        return scaled_dot_product_attention(q_BxTxNxH, k_BxSxNxH, v_BxSxNxH, mask)
+    raise ValueError(f"unknown attention impl {impl!r}; valid: {', '.join(IMPLS)}")
+
+
+# --- multi-head attention over parameter dicts ---------------------------------------------
+
+
+def init_dense(key: jax.Array, d_in: int, d_out: int, *, std: float | None = None) -> dict:
+    """{"kernel": (d_in, d_out) normal(std), "bias": zeros}; std defaults to 1/sqrt(d_in)."""
+    std = 1.0 / math.sqrt(d_in) if std is None else std
+    return {"kernel": std * jax.random.normal(key, (d_in, d_out), jnp.float32),
+            "bias": jnp.zeros((d_out,), jnp.float32)}
+
+
+def dense(p: dict, x: jax.Array) -> jax.Array:
+    """x @ kernel + bias over the last axis of x (any leading axes)."""
+    return x @ p["kernel"] + expand_to(p["bias"], x.ndim)
+
+
+def expand_to(v: jax.Array, ndim: int) -> jax.Array:
+    """A vector over the last axis, with leading size-1 axes (explicit rank promotion)."""
+    return v.reshape((1,) * (ndim - v.ndim) + v.shape)
+
+
+def init_self_attention(key: jax.Array, d_model: int, *, std: float | None = None,
+                        out_std: float | None = None) -> dict:
+    """One fused (D, 3D) query/key/value projection and a (D, D) output projection."""
+    k_qkv, k_out = jax.random.split(key)
+    return {"qkv": init_dense(k_qkv, d_model, 3 * d_model, std=std),
+            "out": init_dense(k_out, d_model, d_model, std=out_std)}
+
+
+def init_cross_attention(key: jax.Array, d_model: int) -> dict:
+    """Queries from one sequence, fused keys/values (D, 2D) from another."""
+    k_q, k_kv, k_out = jax.random.split(key, 3)
+    return {"q": init_dense(k_q, d_model, d_model), "kv": init_dense(k_kv, d_model, 2 * d_model),
+            "out": init_dense(k_out, d_model, d_model)}
+
+
+def split_heads(x_BxTxD: jax.Array, num_heads: int) -> jax.Array:
+    b, t, d = x_BxTxD.shape
+    if d % num_heads:
+        raise ValueError(f"model width {d} is not divisible by num_heads={num_heads}")
+    return x_BxTxD.reshape(b, t, num_heads, d // num_heads)
+
+
+def merge_heads(x_BxTxNxH: jax.Array) -> jax.Array:
+    b, t, n, h = x_BxTxNxH.shape
+    return x_BxTxNxH.reshape(b, t, n * h)
+
+
+def project_qkv(p: dict, x_BxTxD: jax.Array, num_heads: int) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """The fused projection, split into per-head queries, keys and values (B, T, N, H) each."""
+    q, k, v = jnp.split(dense(p["qkv"], x_BxTxD), 3, axis=-1)
+    return split_heads(q, num_heads), split_heads(k, num_heads), split_heads(v, num_heads)
+
+
+def self_attention(
+    p: dict, x_BxTxD: jax.Array, num_heads: int, mask: jax.Array | None = None, *,
+    is_causal: bool = False, impl: str = "fast",
+) -> jax.Array:
+    """Multi-head self-attention: fused QKV projection, attention per head, output projection."""
+    q, k, v = project_qkv(p, x_BxTxD, num_heads)
+    o_BxTxNxH = attend(q, k, v, mask, is_causal=is_causal, impl=impl)
+    return dense(p["out"], merge_heads(o_BxTxNxH))
+
+
+def cross_attention(
+    p: dict, x_BxTxD: jax.Array, memory_BxSxD: jax.Array, num_heads: int,
+    mask: jax.Array | None = None, *, impl: str = "fast",
+) -> jax.Array:
+    """Multi-head attention of `x`'s queries over `memory`'s keys and values."""
+    q = split_heads(dense(p["q"], x_BxTxD), num_heads)
+    k, v = jnp.split(dense(p["kv"], memory_BxSxD), 2, axis=-1)
+    o = attend(q, split_heads(k, num_heads), split_heads(v, num_heads), mask, impl=impl)
+    return dense(p["out"], merge_heads(o))
+
+
+def self_attention_weights(p: dict, x_BxTxD: jax.Array, num_heads: int,
+                           mask: jax.Array | None = None) -> jax.Array:
+    """The (B, N, T, S) attention weights of a self-attention layer, for attention maps."""
+    q, k, _ = project_qkv(p, x_BxTxD, num_heads)
+    return attention_weights(q, k, mask)

@@ -1,0 +1,240 @@
+"""Recurrent layers written from matrix algebra over plain param dicts, scanned over time.
+
+Row-vector convention (batch rows): a vanilla RNN computes
+
+    h_t = act(h_{t-1} W + x_t U + b)      W: (H, H), U: (D, H), b: (H,) broadcast over the batch
+
+(the column-vector `act(W h + U x + b)` transposed), and an LSTM the same with the four
+gates fused into one matrix: `z_t = x_t U + h_{t-1} W + b` with U: (D, 4H), W: (H, 4H),
+split into i, f, g, o (Flax's `OptimizedLSTMCell` layout, so the params map one to one).
+
+Speed: `x_t U + b` does not depend on the recurrence, so it is computed for all time
+steps as one (B*T, D) x (D, G*H) matmul before the scan ("hoisted"); the scan body keeps
+only the (B, H) x (H, G*H) recurrent matmul. For integer token inputs, `one_hot(x) U` is
+a row gather `U[x]`, so a one-hot input layer costs no matmul at all.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+from jax.nn import initializers as jinit
+
+Params = dict[str, jax.Array]
+Carry = tuple  # RNN: (h_BxH,); LSTM: (c_BxH, h_BxH)
+
+CELLS = ("rnn", "lstm")
+ACTIVATIONS = ("tanh", "relu")
+RECURRENT_INITS = ("identity", "orthogonal", "normal")
+_GATES = {"rnn": 1, "lstm": 4}  # blocks of H columns in the fused projections
+
+
+def _activation(name: str) -> Callable[[jax.Array], jax.Array]:
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown RNN activation {name!r}; valid: {', '.join(ACTIVATIONS)}")
+    return jnp.tanh if name == "tanh" else jax.nn.relu
+
+
+def recurrent_matrix(key: jax.Array, name: str, hidden: int, columns: int, sd: float = 0.01) -> jax.Array:
+    """(hidden, columns) recurrent weights: identity / orthogonal / N(0, sd^2).
+
+    `columns` is G*hidden for G fused gates; identity and orthogonal fill each
+    (H, H) gate block separately, so every gate starts as an identity/rotation.
+    """
+    if name not in RECURRENT_INITS:
+        raise ValueError(f"unknown recurrent init {name!r}; valid: {', '.join(RECURRENT_INITS)}")
+    if name == "normal":
+        return sd * jax.random.normal(key, (hidden, columns))
+    blocks = columns // hidden
+    if name == "identity":
+        return jnp.tile(jnp.eye(hidden), (1, blocks))
+    keys = jax.random.split(key, blocks)
+    return jnp.concatenate([jinit.orthogonal()(k, (hidden, hidden)) for k in keys], axis=1)
+
+
+def init_layer(
+    key: jax.Array,
+    cell: str,
+    input_size: int,
+    hidden: int,
+    *,
+    recurrent_init: str = "orthogonal",
+    recurrent_sd: float = 0.01,
+    forget_bias: float = 0.0,
+    one_hot_inputs: bool = False,
+) -> Params:
+    """{"input_kernel": (D, G*H), "recurrent_kernel": (H, G*H), "bias": (G*H,)}.
+
+    U is LeCun-normal, variance 1/fan_in. A one-hot input has fan-in 1 (one active
+    unit), so with `one_hot_inputs` U is N(0, 1), like an embedding table: with
+    variance 1/D the input would reach the gates at 1/sqrt(D) of its useful scale.
+    b is zero except the LSTM forget-gate block, `forget_bias` (1.0 helps long memory early on).
+    """
+    if cell not in CELLS:
+        raise ValueError(f"unknown recurrent cell {cell!r}; valid: {', '.join(CELLS)}")
+    g = _GATES[cell]
+    k_in, k_rec = jax.random.split(key)
+    bias = jnp.zeros((g, hidden))
+    if cell == "lstm":
+        bias = bias.at[1].set(forget_bias)  # gate order i, f, g, o
+    return {
+        "input_kernel": (jax.random.normal if one_hot_inputs else jinit.lecun_normal())(
+            k_in, (input_size, g * hidden)),
+        "recurrent_kernel": recurrent_matrix(k_rec, recurrent_init, hidden, g * hidden, recurrent_sd),
+        "bias": bias.reshape(g * hidden),
+    }
+
+
+def project_inputs(layer: Params, x: jax.Array) -> jax.Array:
+    """`x U + b` for every time step at once: (B, T, D) floats or (B, T) int ids -> (B, T, G*H)."""
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        xu = layer["input_kernel"][x]  # one_hot(x) @ U == U[x]
+    else:
+        xu = jnp.einsum("btd,dg->btg", x, layer["input_kernel"])
+    return add_bias(xu, layer["bias"])
+
+
+def add_bias(z: jax.Array, bias: jax.Array) -> jax.Array:
+    """z (..., N) + bias (N,): the one bias vector broadcast over batch (and time) explicitly."""
+    return z + bias.reshape((1,) * (z.ndim - 1) + bias.shape)
+
+
+# A cell is its elementwise part: z = x_t U + b + h_{t-1} W (one fused matmul) and the
+# previous carry -> the new carry, a tuple whose last element is h_t (RNN: (h,); LSTM: (c, h)).
+CellFn = Callable[[jax.Array, Carry], Carry]
+
+
+def rnn_cell(z_BxH: jax.Array, carry: Carry, activation: str = "tanh") -> Carry:
+    del carry  # h_{t-1} enters only through z
+    return (_activation(activation)(z_BxH),)
+
+
+def lstm_cell(z_Bx4H: jax.Array, carry: Carry) -> Carry:
+    c_BxH, _ = carry
+    i, f, g, o = jnp.split(z_Bx4H, 4, axis=-1)
+    c_BxH = jax.nn.sigmoid(f) * c_BxH + jax.nn.sigmoid(i) * jnp.tanh(g)
+    return c_BxH, jax.nn.sigmoid(o) * jnp.tanh(c_BxH)
+
+
+def cell_fn(cell: str, activation: str = "tanh") -> CellFn:
+    if cell == "rnn":
+        _activation(activation)  # validate now, not at trace time
+        return functools.partial(rnn_cell, activation=activation)
+    if cell == "lstm":
+        return lstm_cell
+    raise ValueError(f"unknown recurrent cell {cell!r}; valid: {', '.join(CELLS)}")
+
+
+def step(cell: CellFn, layer: Params, carry: Carry, xu_BxG: jax.Array) -> tuple[Carry, jax.Array]:
+    """One time step given the projected input `x_t U + b`: (new carry, h_t)."""
+    carry = cell(xu_BxG + carry[-1] @ layer["recurrent_kernel"], carry)
+    return carry, carry[-1]
+
+
+def rnn_step(layer: Params, carry: Carry, xu_BxH: jax.Array, activation: str = "tanh"):
+    """h_t = act(h_{t-1} W + x_t U + b), with `xu_BxH` = x_t U + b."""
+    return step(cell_fn("rnn", activation), layer, carry, xu_BxH)
+
+
+def lstm_step(layer: Params, carry: Carry, xu_Bx4H: jax.Array):
+    """One LSTM step given `xu_Bx4H` = x_t U + b (gates i, f, g, o fused)."""
+    return step(lstm_cell, layer, carry, xu_Bx4H)
+
+
+def zero_carry(cell: str, batch: int, hidden: int, dtype=jnp.float32) -> Carry:
+    h = jnp.zeros((batch, hidden), dtype)
+    return (h, h) if cell == "lstm" else (h,)
+
+
+def scan_layer(cell: CellFn, layer: Params, carry: Carry, xu_BxTxG: jax.Array, *, unroll: int = 1):
+    """Runs the recurrence over time: returns (last carry, h_BxTxH)."""
+    carry, h_TxBxH = _recurrence(cell, unroll, layer["recurrent_kernel"], jnp.swapaxes(xu_BxTxG, 0, 1), carry)
+    return carry, jnp.swapaxes(h_TxBxH, 0, 1)
+
+
+# The recurrence with a hand-written backward pass. Autodiff of `lax.scan` adds each
+# step's h_{t-1}^T dz_t into the weight gradient inside the reverse loop: T small
+# (H, B) x (B, G*H) matmuls plus carry bookkeeping, several times the forward's cost on
+# CPU. Here the reverse scan only propagates dh (one dz W^T per step) and keeps every
+# dz_t; dW = sum_t h_{t-1}^T dz_t is then one (H, T*B) x (T*B, G*H) matmul. The cell's
+# elementwise part is differentiated by `jax.vjp`, recomputed from the saved z_t.
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
+def _recurrence(cell: CellFn, unroll: int, w_HxG, xu_TxBxG, carry0):
+    return _recurrence_fwd(cell, unroll, w_HxG, xu_TxBxG, carry0)[0]
+
+
+def _recurrence_fwd(cell, unroll, w_HxG, xu_TxBxG, carry0):
+    def body(carry, xu_BxG):
+        z_BxG = xu_BxG + carry[-1] @ w_HxG
+        new = cell(z_BxG, carry)
+        return new, (new[-1], z_BxG, carry)
+
+    carry, (h_TxBxH, z_TxBxG, prev_carries) = lax.scan(body, carry0, xu_TxBxG, unroll=unroll)
+    return (carry, h_TxBxH), (w_HxG, z_TxBxG, prev_carries)
+
+
+def _recurrence_bwd(cell, unroll, residuals, cotangents):
+    w_HxG, z_TxBxG, prev_carries = residuals
+    d_last_carry, dh_TxBxH = cotangents
+
+    def body(d_carry, xs):
+        z_BxG, prev, dh_BxH = xs
+        _, vjp = jax.vjp(cell, z_BxG, prev)
+        dz_BxG, d_prev = vjp((*d_carry[:-1], d_carry[-1] + dh_BxH))  # h_t is output and carry
+        d_prev = (*d_prev[:-1], d_prev[-1] + dz_BxG @ w_HxG.T)  # h_{t-1} also fed z_t through W
+        return d_prev, dz_BxG
+
+    d_carry0, dz_TxBxG = lax.scan(body, d_last_carry, (z_TxBxG, prev_carries, dh_TxBxH),
+                                  reverse=True, unroll=unroll)
+    dw_HxG = jnp.einsum("tbh,tbg->hg", prev_carries[-1], dz_TxBxG)
+    return dw_HxG, dz_TxBxG, d_carry0
+
+
+_recurrence.defvjp(_recurrence_fwd, _recurrence_bwd)
+
+
+def stack(
+    cell: str,
+    layers: Sequence[Params],
+    x: jax.Array,
+    carries: Sequence[Carry] | None = None,
+    *,
+    activation: str = "tanh",
+    unroll: int = 1,
+) -> tuple[jax.Array, list[Carry]]:
+    """L stacked layers over a whole sequence: x (B, T, D) or ids (B, T) -> (h_BxTxH, carries).
+
+    A Python loop over layers rather than a scan: layer 0's input width (D, or the
+    vocabulary for one-hot ids) differs from the others' (H), so their params do not
+    stack into one array without padding; L is small, so unrolling it costs little
+    tracing; and running layer by layer over the whole sequence keeps each layer's
+    input projection one big hoisted matmul (a scan over layers inside the time scan
+    would shrink it to one (B, H) matmul per step).
+    """
+    fn = cell_fn(cell, activation)
+    batch = x.shape[0]
+    new_carries = []
+    h = x
+    for i, layer in enumerate(layers):
+        hidden = layer["recurrent_kernel"].shape[0]
+        carry = zero_carry(cell, batch, hidden) if carries is None else carries[i]
+        carry, h = scan_layer(fn, layer, carry, project_inputs(layer, h), unroll=unroll)
+        new_carries.append(carry)
+    return h, new_carries
+
+
+def stack_step(
+    cell: str, layers: Sequence[Params], carries: Sequence[Carry], x_B: jax.Array, *, activation: str = "tanh"
+) -> tuple[list[Carry], jax.Array]:
+    """One time step through all layers (for generation): x_B ids (B,) or (B, D) -> (carries, h_BxH)."""
+    fn = cell_fn(cell, activation)
+    h = x_B
+    new_carries = []
+    for layer, carry in zip(layers, carries):
+        carry, h = step(fn, layer, carry, project_inputs(layer, h[:, None])[:, 0])
+        new_carries.append(carry)
+    return new_carries, h

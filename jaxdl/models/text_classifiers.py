@@ -1,0 +1,221 @@
+"""Text classifiers over token ids: bag-of-words MLP, embedding bag, LSTM.
+
+Inputs are `tokens_BxT` int32 padded with PAD = 0; UNK = 1 (see `jaxdl.data.text`).
+Token ids rank words by their training-split frequency (most frequent first, after
+the 4 special ids), so `vocab_size` V keeps the V - 4 most frequent words and maps
+every other id to UNK: Chollet's "top 10,000 words" is `vocab_size=10000`.
+
+`bigram_buckets` > 0 adds hashed word pairs (fastText's trick) as extra ids
+V .. V + buckets - 1, so a bag can tell "not good" from "good".
+
+Every model is a PureModel whose params are a plain dict: the feature maps are
+written out here and only the dense heads are NNX modules (`jaxdl.models.mlp`).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxdl.models import dropout as dropout_lib, inits, mlp
+from jaxdl.models.pure import PureModel
+
+PAD, UNK = 0, 1
+WEIGHTINGS = ("binary", "count", "tfidf")
+_HASH_MULTIPLIER = 2654435761  # Knuth's multiplicative hash (golden ratio times 2**32)
+
+
+def token_ids(tokens_BxT: jax.Array, vocab_size: int, bigram_buckets: int = 0) -> jax.Array:
+    """Ids in [0, vocab_size + bigram_buckets): words clipped to the vocabulary, then hashed bigrams.
+
+    Returns B x T (words) or B x (2T - 1) (words then bigrams); PAD (0) marks nothing.
+    """
+    words = jnp.where(tokens_BxT < vocab_size, tokens_BxT, UNK).astype(jnp.int32)
+    words = jnp.where(tokens_BxT == PAD, PAD, words)
+    if bigram_buckets == 0:
+        return words
+    first, second = words[:, :-1].astype(jnp.uint32), words[:, 1:].astype(jnp.uint32)
+    hashed = (first * jnp.uint32(_HASH_MULTIPLIER) + second) % jnp.uint32(bigram_buckets)
+    bigrams = jnp.where((first != PAD) & (second != PAD), vocab_size + hashed.astype(jnp.int32), PAD)
+    return jnp.concatenate([words, bigrams], axis=1)
+
+
+def counts(ids_BxL: jax.Array, num_ids: int) -> jax.Array:
+    """How often each id occurs in each row, PAD's column zeroed: B x num_ids (a scatter, no one-hot)."""
+    rows = jnp.arange(ids_BxL.shape[0])[:, None]
+    c = jnp.zeros((ids_BxL.shape[0], num_ids)).at[rows, ids_BxL].add(1.0)
+    return c.at[:, PAD].set(0.0)
+
+
+def inverse_document_frequency(tokens_NxT: np.ndarray, vocab_size: int, bigram_buckets: int = 0,
+                               chunk: int = 512) -> np.ndarray:
+    """Smoothed idf (scikit-learn's): log((1 + N) / (1 + df)) + 1 over the given (training) texts."""
+    num_ids = vocab_size + bigram_buckets
+    ids_fn = jax.jit(lambda t: counts(token_ids(t, vocab_size, bigram_buckets), num_ids) > 0)
+    df = np.zeros(num_ids)
+    for start in range(0, len(tokens_NxT), chunk):
+        df += np.asarray(ids_fn(jnp.asarray(tokens_NxT[start:start + chunk]))).sum(0)
+    return (np.log((1 + len(tokens_NxT)) / (1 + df)) + 1).astype(np.float32)
+
+
+def bag_of_words(ids_BxL: jax.Array, num_ids: int, weighting: str, idf: jax.Array | None) -> jax.Array:
+    """The dense B x num_ids bag: the reference `sparse_bag` is tested against.
+
+    binary: Chollet's multi-hot; count: term counts; tfidf: (1 + log tf) * idf, rows L2-normalised
+    (scikit-learn's TfidfVectorizer(sublinear_tf=True)).
+    """
+    c = counts(ids_BxL, num_ids)
+    if weighting == "binary":
+        return jnp.minimum(c, 1.0)
+    if weighting == "count":
+        return c
+    x = jnp.where(c > 0, 1.0 + jnp.log(jnp.maximum(c, 1.0)), 0.0) * idf[None, :]
+    return x / jnp.maximum(jnp.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def sparse_bag(ids_BxL: jax.Array, weighting: str, idf: jax.Array | None) -> tuple[jax.Array, jax.Array]:
+    """The bag as (ids, values): each distinct id once with its feature value, other slots value 0.
+
+    `bag @ W` is then `sum_l values[l] * W[ids[l]]`: a gather of L rows instead of a
+    B x num_ids matrix times num_ids x H (what makes 100k hashed bigrams affordable).
+    """
+    L = ids_BxL.shape[1]
+    s = jnp.sort(ids_BxL, axis=1)
+    starts = jnp.concatenate([jnp.ones_like(s[:, :1], bool), s[:, 1:] != s[:, :-1]], axis=1)
+    # Run length of each distinct id: the next run's start minus this one's.
+    pos = jnp.broadcast_to(jnp.arange(L), s.shape)
+    start_pos = jnp.where(starts, pos, L)
+    next_start = jnp.concatenate([jax.lax.cummin(start_pos[:, ::-1], axis=1)[:, ::-1][:, 1:],
+                                  jnp.full_like(s[:, :1], L)], axis=1)
+    c = jnp.where(starts & (s != PAD), next_start - pos, 0).astype(jnp.float32)
+    if weighting == "binary":
+        return s, jnp.minimum(c, 1.0)
+    if weighting == "count":
+        return s, c
+    v = jnp.where(c > 0, 1.0 + jnp.log(jnp.maximum(c, 1.0)), 0.0) * idf[s]
+    return s, v / jnp.maximum(jnp.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
+def _check(max_len: int, vocab_size: int, bigram_buckets: int) -> None:
+    if vocab_size <= UNK + 1:
+        raise ValueError(f"vocab_size must leave room for words after PAD and UNK, got {vocab_size}")
+    if bigram_buckets < 0 or max_len < 1:
+        raise ValueError(f"need bigram_buckets >= 0 and max_len >= 1, got {bigram_buckets}, {max_len}")
+
+
+def _check_tokens(name: str, tokens_BxT: jax.Array, max_len: int) -> None:
+    if tokens_BxT.ndim != 2 or tokens_BxT.shape[1] != max_len:
+        raise ValueError(f"{name} expects token ids of shape (batch, {max_len}); got {tuple(tokens_BxT.shape)}")
+
+
+def _dropout(x, rate, key, train):
+    return dropout_lib.inverted_dropout(x, rate, key) if train and rate > 0 else x
+
+
+def bow_mlp(max_len: int, num_classes: int, *, vocab_size: int = 10000, hidden: Sequence[int] = (16, 16),
+            weighting: str = "binary", idf: np.ndarray | None = None, bigram_buckets: int = 0,
+            activation: str = "relu", dropout: float = 0.0, input_dropout: float = 0.0,
+            kernel_init: str = "lecun_normal") -> PureModel:
+    """Chollet's IMDB model: multi-hot of the top `vocab_size` words -> 16 -> 16 -> classes.
+
+    The first layer, bag (B x num_ids) @ W (num_ids x H), is computed from `sparse_bag`;
+    input dropout drops bag entries (zeros stay zero, so only the distinct ids need masks).
+    weighting="tfidf" needs `idf` (length vocab_size + bigram_buckets) from the training split.
+    """
+    _check(max_len, vocab_size, bigram_buckets)
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"unknown weighting {weighting!r}; valid: {', '.join(WEIGHTINGS)}")
+    if not hidden:
+        raise ValueError("bow_mlp needs at least one hidden layer (hidden=(16, 16) is Chollet's)")
+    num_ids = vocab_size + bigram_buckets
+    if weighting == "tfidf" and (idf is None or np.shape(idf) != (num_ids,)):
+        raise ValueError(f"weighting='tfidf' needs idf of shape ({num_ids},), got "
+                         f"{None if idf is None else np.shape(idf)}")
+    idf_V = None if idf is None else jnp.asarray(idf)
+    first = inits.kernel_init(kernel_init)
+    act = inits.activation(activation)
+    head = mlp.make((hidden[0],), num_classes, hidden=tuple(hidden[1:]), activation=activation,
+                    dropout=dropout, kernel_init=kernel_init)
+
+    def init(key):
+        k_first, k_head = jax.random.split(key)
+        return {"kernel": first(k_first, (num_ids, hidden[0])), "bias": jnp.zeros(hidden[0]),
+                "head": head.init(k_head)}
+
+    def apply(params, tokens_BxT, *, key=None, train=False):
+        _check_tokens("bow_mlp", tokens_BxT, max_len)
+        if train and key is None and (dropout > 0 or input_dropout > 0):
+            raise ValueError("bow_mlp: apply(train=True) with dropout needs a `key`")
+        k_in, k_mid, k_head = jax.random.split(key, 3) if key is not None else (None, None, None)
+        ids, values = sparse_bag(token_ids(tokens_BxT, vocab_size, bigram_buckets), weighting, idf_V)
+        values = _dropout(values, input_dropout, k_in, train)
+        h = act(jnp.einsum("bl,blh->bh", values, params["kernel"][ids]) + params["bias"][None, :])
+        return head.apply(params["head"], _dropout(h, dropout, k_mid, train), key=k_head, train=train)
+
+    hparams = dict(vocab_size=vocab_size, hidden=tuple(hidden), weighting=weighting,
+                   bigram_buckets=bigram_buckets, activation=activation, dropout=dropout,
+                   input_dropout=input_dropout, kernel_init=kernel_init)
+    return PureModel("bow_mlp", hparams, (max_len,), init, apply)
+
+
+def random_embeddings(num_ids: int, dim: int, seed: int) -> np.ndarray:
+    """Fixed N(0, 1/dim) vectors, one per id: the frozen embedding-bag's table."""
+    return (np.random.default_rng(seed).normal(size=(num_ids, dim)) / np.sqrt(dim)).astype(np.float32)
+
+
+def mean_embedding(table_VxD: jax.Array, ids_BxL: jax.Array) -> jax.Array:
+    """Mean of the non-PAD ids' rows (zeros for an empty text)."""
+    mask_BxL = (ids_BxL != PAD).astype(table_VxD.dtype)
+    summed_BxD = jnp.einsum("bl,bld->bd", mask_BxL, table_VxD[ids_BxL])
+    return summed_BxD / jnp.maximum(mask_BxL.sum(1), 1.0)[:, None]
+
+
+def embedding_bag(max_len: int, num_classes: int, *, vocab_size: int = 20000, embed_dim: int = 64,
+                  hidden: Sequence[int] = (), trainable: bool = True, frozen_seed: int = 0,
+                  bigram_buckets: int = 0, activation: str = "relu", dropout: float = 0.0,
+                  input_dropout: float = 0.0, embed_scale: float = 1.0) -> PureModel:
+    """Mean of word (and hashed bigram) embeddings -> optional hidden layers -> classes.
+
+    trainable=False keeps the embeddings at fixed random vectors (seed `frozen_seed`):
+    only the head learns, which shows what learning the embeddings adds.
+    """
+    _check(max_len, vocab_size, bigram_buckets)
+    num_ids = vocab_size + bigram_buckets
+    head = mlp.make((embed_dim,), num_classes, hidden=tuple(hidden), activation=activation, dropout=dropout)
+    frozen = None if trainable else jnp.asarray(random_embeddings(num_ids, embed_dim, frozen_seed))
+
+    def init(key):
+        k_embed, k_head = jax.random.split(key)
+        params = {"head": head.init(k_head)}
+        if trainable:
+            params["embedding"] = embed_scale * jax.random.normal(k_embed, (num_ids, embed_dim)) / np.sqrt(embed_dim)
+        return params
+
+    def apply(params, tokens_BxT, *, key=None, train=False):
+        _check_tokens("embedding_bag", tokens_BxT, max_len)
+        if train and key is None and (dropout > 0 or input_dropout > 0):
+            raise ValueError("embedding_bag: apply(train=True) with dropout needs a `key`")
+        k_in, k_head = jax.random.split(key) if key is not None else (None, None)
+        table = params["embedding"] if trainable else frozen
+        x = mean_embedding(table, token_ids(tokens_BxT, vocab_size, bigram_buckets))
+        return head.apply(params["head"], _dropout(x, input_dropout, k_in, train), key=k_head, train=train)
+
+    hparams = dict(vocab_size=vocab_size, embed_dim=embed_dim, hidden=tuple(hidden), trainable=trainable,
+                   frozen_seed=frozen_seed, bigram_buckets=bigram_buckets, activation=activation,
+                   dropout=dropout, input_dropout=input_dropout, embed_scale=embed_scale)
+    return PureModel("embedding_bag", hparams, (max_len,), init, apply)
+
+
+def embedding_table(model: PureModel, params) -> np.ndarray:
+    """The word vectors a trained text model learned (rows = token ids < vocab_size).
+
+    bow_mlp: the first layer's rows (multi-hot @ W adds up one row per word present).
+    """
+    table = params.get("embedding", params.get("kernel") if model.name == "bow_mlp" else None)
+    if table is None:
+        raise ValueError(f"{model.name} has no learned word vectors (frozen embeddings are random); "
+                         "bow_mlp, embedding_bag with trainable=True and lstm have them")
+    return np.asarray(table)[: model.hparams["vocab_size"]]

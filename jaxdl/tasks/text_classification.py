@@ -1,0 +1,43 @@
+"""Text classification: a text model's logits of padded token ids ({"tokens", "label"} batches).
+
+Two-class sentiment is trained as 2-way softmax cross-entropy, which equals a single
+sigmoid output on the logit difference (Chollet's one-unit head) with one more bias.
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+from jaxdl import data
+from jaxdl.models import PureModel, text_classifiers
+from jaxdl.tasks import classification
+from jaxdl.tasks.base import Task
+from jaxdl.train import losses
+
+MODELS = {
+    "bow_mlp": text_classifiers.bow_mlp,
+    "embedding_bag": text_classifiers.embedding_bag,
+}
+
+
+def build_model(config: ml_collections.ConfigDict) -> PureModel:
+    spec = data.get_spec(config.data.name)
+    if "max_len" not in spec.meta or not spec.num_classes:
+        text_sets = [n for n, s in data.DATASETS.items() if "max_len" in s.meta]
+        raise ValueError(f"the text_classification task needs a text dataset; {spec.name!r} is not one "
+                         f"(text datasets: {', '.join(text_sets)})")
+    if config.model.name not in MODELS:
+        raise ValueError(f"unknown text model {config.model.name!r}; valid: {', '.join(MODELS)}")
+    hparams = {k: v for k, v in config.model.items() if k != "name"}
+    if hparams.get("weighting") == "tfidf":
+        # Document frequencies from the training split only, like the vocabulary.
+        limit = config.data.max_train_examples or None
+        train = data.load_arrays(spec.name, "train", config.data.data_dir or None, max_examples=limit)
+        hparams["idf"] = text_classifiers.inverse_document_frequency(
+            train["tokens"], hparams["vocab_size"], hparams.get("bigram_buckets", 0))
+    return MODELS[config.model.name](spec.meta["max_len"], spec.num_classes, **hparams)
+
+
+def make(config: ml_collections.ConfigDict) -> Task:
+    loss_fn = losses.make_loss("cross_entropy", "softmax")
+    return classification.from_model(build_model(config), loss_fn, input_key="tokens")

@@ -1,0 +1,82 @@
+"""Embeddings (one-hot matmul == lookup), CF models' range and centring, the tabular MLP."""
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxdl.models import cf, embedding, tabular
+
+
+class EmbeddingEquivalenceTest(chex.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_one_hot_matmul_equals_lookup_values_and_gradients(self):
+        table_VxD = jax.random.normal(jax.random.key(0), (11, 4))
+        ids_B = jnp.array([3, 0, 10, 3, 7])  # a repeated id: its gradient rows must add up
+        w_BxD = jax.random.normal(jax.random.key(1), (5, 4))
+
+        def loss(embed):
+            return self.variant(lambda t: jnp.sum(jnp.tanh(embed(t, ids_B)) * w_BxD))
+
+        chex.assert_trees_all_close(embedding.one_hot_embed(table_VxD, ids_B),
+                                    embedding.lookup_embed(table_VxD, ids_B), rtol=1e-6)
+        g_one_hot = jax.grad(loss(embedding.one_hot_embed))(table_VxD)
+        g_lookup = jax.grad(loss(embedding.lookup_embed))(table_VxD)
+        chex.assert_trees_all_close(g_one_hot, g_lookup, rtol=1e-5, atol=1e-6)
+        # Only the looked-up rows get gradient.
+        assert np.all(np.asarray(g_lookup)[[1, 2, 4, 5, 6, 8, 9]] == 0)
+        assert np.all(np.abs(np.asarray(g_lookup)[[0, 3, 7, 10]]).sum(1) > 0)
+
+
+def test_cf_models_with_either_embedding_agree():
+    x_Bx2 = jnp.array([[0, 1], [4, 2], [4, 9]])
+    for make in (cf.make_dot, cf.make_split):
+        ref, homebrew = make(5, 10, impl="lookup"), make(5, 10, impl="one_hot")
+        params = ref.init(jax.random.key(0))
+        chex.assert_trees_all_close(ref.apply(params, x_Bx2), homebrew.apply(params, x_Bx2), rtol=1e-5)
+
+
+def test_entity_embeddings_concatenate_per_column_tables():
+    model = tabular.make((5, 7, 8), 6, hidden=(16,))
+    params = model.init(jax.random.key(0))
+    assert [t["table"].shape for t in params["embeddings"]["columns"].values()] == [(5, 3), (7, 4), (8, 4)]
+    x = {"categorical": jnp.array([[0, 6, 7], [4, 0, 0]]), "numeric": jnp.zeros((2, 6))}
+    chex.assert_shape(model.apply(params, x), (2,))
+    with pytest.raises(ValueError, match="dict of inputs"):
+        model.apply(params, x["numeric"])
+
+
+@pytest.mark.parametrize("make", [cf.make_dot, cf.make_split])
+def test_predictions_stay_inside_the_sigmoid_range(make):
+    model = make(20, 30, y_range=(0.0, 5.5), center=3.5)
+    params = model.init(jax.random.key(0))
+    # Blow the parameters up: the raw scores reach far outside the range, the predictions cannot.
+    params = jax.tree.map(lambda p: 50.0 * p + 10.0 * jnp.sign(p), params)
+    x_Bx2 = jnp.stack(jnp.meshgrid(jnp.arange(20), jnp.arange(30), indexing="ij"), -1).reshape(-1, 2)
+    pred = np.asarray(model.apply(params, x_Bx2))
+    assert pred.min() >= 0.0 and pred.max() <= 5.5
+    assert pred.max() - pred.min() > 5.0  # the test reaches both ends
+
+
+@pytest.mark.parametrize("y_range", [(0.0, 5.5), ()])
+@pytest.mark.parametrize("make", [cf.make_dot, cf.make_split])
+def test_initial_mean_prediction_sits_at_the_configured_centre(make, y_range):
+    x_Bx2 = jax.random.randint(jax.random.key(1), (2000, 2), 0, 100)
+    centred = make(100, 100, y_range=y_range, center=3.54)
+    mean = float(centred.apply(centred.init(jax.random.key(0)), x_Bx2).mean())
+    assert abs(mean - 3.54) < 0.02
+    if y_range:  # without centring the sigmoid starts in the middle of its range
+        plain = make(100, 100, y_range=y_range, center=None)
+        assert abs(float(plain.apply(plain.init(jax.random.key(0)), x_Bx2).mean()) - 2.75) < 0.02
+
+
+def test_centre_outside_the_range_is_rejected():
+    with pytest.raises(ValueError, match="strictly inside"):
+        cf.make_dot(3, 3, y_range=(0.0, 5.5), center=6.0).init(jax.random.key(0))
+
+
+def test_used_rows_penalty_counts_each_rating():
+    model = cf.make_dot(3, 4, factors=2)
+    params = jax.tree.map(jnp.ones_like, model.init(jax.random.key(0)))
+    # 2 factors from each table plus the two biases: 2 + 2 + 1 + 1 per rating.
+    chex.assert_trees_all_close(cf.used_rows_sq_norm(params, jnp.array([[0, 0], [2, 3]])), jnp.full((2,), 6.0))

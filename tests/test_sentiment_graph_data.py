@@ -1,0 +1,126 @@
+"""Sentiment and graph TFDS builders: documented counts, disjoint reproducible stratified splits,
+train-only vocabulary; IMDB spec through tfds.testing.mock_data."""
+
+import numpy as np
+import pytest
+
+from jaxdl import data
+from jaxdl.data import sentiment, text
+from jaxdl.data.builders import sentiment as sentiment_builder
+
+# Documented in jaxdl.data.sentiment / jaxdl.data.graphs.
+COUNTS = {
+    "rotten_tomatoes": {"train": 9181, "validation": 1020, "test": 2551},
+    "pang_lee": {"train": 1080, "validation": 120, "test": 300},
+    "karate_club": {"train": 2, "test": 32, "nodes": 34},
+    "drosophila_left": {"train": 20, "validation": 20, "test": 169, "nodes": 209},
+}
+
+
+def _available(name):
+    ok, why = data.availability(name)
+    if not ok:
+        pytest.skip(why)
+
+
+def _texts(name, split, data_dir):
+    src = data.source(name, split, data_dir)
+    return [r["text"] for r in src.__getitems__(list(range(len(src))))]
+
+
+@pytest.mark.parametrize("name", list(COUNTS))
+def test_counts_are_the_documented_ones(name, data_dir):
+    _available(name)
+    for split, n in COUNTS[name].items():
+        assert len(data.source(name, split, data_dir)) == n, split
+
+
+@pytest.mark.parametrize("corpus", ["rotten_tomatoes", "pang_lee"])
+def test_splits_are_disjoint_stratified_and_differ_by_seed(corpus, data_dir):
+    _available(corpus)
+    texts = {s: _texts(corpus, s, data_dir) for s in ("train", "validation", "test")}
+    assert not set(texts["train"]) & set(texts["test"])
+    assert not set(texts["train"]) & set(texts["validation"])
+    assert not set(texts["validation"]) & set(texts["test"])
+    labels = {s: data.load_arrays(corpus, s, data_dir)["label"] for s in texts}
+    rates = [labels[s].mean() for s in labels]
+    assert max(rates) - min(rates) < 0.01, rates  # same positive rate in every split
+    other = sentiment.spec_name(corpus, 1)
+    assert set(_texts(other, "test", data_dir)) != set(texts["test"])
+
+
+def test_stratified_split_is_reproducible_and_partitions_the_rows():
+    labels = np.random.default_rng(0).integers(0, 2, 503)
+    a, b = sentiment_builder.stratified_split(labels, 3), sentiment_builder.stratified_split(labels, 3)
+    for split in a:
+        np.testing.assert_array_equal(a[split], b[split])
+    np.testing.assert_array_equal(np.sort(np.concatenate(list(a.values()))), np.arange(503))
+    for c in (0, 1):
+        n = (labels == c).sum()
+        assert (labels[a["test"]] == c).sum() == round(0.2 * n)
+    assert not np.array_equal(a["test"], sentiment_builder.stratified_split(labels, 4)["test"])
+
+
+def test_vocabulary_comes_from_the_training_split_only():
+    texts = ["good good film", "bad film", "unseen words here", "good"]
+    labels = np.array([1, 0, 1, 0])
+    vocab, splits, ids = sentiment_builder.encode_corpus(texts * 5, np.tile(labels, 5), seed=0)
+    train_words = {w for i in splits["train"] for w in text.word_tokenize((texts * 5)[i])}
+    assert set(vocab.tokens[4:]) == train_words
+    for i in splits["test"]:
+        for w, t in zip(text.word_tokenize((texts * 5)[i]), ids[i]):
+            assert t == (vocab.index[w] if w in train_words else text.UNK)
+
+
+def test_token_ids_decode_back_to_the_stored_text(data_dir):
+    _available("rotten_tomatoes")
+    from jaxdl import word_vectors
+
+    words = word_vectors.vocabulary("rotten_tomatoes", data_dir)
+    src = data.source("rotten_tomatoes", "train", data_dir)
+    r = src[0]
+    assert [words[i] for i in r["tokens"]] == text.word_tokenize(r["text"].decode())
+    tokens = data.load_arrays("rotten_tomatoes", "train", data_dir, max_examples=3)["tokens"]
+    assert tokens.shape == (3, sentiment.MAX_LEN["rotten_tomatoes"]) and tokens.dtype == np.int32
+
+
+def test_imdb_reviews_spec_reads_tfds_records_with_mock_data(tmp_path, monkeypatch):
+    tfds = pytest.importorskip("tensorflow_datasets")
+    from tensorflow_datasets.testing import mocking
+
+    # As in test_data: tfds 4.9.10's mock __getitems__ receives the keys as `self`.
+    monkeypatch.setattr(
+        mocking, "_getitems", lambda keys, generator, serialized=False: [generator[k] for k in keys])
+    with tfds.testing.mock_data(num_examples=12):
+        arrays = data.load_arrays("imdb_reviews", "train", str(tmp_path))
+    assert arrays["tokens"].shape == (12, sentiment.MAX_LEN["imdb_reviews"])
+    assert arrays["tokens"].min() >= 0 and arrays["tokens"].max() < sentiment.IMDB_HASH_BUCKETS
+    assert set(np.unique(arrays["label"])) <= {0, 1}
+    ids = sentiment.hashed_ids("A great, great film")
+    assert ids[1] == ids[3] and (ids >= sentiment.NUM_SPECIAL).all()
+
+
+def test_missing_sources_name_the_install_command(monkeypatch):
+    monkeypatch.setattr(sentiment, "PATTERN_CORPORA", sentiment.PATTERN_CORPORA / "absent")
+    with pytest.raises(data.DatasetNotAvailableError, match="apt-get install python3-pattern"):
+        sentiment.pang_lee_file()
+
+
+def test_graph_edges_are_undirected_and_the_leaders_are_labelled(data_dir):
+    _available("karate_club")
+    from jaxdl.tasks import node_classification
+
+    edges = node_classification.load_edges("karate_club", data_dir)
+    pairs = set(zip(edges.senders_E.tolist(), edges.receivers_E.tolist()))
+    assert len(pairs) == 2 * 78 and all((r, s) in pairs for s, r in pairs)
+    train = data.load_arrays("karate_club", "train", data_dir)
+    order = np.argsort(train["node"])  # TFDS stores examples in its own order
+    np.testing.assert_array_equal(train["node"][order], [0, 33])
+    np.testing.assert_array_equal(train["label"][order], [0, 1])
+    _available("drosophila_left")
+    splits = {s: set(data.load_arrays("drosophila_left", s, data_dir)["node"].tolist())
+              for s in ("train", "validation", "test")}
+    assert not (splits["train"] & splits["test"]) and not (splits["validation"] & splits["test"])
+    assert len(splits["train"] | splits["validation"] | splits["test"]) == 209
+    x = node_classification.node_features("drosophila_left", data_dir, "degrees", 209)
+    assert x.shape == (209, 4) and np.allclose(x.mean(0), 0, atol=1e-5)

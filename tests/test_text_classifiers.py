@@ -1,0 +1,133 @@
+"""Text classifiers: feature maps written out vs direct formulas and scikit-learn, shapes, frozen embeddings."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxdl.models import text_classifiers as tc
+
+T, V = 6, 12
+# Two texts padded with 0; 15 is beyond V = 12, so it becomes UNK (1).
+TOKENS = np.array([[4, 5, 4, 15, 0, 0], [7, 7, 7, 9, 10, 11]], np.int32)
+
+
+def test_token_ids_clip_to_the_vocabulary_and_keep_padding():
+    ids = np.asarray(tc.token_ids(jnp.asarray(TOKENS), V))
+    np.testing.assert_array_equal(ids, [[4, 5, 4, 1, 0, 0], [7, 7, 7, 9, 10, 11]])
+
+
+def test_bigrams_are_hashed_beyond_the_vocabulary_only_between_words():
+    ids = np.asarray(tc.token_ids(jnp.asarray(TOKENS), V, bigram_buckets=5))
+    chex.assert_shape(ids, (2, 2 * T - 1))
+    bigrams = ids[:, T:]
+    # Row 0 has words at positions 0-3: three bigrams, then padding.
+    assert (bigrams[0, :3] >= V).all() and (bigrams[0, :3] < V + 5).all()
+    np.testing.assert_array_equal(bigrams[0, 3:], 0)
+    assert bigrams[1, 0] == bigrams[1, 1]  # (7, 7) twice: the same bucket
+    assert bigrams[0, 0] == V + (4 * tc._HASH_MULTIPLIER + 5) % 2**32 % 5
+
+
+def test_counts_equal_summed_one_hots_without_padding():
+    ids = tc.token_ids(jnp.asarray(TOKENS), V)
+    one_hot = np.eye(V)[np.asarray(ids)].sum(1)
+    one_hot[:, 0] = 0
+    np.testing.assert_array_equal(tc.counts(ids, V), one_hot)
+
+
+def _docs(seed=0, n=40, t=9):
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(2, V, size=(n, t)).astype(np.int32)
+    lengths = rng.integers(1, t + 1, size=n)
+    tokens[np.arange(t)[None, :] >= lengths[:, None]] = 0
+    return tokens
+
+
+def test_tfidf_matches_scikit_learn():
+    text = pytest.importorskip("sklearn.feature_extraction.text")
+    docs = _docs()
+    counts = np.asarray(tc.counts(jnp.asarray(docs), V))[:, 2:]  # ids 2.. as sklearn's columns
+    expected = text.TfidfTransformer(sublinear_tf=True).fit_transform(counts).toarray()
+    idf = tc.inverse_document_frequency(docs, V, chunk=16)
+    got = np.asarray(tc.bag_of_words(jnp.asarray(docs), V, "tfidf", jnp.asarray(idf)))[:, 2:]
+    # sklearn drops ids that never occur; so does the tf factor here, whatever their idf.
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("weighting", tc.WEIGHTINGS)
+@pytest.mark.parametrize("bigram_buckets", [0, 5])
+def test_sparse_bag_times_a_matrix_equals_the_dense_bag_times_it(weighting, bigram_buckets):
+    docs = jnp.asarray(_docs())
+    num_ids = V + bigram_buckets
+    idf = jnp.asarray(tc.inverse_document_frequency(np.asarray(docs), V, bigram_buckets))
+    ids = tc.token_ids(docs, V, bigram_buckets)
+    w = jax.random.normal(jax.random.key(0), (num_ids, 3))
+    dense = tc.bag_of_words(ids, num_ids, weighting, idf) @ w
+    sparse_ids, values = jax.jit(tc.sparse_bag, static_argnums=1)(ids, weighting, idf)
+    chex.assert_trees_all_close(jnp.einsum("bl,blh->bh", values, w[sparse_ids]), dense, rtol=1e-5, atol=1e-5)
+
+
+def test_bow_mlp_is_the_mlp_of_the_multi_hot():
+    model = tc.bow_mlp(T, 2, vocab_size=V, hidden=(4,))
+    params = jax.tree.map(np.asarray, model.init(jax.random.key(0)))
+    out = params["head"]["layers"][0]
+    x = np.zeros((2, V))
+    for i, row in enumerate(np.asarray(tc.token_ids(jnp.asarray(TOKENS), V))):
+        x[i, row[row > 0]] = 1.0
+    h = np.maximum(x @ params["kernel"] + params["bias"], 0)
+    expected = h @ out["kernel"] + out["bias"]
+    chex.assert_trees_all_close(model.apply(params, jnp.asarray(TOKENS)), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: tc.bow_mlp(T, 2, vocab_size=V, bigram_buckets=7, dropout=0.3, input_dropout=0.2),
+    lambda: tc.bow_mlp(T, 2, vocab_size=V, hidden=(8,), weighting="count"),
+    lambda: tc.embedding_bag(T, 2, vocab_size=V, embed_dim=5, hidden=(3,), bigram_buckets=7, input_dropout=0.2),
+    lambda: tc.embedding_bag(T, 2, vocab_size=V, embed_dim=5, trainable=False),
+])
+def test_shapes_finite_jit_and_dropout_keys(make):
+    model = make()
+    params = model.init(jax.random.key(0))
+    logits = jax.jit(model.apply)(params, jnp.asarray(TOKENS))
+    chex.assert_shape(logits, (2, 2))
+    chex.assert_tree_all_finite(logits)
+    chex.assert_trees_all_close(logits, model.apply(params, jnp.asarray(TOKENS)), rtol=1e-6)
+    train = model.apply(params, jnp.asarray(TOKENS), key=jax.random.key(1), train=True)
+    chex.assert_tree_all_finite(train)
+    if model.hparams.get("input_dropout", 0) > 0:
+        with pytest.raises(ValueError, match="needs a `key`"):
+            model.apply(params, jnp.asarray(TOKENS), train=True)
+
+
+def test_embedding_bag_is_the_mean_of_its_words_vectors():
+    model = tc.embedding_bag(T, 2, vocab_size=V, embed_dim=5)
+    params = model.init(jax.random.key(0))
+    table = np.asarray(params["embedding"])
+    expected = np.stack([table[[4, 5, 4, 1]].mean(0), table[[7, 7, 7, 9, 10, 11]].mean(0)])
+    np.testing.assert_allclose(tc.mean_embedding(params["embedding"], jnp.asarray(
+        tc.token_ids(jnp.asarray(TOKENS), V))), expected, rtol=1e-5)
+    # Order inside a text does not matter to a bag.
+    shuffled = TOKENS[:, [3, 1, 2, 0, 4, 5]]
+    chex.assert_trees_all_close(model.apply(params, jnp.asarray(shuffled)),
+                                model.apply(params, jnp.asarray(TOKENS)), rtol=1e-5)
+
+
+def test_frozen_embeddings_are_not_parameters_and_depend_on_their_seed():
+    frozen = tc.embedding_bag(T, 2, vocab_size=V, embed_dim=5, trainable=False)
+    params = frozen.init(jax.random.key(0))
+    assert "embedding" not in params
+    other = tc.embedding_bag(T, 2, vocab_size=V, embed_dim=5, trainable=False, frozen_seed=1)
+    assert not np.allclose(frozen.apply(params, jnp.asarray(TOKENS)), other.apply(params, jnp.asarray(TOKENS)))
+    with pytest.raises(ValueError, match="no learned word vectors"):
+        tc.embedding_table(frozen, params)
+
+
+def test_bad_inputs_are_named():
+    with pytest.raises(ValueError, match="valid: binary, count, tfidf"):
+        tc.bow_mlp(T, 2, vocab_size=V, weighting="bm25")
+    with pytest.raises(ValueError, match=r"needs idf of shape \(12,\)"):
+        tc.bow_mlp(T, 2, vocab_size=V, weighting="tfidf")
+    model = tc.bow_mlp(T, 2, vocab_size=V)
+    with pytest.raises(ValueError, match=r"shape \(batch, 6\)"):
+        model.apply(model.init(jax.random.key(0)), jnp.zeros((2, 5), jnp.int32))
