@@ -224,9 +224,10 @@ def cnn_row(sz, torch_ok: bool) -> Result:
     return res
 
 
-def _pending(experiment: str, branch: str) -> str | None:
+def _pending(experiment: str, branch: str) -> str:
+    """The jaxdl timing of the language-model rows is not written yet (their tasks landed last)."""
     if experiment in experiments.EXPERIMENTS:
-        return None
+        return f"jaxdl side pending: {experiment!r} is on main; its timing here is not written yet"
     return f"jaxdl side pending: experiment {experiment!r} (branch {branch}) is not on main yet"
 
 
@@ -240,7 +241,7 @@ def lstm_row(sz, torch_ok: bool) -> Result:
     res = Result("char_lstm", f"char-LSTM {layers}x{h} b{batch} t{t}, one-hot vocab {v}, Adam", "tokens/s",
                  flops=lstm_flops_per_token(v, h, layers))
     tokens = np.random.default_rng(0).integers(0, v, (num_steps, batch, t + 1)).astype(np.int32)
-    res.note = _pending("char_lstm", "rnn") or ""
+    res.note = _pending("char_lstm", "rnn")
     if torch_ok:
         import torch
 
@@ -268,7 +269,7 @@ def gpt_row(sz, torch_ok: bool) -> Result:
     res = Result("gpt", f"GPT char {layers}x{d}, {heads} heads, ctx {ctx}, b{batch}, AdamW, clip 1", "tokens/s",
                  flops=gpt_flops_per_token(v, ctx, d, layers))
     tokens = np.random.default_rng(0).integers(0, v, (num_steps, batch, ctx + 1)).astype(np.int32)
-    notes = [_pending("gpt_char_small", "transformer") or ""]
+    notes = [_pending("gpt_char_small", "transformer")]
     if torch_ok:
         import torch
 

@@ -73,10 +73,8 @@ def test_run_small_reports_every_row(bench_run, tmp_path, data_dir, capsys):
     rows = {r["row"]: r for r in result["rows"]}
     assert list(rows) == ["mlp", "cnn", "char_lstm", "gpt", "sweep_loop", "sweep_vmap", "mnist_cnn_e2e"]
     torch_installed = importlib.util.find_spec("torch") is not None
-    from jaxdl import experiments
-
     for name, row in rows.items():
-        pending = {"char_lstm": "char_lstm", "gpt": "gpt_char_small"}.get(name) not in (None, *experiments.EXPERIMENTS)
+        pending = name in ("char_lstm", "gpt")  # their jaxdl timing is not written yet
         if pending:
             assert row["jaxdl"] is None and "pending" in row["note"]
         else:
