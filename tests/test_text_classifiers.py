@@ -131,3 +131,30 @@ def test_bad_inputs_are_named():
     model = tc.bow_mlp(T, 2, vocab_size=V)
     with pytest.raises(ValueError, match=r"shape \(batch, 6\)"):
         model.apply(model.init(jax.random.key(0)), jnp.zeros((2, 5), jnp.int32))
+
+
+@pytest.mark.parametrize("pool", tc.POOLS)
+def test_lstm_ignores_padding_after_the_text(pool):
+    model = tc.lstm(T, 2, vocab_size=V, embed_dim=4, hidden=5, pool=pool)
+    params = model.init(jax.random.key(0))
+    short = np.array([[4, 5, 6, 0, 0, 0]], np.int32)
+    longer_pad = tc.lstm(T + 3, 2, vocab_size=V, embed_dim=4, hidden=5, pool=pool)
+    padded = np.pad(short, ((0, 0), (0, 3)))
+    chex.assert_trees_all_close(model.apply(params, jnp.asarray(short)),
+                                longer_pad.apply(params, jnp.asarray(padded)), rtol=1e-5, atol=1e-6)
+    # ... and reads the words: changing one changes the output.
+    other = short.copy()
+    other[0, 1] = 9
+    assert not np.allclose(model.apply(params, jnp.asarray(short)), model.apply(params, jnp.asarray(other)))
+
+
+def test_lstm_last_pool_is_the_state_after_the_last_word():
+    from jaxdl.models import rnn
+
+    model = tc.lstm(T, 2, vocab_size=V, embed_dim=4, hidden=5, pool="last")
+    params = model.init(jax.random.key(1))
+    x = params["embedding"][jnp.array([[4, 5, 6]])]
+    h, _ = rnn.stack("lstm", params["layers"], x)
+    expected = h[:, -1] @ params["out"]["kernel"] + params["out"]["bias"][None, :]
+    got = model.apply(params, jnp.asarray(np.array([[4, 5, 6, 0, 0, 0]], np.int32)))
+    chex.assert_trees_all_close(got, expected, rtol=1e-5, atol=1e-6)

@@ -40,6 +40,7 @@ EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "made_mnist": generative.made_mnist,
     "sentiment_bow": text.sentiment_bow,
     "sentiment_embedding_bag": text.sentiment_embedding_bag,
+    "sentiment_lstm": text.sentiment_lstm,
     "karate_gcn": graph.karate_gcn,
     "drosophila_gcn": graph.drosophila_gcn,
 }

@@ -34,3 +34,13 @@ def sentiment_embedding_bag() -> ml_collections.ConfigDict:
     return _text(dict(name="embedding_bag", vocab_size=20000, embed_dim=64, hidden=(), trainable=True,
                       frozen_seed=0, bigram_buckets=0, activation="relu", dropout=0.0, input_dropout=0.0,
                       embed_scale=1.0))
+
+
+def sentiment_lstm() -> ml_collections.ConfigDict:
+    """64-d word embeddings -> 64-unit LSTM (jaxdl.models.rnn) -> mean over time -> 2, Adam, grad clip 1."""
+    c = _text(dict(name="lstm", vocab_size=20000, embed_dim=64, hidden=64, layers=1, pool="mean", read_len=0,
+                   dropout=0.3, forget_bias=1.0, unroll=1))
+    c.optimizer.update(learning_rate=2e-3, clip_norm=1.0)
+    c.data.batch_size = 64
+    c.train.epochs = 8
+    return c

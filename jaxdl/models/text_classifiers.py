@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl.models import dropout as dropout_lib, inits, mlp
+from jaxdl.models import dropout as dropout_lib, inits, mlp, rnn
 from jaxdl.models.pure import PureModel
 
 PAD, UNK = 0, 1
@@ -207,6 +207,61 @@ def embedding_bag(max_len: int, num_classes: int, *, vocab_size: int = 20000, em
                    frozen_seed=frozen_seed, bigram_buckets=bigram_buckets, activation=activation,
                    dropout=dropout, input_dropout=input_dropout, embed_scale=embed_scale)
     return PureModel("embedding_bag", hparams, (max_len,), init, apply)
+
+
+POOLS = ("last", "mean", "max")
+
+
+def pool_states(h_BxTxH: jax.Array, mask_BxT: jax.Array, pool: str) -> jax.Array:
+    """The LSTM's states over a text's real tokens: the last one, their mean or their max."""
+    if pool == "last":
+        last_B = jnp.maximum(mask_BxT.sum(1).astype(jnp.int32) - 1, 0)
+        return jnp.take_along_axis(h_BxTxH, last_B[:, None, None], axis=1)[:, 0]
+    m = mask_BxT[:, :, None]
+    if pool == "mean":
+        return (h_BxTxH * m).sum(1) / jnp.maximum(m.sum(1), 1.0)
+    return jnp.where(m > 0, h_BxTxH, -jnp.inf).max(1).clip(-1.0, 1.0)  # |h| <= 1; an empty text gives -1
+
+
+def lstm(max_len: int, num_classes: int, *, vocab_size: int = 20000, embed_dim: int = 64, hidden: int = 64,
+         layers: int = 1, pool: str = "mean", read_len: int = 0, dropout: float = 0.0, forget_bias: float = 1.0,
+         unroll: int = 1) -> PureModel:
+    """Word embeddings -> LSTM (`jaxdl.models.rnn`, from matrix algebra) -> pooled states -> classes.
+
+    Right padding: with pool="last" the state at each text's last token is used, so padding
+    after it never reaches the output; "mean"/"max" pool only over real tokens.
+    read_len > 0 reads only each text's first `read_len` tokens (long reviews on a CPU).
+    """
+    _check(max_len, vocab_size, 0)
+    if pool not in POOLS:
+        raise ValueError(f"unknown pool {pool!r}; valid: {', '.join(POOLS)}")
+    steps = min(read_len, max_len) if read_len > 0 else max_len
+
+    def init(key):
+        k_embed, k_head, *k_layers = jax.random.split(key, 2 + layers)
+        widths = [embed_dim] + [hidden] * layers
+        return {
+            "embedding": jax.random.normal(k_embed, (vocab_size, embed_dim)) / np.sqrt(embed_dim),
+            "layers": [rnn.init_layer(k, "lstm", a, hidden, forget_bias=forget_bias)
+                       for k, a in zip(k_layers, widths[:-1])],
+            "out": {"kernel": jax.random.normal(k_head, (hidden, num_classes)) / np.sqrt(hidden),
+                    "bias": jnp.zeros(num_classes)},
+        }
+
+    def apply(params, tokens_BxT, *, key=None, train=False):
+        _check_tokens("lstm", tokens_BxT, max_len)
+        if train and key is None and dropout > 0:
+            raise ValueError("lstm: apply(train=True) with dropout needs a `key`")
+        k_in, k_out = jax.random.split(key) if key is not None else (None, None)
+        ids_BxT = token_ids(tokens_BxT[:, :steps], vocab_size)
+        x_BxTxD = _dropout(params["embedding"][ids_BxT], dropout, k_in, train)
+        h_BxTxH, _ = rnn.stack("lstm", params["layers"], x_BxTxD, unroll=unroll)
+        pooled = _dropout(pool_states(h_BxTxH, (ids_BxT != PAD).astype(h_BxTxH.dtype), pool), dropout, k_out, train)
+        return pooled @ params["out"]["kernel"] + params["out"]["bias"][None, :]
+
+    hparams = dict(vocab_size=vocab_size, embed_dim=embed_dim, hidden=hidden, layers=layers, pool=pool,
+                   read_len=read_len, dropout=dropout, forget_bias=forget_bias, unroll=unroll)
+    return PureModel("lstm", hparams, (max_len,), init, apply)
 
 
 def embedding_table(model: PureModel, params) -> np.ndarray:

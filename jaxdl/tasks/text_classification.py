@@ -17,6 +17,7 @@ from jaxdl.train import losses
 MODELS = {
     "bow_mlp": text_classifiers.bow_mlp,
     "embedding_bag": text_classifiers.embedding_bag,
+    "lstm": text_classifiers.lstm,
 }
 
 
