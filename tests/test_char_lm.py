@@ -85,7 +85,7 @@ def test_char_lstm_overfits_200_characters():
 def test_char_lstm_trains_with_mid_epoch_evals_and_generates(tmp_path, data_dir, capsys):
     config = config_lib.apply_overrides(experiments.get_config("char_lstm"), [
         f"data.data_dir={data_dir}", "model.hidden=32", "lm.seq_len=64", "data.batch_size=8",
-        "data.max_train_examples=160", "train.epochs=2", "train.eval_every_steps=8",
+        "data.max_train_examples=160", "train.num_steps=0", "train.epochs=2", "train.eval_every_steps=8",
         "data.eval_batch_size=256", "optimizer.learning_rate=0.01",
     ])
     result = loop.train(config, str(tmp_path / "run"), live=False)
