@@ -22,7 +22,8 @@ import numpy as np
 import optax
 
 from benchmarks import measure
-from jaxdl import config as config_lib, experiments, rng, tasks
+from jaxdl import config as config_lib, data, experiments, rng, tasks
+from jaxdl.tasks import char_lm
 from jaxdl.train import optimizers, steps
 from jaxdl.train.state import create
 
@@ -224,11 +225,31 @@ def cnn_row(sz, torch_ok: bool) -> Result:
     return res
 
 
-def _pending(experiment: str, branch: str) -> str:
-    """The jaxdl timing of the language-model rows is not written yet (their tasks landed last)."""
-    if experiment in experiments.EXPERIMENTS:
-        return f"jaxdl side pending: {experiment!r} is on main; its timing here is not written yet"
-    return f"jaxdl side pending: experiment {experiment!r} (branch {branch}) is not on main yet"
+# nanoGPT's shakespeare-char text; its vocabulary is 65 characters + jaxdl's 4 special tokens.
+LM_DATA = "tiny_shakespeare"
+
+
+def lm_inputs(config, batch: int, seq_len: int, num_steps: int, seed: int = 0):
+    """Random token rows as the char_lm task reads them, and the same windows for torch.
+
+    The task cuts each row of R + 1 ids into R / seq_len windows of seq_len + 1 (inputs and
+    their next-token targets), so `batch` windows a step are batch * seq_len / R rows.
+    Returns ({"ids": (S * rows, R + 1)}, idx (S, rows), torch windows (S, batch, seq_len + 1),
+    vocabulary size)."""
+    row = data.get_spec(config.data.name).meta["row"]
+    if (batch * seq_len) % row or row % seq_len:
+        raise ValueError(f"batch {batch} x seq_len {seq_len} must be whole rows of {row} tokens "
+                         f"(seq_len dividing {row})")
+    rows, size = batch * seq_len // row, len(char_lm.vocab(config))
+    ids = np.random.default_rng(seed).integers(0, size, (num_steps * rows, row + 1)).astype(np.int32)
+    idx = random_indices(num_steps, rows, seed + 1)
+    windows = np.stack([ids[:, j * seq_len: (j + 1) * seq_len + 1] for j in range(row // seq_len)], axis=1)
+    return {"ids": ids}, idx, windows[idx].reshape(num_steps, batch, seq_len + 1), size
+
+
+def _set_jaxdl(res: Result, j: dict, tokens_per_step: int) -> None:
+    res.jaxdl, res.jaxdl_compile_s, res.jaxdl_mem_mib, res.jaxdl_footprint_mib = (
+        j["steps_per_s"] * tokens_per_step, j["compile_s"], j["mem_mib"], j["footprint_mib"])
 
 
 def lstm_flops_per_token(vocab: int, hidden: int, layers: int) -> float:
@@ -237,11 +258,19 @@ def lstm_flops_per_token(vocab: int, hidden: int, layers: int) -> float:
 
 
 def lstm_row(sz, torch_ok: bool) -> Result:
-    v, h, layers, batch, t, num_steps = sz.vocab, sz.lstm_hidden, sz.lstm_layers, sz.lm_batch, sz.lstm_T, sz.lm_steps
+    h, layers, batch, t, num_steps = sz.lstm_hidden, sz.lstm_layers, sz.lm_batch, sz.lstm_T, sz.lm_steps
+    lr = 1e-3
+    # Plain Adam as torch: the experiment's clipping and cosine schedule off.
+    overrides = [f"data.name={LM_DATA}", f"model.hidden={h}", f"model.layers={layers}", f"lm.seq_len={t}",
+                 f"optimizer.learning_rate={lr}", "optimizer.clip_norm=0.0", "optimizer.schedule.name=constant"]
+    config = config_for("char_lstm", overrides)
+    ids, idx, windows, v = lm_inputs(config, batch, t, num_steps)
+    config.data.batch_size = idx.shape[1]
     res = Result("char_lstm", f"char-LSTM {layers}x{h} b{batch} t{t}, one-hot vocab {v}, Adam", "tokens/s",
                  flops=lstm_flops_per_token(v, h, layers))
-    tokens = np.random.default_rng(0).integers(0, v, (num_steps, batch, t + 1)).astype(np.int32)
-    res.note = _pending("char_lstm", "rnn")
+    _set_jaxdl(res, time_jaxdl_steps(config, ids, idx, sz.lm_repeats), batch * t)
+    res.note = (f"jaxdl: experiment char_lstm (one-hot ids as a row gather, scan unroll {config.model.unroll}, "
+                "hand-written recurrence backward); torch nn.LSTM")
     if torch_ok:
         import torch
 
@@ -250,8 +279,8 @@ def lstm_row(sz, torch_ok: bool) -> Result:
         dev = torch_device()
         torch.manual_seed(0)
         model = tm.CharLSTM(v, h, layers).to(dev)
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-        tt = torch.from_numpy(tokens).long().to(dev)
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        tt = torch.from_numpy(windows).long().to(dev)
         r = time_torch_steps(lambda s: tm.lm_step(model, opt, tt[s]), num_steps, sz.lm_repeats)
         res.torch, res.torch_mem_mib = r["steps_per_s"] * batch * t, r["mem_mib"]
     return res
@@ -264,12 +293,22 @@ def gpt_flops_per_token(vocab: int, context: int, width: int, layers: int) -> fl
 
 
 def gpt_row(sz, torch_ok: bool) -> Result:
-    v, ctx, d, layers, heads = sz.vocab, sz.gpt_context, sz.gpt_width, sz.gpt_layers, sz.gpt_heads
+    ctx, d, layers, heads = sz.gpt_context, sz.gpt_width, sz.gpt_layers, sz.gpt_heads
     batch, num_steps = sz.gpt_batch, sz.lm_steps
+    gpu = jax.default_backend() == "gpu"
+    # Learned positions as nanoGPT (and the torch model); bf16 matmuls on GPU as torch's autocast.
+    overrides = [f"data.name={LM_DATA}", f"model.num_layers={layers}", f"model.d_model={d}",
+                 f"model.num_heads={heads}", f"lm.seq_len={ctx}", "model.positions=learned",
+                 f"model.compute_dtype={'bfloat16' if gpu else 'float32'}"]
+    config = config_for("gpt_char_small", overrides)
+    ids, idx, windows, v = lm_inputs(config, batch, ctx, num_steps)
+    config.data.batch_size = idx.shape[1]
     res = Result("gpt", f"GPT char {layers}x{d}, {heads} heads, ctx {ctx}, b{batch}, AdamW, clip 1", "tokens/s",
                  flops=gpt_flops_per_token(v, ctx, d, layers))
-    tokens = np.random.default_rng(0).integers(0, v, (num_steps, batch, ctx + 1)).astype(np.int32)
-    notes = [_pending("gpt_char_small", "transformer")]
+    _set_jaxdl(res, time_jaxdl_steps(config, ids, idx, sz.lm_repeats), batch * ctx)
+    m, o = config.model, config.optimizer
+    notes = [f"jaxdl: experiment gpt_char_small, attention={m.attention}, dropout {m.dropout}, "
+             f"{m.compute_dtype}, scanned blocks"]
     if torch_ok:
         import torch
 
@@ -277,23 +316,23 @@ def gpt_row(sz, torch_ok: bool) -> Result:
 
         dev = torch_device()
         torch.manual_seed(0)
-        model = tm.GPT(v, ctx, d, layers, heads, dropout=0.2).to(dev)
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.99), weight_decay=0.1)
-        tt = torch.from_numpy(tokens).long().to(dev)
-        gpu = dev.type == "cuda"
+        model = tm.GPT(v, ctx, d, layers, heads, dropout=m.dropout).to(dev)
+        opt = torch.optim.AdamW(model.parameters(), lr=o.learning_rate, betas=(o.b1, o.b2),
+                                weight_decay=o.weight_decay)
+        tt = torch.from_numpy(windows).long().to(dev)
         model.train()
-        r = time_torch_steps(lambda s: tm.lm_step(model, opt, tt[s], clip_norm=1.0, autocast=gpu),
+        r = time_torch_steps(lambda s: tm.lm_step(model, opt, tt[s], clip_norm=o.clip_norm, autocast=gpu),
                              num_steps, sz.lm_repeats)
         res.torch, res.torch_mem_mib = r["steps_per_s"] * batch * ctx, r["mem_mib"]
         notes.append("torch eager" + (", bf16 autocast" if gpu else ", float32"))
         if gpu:
             compiled = torch.compile(model)
-            r = time_torch_steps(lambda s: tm.lm_step(compiled, opt, tt[s], clip_norm=1.0, autocast=True),
+            r = time_torch_steps(lambda s: tm.lm_step(compiled, opt, tt[s], clip_norm=o.clip_norm, autocast=True),
                                  num_steps, sz.lm_repeats)
             notes.append(f"torch.compile: {r['steps_per_s'] * batch * ctx:,.0f} tokens/s")
     if jax.default_backend() == "cpu" and not sz.small:
         notes.append("batch cut to fit the CPU time budget (64 on GPU)")
-    res.note = "; ".join(n for n in notes if n)
+    res.note = "; ".join(notes)
     return res
 
 
@@ -320,8 +359,6 @@ def sweep_row(sz, torch_ok: bool, data_dir: str) -> list[Result]:
     if torch_ok:
         import torch
 
-        from jaxdl import data
-
         arrays = data.load_arrays("mnist5k", "train", data_dir=args.data_dir or None,
                                   max_examples=args.max_train_examples or None)
         x, y = st.torch_data(torch, arrays["image"], arrays["label"])
@@ -334,7 +371,6 @@ def sweep_row(sz, torch_ok: bool, data_dir: str) -> list[Result]:
 
 def mnist_cnn_to_target(sz, torch_ok: bool, data_dir: str) -> Result:
     """Wall time from nothing to validation accuracy >= target: jaxdl's loop vs a torch loop."""
-    from jaxdl import data
     from jaxdl.train import loop, workdir as wd
 
     target, max_epochs = sz.target_accuracy, sz.max_epochs

@@ -74,18 +74,17 @@ def test_run_small_reports_every_row(bench_run, tmp_path, data_dir, capsys):
     assert list(rows) == ["mlp", "cnn", "char_lstm", "gpt", "sweep_loop", "sweep_vmap", "mnist_cnn_e2e"]
     torch_installed = importlib.util.find_spec("torch") is not None
     for name, row in rows.items():
-        pending = name in ("char_lstm", "gpt")  # their jaxdl timing is not written yet
-        if pending:
-            assert row["jaxdl"] is None and "pending" in row["note"]
-        else:
-            assert row["jaxdl"] > 0, name
+        assert row["jaxdl"] > 0, name
         if torch_installed:
             assert row["torch"] > 0, name
-            if not pending:
-                expected = row["jaxdl"] / row["torch"] if row["higher_is_better"] else row["torch"] / row["jaxdl"]
-                assert row["speedup"] == pytest.approx(expected)
+            expected = row["jaxdl"] / row["torch"] if row["higher_is_better"] else row["torch"] / row["jaxdl"]
+            assert row["speedup"] == pytest.approx(expected)
         else:
             assert row["torch"] is None and row["speedup"] is None
+    for name in ("char_lstm", "gpt"):  # jaxdl's own step: a compiled program, model FLOPs, memory
+        row = rows[name]
+        assert row["unit"] == "tokens/s" and row["flops"] > 0 and row["jaxdl_fraction_of_peak"] > 0, name
+        assert row["jaxdl_compile_s"] > 0 and row["jaxdl_footprint_mib"] > 0, name
     assert rows["mlp"]["ceiling"] > 0 and rows["mlp"]["jaxdl_compile_s"] > 0
     assert rows["mnist_cnn_e2e"]["unit"] == "s" and not rows["mnist_cnn_e2e"]["higher_is_better"]
 
@@ -111,8 +110,8 @@ def test_table_without_torch_says_so(bench_run):
     from benchmarks import workloads
 
     rows = [workloads.Result("mlp", "MLP", "steps/s", jaxdl=123.4, flops=1e6),
-            workloads.Result("gpt", "GPT", "tokens/s", note="jaxdl side pending: not on main")]
+            workloads.Result("mnist_cnn_e2e", "CNN to target", "s", higher_is_better=False)]
     lines = bench_run.table(rows, peak=1e9, torch_ok=False)
-    mlp, gpt = (_cells(line) for line in lines[2:])
+    mlp, e2e = (_cells(line) for line in lines[2:])
     assert mlp[2:6] == ["123", "", "not installed", ""] and mlp[6] == "12.3%"
-    assert gpt[2] == "pending" and gpt[4] == "not installed"
+    assert e2e[2] == "not reached" and e2e[4] == "not installed" and e2e[6] == ""
