@@ -7,10 +7,13 @@ boolean, True where a query may attend to a key, broadcastable to (B, N, T, S).
     attention(q, k, v) = softmax(q k^T / sqrt(H) + mask) v
 
 `impl="scratch"` computes exactly that with einsums (for study, and to return the
-weights for attention maps); `impl="fast"` calls `jax.nn.dot_product_attention`
-with `implementation=None`, which picks cuDNN flash attention on a GPU when the
-shapes allow it and XLA otherwise. The tests check the two agree, and that the
-multi-head layer equals `flax.nnx.MultiHeadAttention` given the same weights.
+weights for attention maps); `impl="fast"` on a GPU calls `jax.nn.dot_product_attention`
+with `implementation=None`, which picks cuDNN flash attention when the shapes allow
+it and XLA otherwise. Elsewhere "fast" runs the scratch einsums: XLA:CPU runs them
+faster than that function's XLA path (a 6 x 384 GPT train step at context 256,
+batch 8: 1.5 vs 2.0 CPU s on one core). The tests check both impls against
+`jax.nn.dot_product_attention`, and that the multi-head layer equals
+`flax.nnx.MultiHeadAttention` given the same weights.
 
 Multi-head attention here works on plain parameter dicts (not NNX modules) so the
 transformer models can stack layers along a leading axis and `lax.scan` them.
@@ -84,15 +87,15 @@ def attend(
     *, is_causal: bool = False, impl: str = "fast",
 ) -> jax.Array:
     """Attention by `impl`; `is_causal` adds the causal mask (and lets cuDNN use its causal kernel)."""
-    if impl == "fast":
+    if impl not in IMPLS:
+        raise ValueError(f"unknown attention impl {impl!r}; valid: {', '.join(IMPLS)}")
+    if impl == "fast" and jax.default_backend() == "gpu":
         return jax.nn.dot_product_attention(
             q_BxTxNxH, k_BxSxNxH, v_BxSxNxH, mask=mask, is_causal=is_causal, implementation=None
         )
-    if impl == "scratch":
-        if is_causal:
-            mask = combine_masks(mask, causal_mask(q_BxTxNxH.shape[1], k_BxSxNxH.shape[1]))
-        return scaled_dot_product_attention(q_BxTxNxH, k_BxSxNxH, v_BxSxNxH, mask)
-    raise ValueError(f"unknown attention impl {impl!r}; valid: {', '.join(IMPLS)}")
+    if is_causal:
+        mask = combine_masks(mask, causal_mask(q_BxTxNxH.shape[1], k_BxSxNxH.shape[1]))
+    return scaled_dot_product_attention(q_BxTxNxH, k_BxSxNxH, v_BxSxNxH, mask)
 
 
 # --- multi-head attention over parameter dicts ---------------------------------------------
