@@ -307,8 +307,9 @@ def gpt_row(sz, torch_ok: bool) -> Result:
                  flops=gpt_flops_per_token(v, ctx, d, layers))
     _set_jaxdl(res, time_jaxdl_steps(config, ids, idx, sz.lm_repeats), batch * ctx)
     m, o = config.model, config.optimizer
-    notes = [f"jaxdl: experiment gpt_char_small, attention={m.attention}, dropout {m.dropout}, "
-             f"{m.compute_dtype}, scanned blocks"]
+    attention = "jax.nn.dot_product_attention" if gpu else "einsums"
+    notes = [f"jaxdl: experiment gpt_char_small, attention={m.attention} ({attention} on this backend), "
+             f"dropout {m.dropout}, {m.compute_dtype}, scanned blocks"]
     if torch_ok:
         import torch
 
