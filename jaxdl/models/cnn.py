@@ -25,11 +25,14 @@ CONV_IMPLS = ("auto", "xla", "im2col")
 def im2col_conv(x_BxHxWxC: jax.Array, kernel_KxKxCxF: jax.Array, bias_F: jax.Array) -> jax.Array:
     """VALID, stride-1 convolution as one matmul over stacked shifted slices."""
     kh, kw, c, f = kernel_KxKxCxF.shape
-    h, w = x_BxHxWxC.shape[1] - kh + 1, x_BxHxWxC.shape[2] - kw + 1
+    b, h, w = x_BxHxWxC.shape[0], x_BxHxWxC.shape[1] - kh + 1, x_BxHxWxC.shape[2] - kw + 1
     patches = jnp.concatenate(
         [x_BxHxWxC[:, i : i + h, j : j + w, :] for i in range(kh) for j in range(kw)], axis=-1
     )
-    return patches @ kernel_KxKxCxF.reshape(kh * kw * c, f) + bias_F[None, None, None, :]
+    # One 2-D matmul: its kernel gradient is then a plain (K*K*C, N) x (N, F) product, not a
+    # dot contracting three axes (slower on XLA:CPU: mnist_cnn step 0.37 -> 0.35 CPU s at b128).
+    out_NxF = patches.reshape(b * h * w, kh * kw * c) @ kernel_KxKxCxF.reshape(kh * kw * c, f)
+    return out_NxF.reshape(b, h, w, f) + bias_F[None, None, None, :]
 
 
 class CNN(nnx.Module):
