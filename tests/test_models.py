@@ -94,6 +94,18 @@ def test_cnn_is_the_keras_architecture():
     assert shapes["head"]["kernel"] == (5 * 5 * 64, 10)  # 28 -conv-> 26 -pool-> 13 -conv-> 11 -pool-> 5
 
 
+@pytest.mark.parametrize("hw", [(26, 26), (11, 9)])  # even and odd (dropped edge) sizes
+def test_max_pool_2x2_equals_nnx_max_pool(hw):
+    from flax import nnx
+
+    x = jax.random.normal(jax.random.key(0), (2, *hw, 3))
+    ref = nnx.max_pool(x, window_shape=(2, 2), strides=(2, 2))
+    chex.assert_trees_all_equal(cnn.max_pool_2x2(x), ref)
+    # Distinct values (no ties): the gradient goes to each window's maximum, as reduce_window's.
+    chex.assert_trees_all_equal(jax.grad(lambda x: (cnn.max_pool_2x2(x) ** 2).sum())(x),
+                                jax.grad(lambda x: (nnx.max_pool(x, (2, 2), strides=(2, 2)) ** 2).sum())(x))
+
+
 @pytest.mark.parametrize("name", ["mlp", "cnn"])
 def test_wrong_input_shape_is_a_clear_error(name):
     model = models.make(name, IMAGE, 10)

@@ -35,6 +35,17 @@ def im2col_conv(x_BxHxWxC: jax.Array, kernel_KxKxCxF: jax.Array, bias_F: jax.Arr
     return out_NxF.reshape(b, h, w, f) + bias_F[None, None, None, :]
 
 
+def max_pool_2x2(x_BxHxWxC: jax.Array) -> jax.Array:
+    """2x2 max-pool with stride 2 (odd edges dropped, as VALID pooling) as a reshape and a max.
+
+    Same values as `nnx.max_pool`; its gradient is elementwise where reduce_window's is a
+    select-and-scatter, slow on XLA:CPU (mnist_cnn train step at b128: 64 -> 36 ms CPU time).
+    """
+    b, h, w, c = x_BxHxWxC.shape
+    x = x_BxHxWxC[:, : h // 2 * 2, : w // 2 * 2, :]
+    return x.reshape(b, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+
+
 class CNN(nnx.Module):
     def __init__(
         self,
@@ -70,7 +81,7 @@ class CNN(nnx.Module):
         h = x_BxHxWxC
         for conv in self.convs:
             h = conv(h) if self.conv_impl == "xla" else im2col_conv(h, conv.kernel[...], conv.bias[...])
-            h = nnx.max_pool(self.act(h), window_shape=(2, 2), strides=(2, 2))
+            h = max_pool_2x2(self.act(h))
         h = h.reshape(h.shape[0], -1)
         return self.head(self.dropout(h, deterministic=not train, rngs=rngs))
 
