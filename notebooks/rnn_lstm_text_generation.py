@@ -18,7 +18,7 @@
 # `char_rnn_relu_identity` (Le et al.'s IRNN) and `char_rnn_relu_normal`, and `char_lstm`
 # (LSTM-512), trained on the offline Shakespeare plays (validation = held-out plays). Loss is
 # in nats per character; bits per character = nats / ln 2. Then text is sampled from a prompt
-# with temperature and top-k (`jaxdl.tasks.char_lm.generate_text`, one jitted `lax.scan` in
+# with temperature and top-k (`jaxdl.tasks.char_lm.generate_text`, one jitted scan in
 # `jaxdl.models.sampling`). Command line: `jaxdl train char_lstm`, `jaxdl generate --workdir RUN`.
 
 # %% tags=["parameters"]
