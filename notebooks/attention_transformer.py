@@ -35,6 +35,7 @@ SEQ2SEQ_SIZE = (["model.num_layers=1", "model.d_model=32", "model.num_heads=2", 
                  "train.checkpoint_every_steps=-1"] if SMALL else [])
 SEQ2SEQ = ("transformer_dates",) if SMALL else ("transformer_copy", "transformer_dates")
 LENGTH = 60 if SMALL else 300
+DATES = ("3 de set. de 2023",) if SMALL else ("3 de set. de 2023", "Tuesday, March 5, 1974", "12/31/99")
 
 # %%
 import tempfile
@@ -101,9 +102,10 @@ prompt = "ROMEO:\nWhat light"
 ids_1xP = jnp.asarray(chars.encode(text.char_tokenize(prompt)))[None]
 full = gpt.apply(params, ids_1xP, cfg)
 cache = gpt.init_cache(cfg, 1, ids_1xP.shape[1])
+extend = jax.jit(gpt.extend, static_argnames="cfg")  # one compile for every position
 stepped = []
 for t in range(ids_1xP.shape[1]):
-    logits, cache = gpt.extend(params, cache, ids_1xP[:, t:t + 1], t, cfg)
+    logits, cache = extend(params, cache, ids_1xP[:, t:t + 1], t, cfg)
     stepped.append(logits[:, 0])
 print("max |cached - full| logit:", float(jnp.max(jnp.abs(jnp.stack(stepped, 1) - full))))
 for temperature in (0.0, 0.8):
@@ -114,7 +116,8 @@ for temperature in (0.0, 0.8):
 # ### Causal self-attention of the last block over the prompt
 
 # %%
-weights = gpt.attention_weights(params, ids_1xP, cfg, layer=cfg.num_layers - 1)[0, 0]
+weights = jax.jit(gpt.attention_weights, static_argnames=("cfg", "layer"))(
+    params, ids_1xP, cfg, layer=cfg.num_layers - 1)[0, 0]
 display(Image(figures.attention_map(weights, list(prompt), list(prompt), "GPT: last block, head 0",
                                     os.path.join(root, "gpt_attention.png"))))
 
@@ -134,6 +137,6 @@ for name in SEQ2SEQ:
 # Rows: the model's own greedy output; columns: the source characters.
 
 # %%
-for date in ("3 de set. de 2023", "Tuesday, March 5, 1974"):
+for date in DATES:
     display(Image(figures.attention(os.path.join(root, "transformer_dates"), date, head=0,
                                     path=os.path.join(root, f"attention_{len(date)}.png"))))
