@@ -24,7 +24,8 @@
 import os
 
 SMALL = os.environ.get("JAXDL_NOTEBOOK_SMALL", "0") == "1"  # the test suite's quick mode
-LIMIT = ["data.max_train_examples=1000", "train.epochs=2", "model.vocab_size=2000"] if SMALL else []
+LIMIT = ["data.max_train_examples=1000", "train.epochs=2", "model.vocab_size=2000",
+         "train.progress_updates_per_epoch=1"] if SMALL else []
 # label -> overrides of sentiment_embedding_bag
 VARIANTS = ({"learned, d=16": ["model.embed_dim=16"],
              "frozen random, d=16": ["model.embed_dim=16", "model.trainable=false"]} if SMALL else

@@ -25,9 +25,10 @@
 import os
 
 SMALL = os.environ.get("JAXDL_NOTEBOOK_SMALL", "0") == "1"  # the test suite's quick mode
-# Small mode: a 32-unit net, 16 sequences of 64 per step, 30 steps (it learns little).
+# Small mode: a 32-unit net, 16 sequences of 64 per step, 30 steps as one jitted chunk (it learns little).
 SIZE = (["model.hidden=32", "lm.seq_len=64", "data.batch_size=4", "train.num_steps=30",
-         "train.eval_every_steps=0", "data.max_train_examples=512", "train.checkpoint_every_steps=-1"]
+         "train.eval_every_steps=0", "data.max_train_examples=512", "train.checkpoint_every_steps=-1",
+         "train.progress_updates_per_epoch=1"]
         if SMALL else [])
 LENGTH = 80 if SMALL else 400
 # Each model costs a few seconds of compiling: small mode leaves the ReLU + N(0, 0.01^2) RNN out.

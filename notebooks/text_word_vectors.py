@@ -25,8 +25,8 @@
 import os
 
 SMALL = os.environ.get("JAXDL_NOTEBOOK_SMALL", "0") == "1"  # the test suite's quick mode
-# Small mode: 2 epochs over 1,000 snippets, 2,000-word vocabularies, narrow models.
-LIMIT = ["data.max_train_examples=1000", "train.epochs=2"] if SMALL else []
+# Small mode: 2 epochs over 1,000 snippets (one jitted chunk each), 2,000-word vocabularies, narrow models.
+LIMIT = ["data.max_train_examples=1000", "train.epochs=2", "train.progress_updates_per_epoch=1"] if SMALL else []
 SIZES = {"sentiment_bow": ["model.vocab_size=2000"] if SMALL else [],
          "sentiment_embedding_bag": ["model.vocab_size=2000", "model.embed_dim=16"] if SMALL else [],
          "sentiment_lstm": ["model.vocab_size=2000", "model.embed_dim=16", "model.hidden=16"] if SMALL else []}
