@@ -35,7 +35,10 @@ DIAMONDS = ["model.hidden=(32,)"] if SMALL else []
 MF = ["model.factors=8"] if SMALL else []
 DEEP = ["model.user_factors=8", "model.item_factors=8", "model.hidden=(16,)"] if SMALL else []
 OPTIMIZER_EPOCHS = ["train.epochs=2"] if SMALL else []  # else the comparison's 10
-BATCHING = ("_minibatch",) if SMALL else ("_minibatch", "_full_batch")  # full batch: 100 epochs each
+# Small mode: the three hand-written optimisers on minibatches; else also Adam, and full batch (100 epochs each).
+OPTIMIZERS = (("gd_minibatch", "momentum_minibatch", "adagrad_minibatch") if SMALL else
+              ("gd_minibatch", "momentum_minibatch", "adagrad_minibatch", "adam_minibatch",
+               "gd_full_batch", "momentum_full_batch", "adagrad_full_batch"))
 
 # %%
 import tempfile
@@ -113,11 +116,11 @@ print("shared offset (before the sigmoid range)", float(params["offset"]), "; it
 # %% [markdown]
 # ## 4. Gradient descent vs momentum vs AdaGrad, written by hand, on the same MF model
 # Minibatches of 256 for 10 epochs and full batch for 100, at a constant rate (rates chosen on
-# validation: GD 0.3, momentum 0.9 at 0.3, AdaGrad 1.0); Adam is the reference.
+# validation: GD 0.3, momentum 0.9 at 0.3, AdaGrad 1.0); Adam is the reference (full mode).
 
 # %%
 experiment, shared, variants = COMPARISONS["mf_optimizers"]
-chosen = {label: overrides for label, overrides in variants.items() if label.endswith(BATCHING)}
+chosen = {label: variants[label] for label in OPTIMIZERS}
 rows = compare_runs.run(experiment, chosen, os.path.join(root, "mf_optimizers"),
                         [*shared, *LIMIT, *MF, *OPTIMIZER_EPOCHS])
 print(compare_runs.table(rows, "rmse"))
