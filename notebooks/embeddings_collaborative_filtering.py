@@ -110,7 +110,8 @@ ax.set(xlabel="epoch", ylabel="validation RMSE")
 ax.legend()
 plt.show()
 params = mf_run.state.params
-print("shared offset (before the sigmoid range)", float(params["offset"]), "; item bias spread (sd)", float(jnp.std(params["item_bias"])),
+print("shared offset (before the sigmoid range)", float(params["offset"]),
+      "; item bias spread (sd)", float(jnp.std(params["item_bias"])),
       "; user bias spread (sd)", float(jnp.std(params["user_bias"])))
 
 # %% [markdown]

@@ -30,8 +30,9 @@ import os
 SMALL = os.environ.get("JAXDL_NOTEBOOK_SMALL", "0") == "1"  # the test suite's quick mode
 # Small mode: a 16-unit GRU, 30 steps on 512 pairs, validation only, no beam in the evaluation.
 SIZE = (["model.embed=8", "model.hidden=16", "model.attention=16", "data.max_train_examples=512",
-         "data.batch_size=64", "train.num_steps=30", "optimizer.schedule.warmup_steps=5", "train.eval_splits=('validation',)", "decoding.beam_size=0",
-         "train.checkpoint_every_steps=-1"] if SMALL else [])
+         "data.batch_size=64", "train.num_steps=30", "optimizer.schedule.warmup_steps=5",
+         "train.eval_splits=('validation',)", "decoding.beam_size=0", "train.checkpoint_every_steps=-1"]
+        if SMALL else [])
 EXPERIMENTS = ("seq2seq_dates", "seq2seq_dates_matrix", "seq2seq_dates_concat")
 
 # %%
