@@ -28,7 +28,8 @@ SMALL = os.environ.get("JAXDL_NOTEBOOK_SMALL", "0") == "1"  # the test suite's q
 GPT_SIZE = (["model.num_layers=2", "model.d_model=32", "model.num_heads=2", "lm.seq_len=64",
              "data.batch_size=2", "data.max_train_examples=256", "train.num_steps=20",
              "train.eval_every_steps=0", "optimizer.schedule.warmup_steps=5",
-             "train.checkpoint_every_steps=-1", "train.progress_updates_per_epoch=1"] if SMALL else [])
+             "train.checkpoint_every_steps=-1", "train.progress_updates_per_epoch=1",
+             "train.eval_splits=()", "train.keep_best=false"] if SMALL else [])  # small: no validation pass
 SEQ2SEQ_SIZE = (["model.num_layers=1", "model.d_model=32", "model.num_heads=2", "model.d_ff=64",
                  "data.max_train_examples=512", "data.batch_size=64", "train.num_steps=30",
                  "optimizer.schedule.warmup_steps=10", "train.eval_splits=('validation',)",
