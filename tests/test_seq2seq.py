@@ -11,6 +11,7 @@ from absl.testing import parameterized
 from jaxdl import experiments, tasks
 from jaxdl.data import dates, text
 from jaxdl.models import seq2seq
+from jaxdl.tasks import seq2seq as seq2seq_task
 from jaxdl.train import loop, saved
 
 B, S, T, VS, VT = 3, 7, 6, 11, 9
@@ -199,3 +200,18 @@ def test_task_loss_masks_padding_and_eval_counts_exact_matches():
     assert float(sums["exact"]) == 1.0 + row1_right and float(sums["count"]) == 2.0
     assert "beam_exact" in sums
     assert set(task.summarize(sums)) == {"loss", "token_accuracy", "exact_match", "beam_exact_match", "count"}
+
+
+def test_translate_decodes_strings_as_greedy_and_beam_search_do():
+    config = experiments.get_config("seq2seq_reverse")
+    config.model.update(embed=5, hidden=8, attention=6)
+    params = tasks.make(config).model.init(jax.random.key(0))
+    words = ["abc", "jihgfedc"]
+    cfg = seq2seq.Seq2SeqConfig(**tasks.make(config).model.hparams)
+    source = jnp.asarray(dates.REVERSE_SOURCE.encode(words))
+    steps = dates.REVERSE_TARGET.length - 1
+    greedy = [dates.REVERSE_TARGET.decode(r) for r in seq2seq.greedy(params, cfg, source, steps)]
+    beam = [dates.REVERSE_TARGET.decode(r) for r in seq2seq.beam_search(params, cfg, source, steps, 3)[0]]
+    assert seq2seq_task.translate(config, params, words) == greedy
+    assert seq2seq_task.translate(config, params, words, beam_size=3) == beam
+    assert all(set(w) <= set(dates.REVERSE_CHARS) for w in greedy + beam)

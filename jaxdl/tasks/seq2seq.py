@@ -88,3 +88,19 @@ def make(config: ml_collections.ConfigDict) -> Task:
 
     return Task(model=model, loss=loss, eval_sums=eval_sums, summarize=summarize,
                 monitor="exact_match", monitor_mode="max", headline=headline)
+
+
+def translate(config: ml_collections.ConfigDict, params, texts: list[str], *, beam_size: int = 0) -> list[str]:
+    """`texts` decoded by the model of `config` with `params`: greedy, or beam search with
+    `beam_size` > 0; strings in, strings out through the dataset's source and target codecs."""
+    spec = data.get_spec(config.data.name)
+    source, target = spec.meta["source"], spec.meta["target"]
+    hparams = {k: v for k, v in config.model.items() if k != "name"}
+    cfg = seq2seq.Seq2SeqConfig(**hparams, source_vocab=source.vocab_size, target_vocab=target.vocab_size)
+    source_BxS = jnp.asarray(source.encode(texts))
+    steps = target.length - 1
+    if beam_size:
+        tokens_BxT, _ = seq2seq.beam_search(params, cfg, source_BxS, steps, beam_size)
+    else:
+        tokens_BxT = seq2seq.greedy(params, cfg, source_BxS, steps)
+    return [target.decode(row) for row in tokens_BxT]
