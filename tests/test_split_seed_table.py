@@ -30,7 +30,8 @@ def test_each_split_seed_trains_on_its_own_dataset(tmp_path, data_dir):
     ok, why = data.availability("pang_lee_split1")
     if not ok:
         pytest.skip(why)
-    overrides = [f"data.data_dir={data_dir}", "train.num_steps=2", "data.max_train_examples=64"]
+    overrides = [f"data.data_dir={data_dir}", "train.num_steps=2", "data.max_train_examples=64",
+                 "data.batch_size=32"]
     acc = split_seed_table.test_accuracies("sentiment_nb_bow", "pang_lee", [0, 1], str(tmp_path), overrides)
     assert len(acc) == 2 and all(0 <= a <= 1 for a in acc)
 
