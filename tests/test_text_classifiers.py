@@ -124,7 +124,7 @@ def test_frozen_embeddings_are_not_parameters_and_depend_on_their_seed():
 
 
 def test_bad_inputs_are_named():
-    with pytest.raises(ValueError, match="valid: binary, count, tfidf"):
+    with pytest.raises(ValueError, match="valid: binary, count, tfidf, nb"):
         tc.bow_mlp(T, 2, vocab_size=V, weighting="bm25")
     with pytest.raises(ValueError, match=r"needs idf of shape \(12,\)"):
         tc.bow_mlp(T, 2, vocab_size=V, weighting="tfidf")
@@ -158,3 +158,47 @@ def test_lstm_last_pool_is_the_state_after_the_last_word():
     expected = h[:, -1] @ params["out"]["kernel"] + params["out"]["bias"][None, :]
     got = model.apply(params, jnp.asarray(np.array([[4, 5, 6, 0, 0, 0]], np.int32)))
     chex.assert_trees_all_close(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_trigrams_are_hashed_after_the_bigrams_only_over_three_words():
+    ids = np.asarray(tc.token_ids(jnp.asarray(TOKENS), V, bigram_buckets=5, trigram_buckets=3))
+    chex.assert_shape(ids, (2, 3 * T - 3))
+    np.testing.assert_array_equal(ids[:, :2 * T - 1], tc.token_ids(jnp.asarray(TOKENS), V, bigram_buckets=5))
+    trigrams = ids[:, 2 * T - 1:]
+    # Row 0's words (4, 5, 4, UNK) hold two trigrams; row 1's six words four.
+    assert ((trigrams[0, :2] >= V + 5) & (trigrams[0, :2] < V + 8)).all()
+    np.testing.assert_array_equal(trigrams[0, 2:], 0)
+    assert trigrams[1, 0] == V + 5 + ((7 * tc._HASH_MULTIPLIER + 7) * tc._HASH_MULTIPLIER + 7) % 2**32 % 3
+
+
+def test_log_count_ratio_is_the_hand_computed_nb_ratio_over_the_ids_present():
+    # Positive texts: {4, 5}, {4, 6}; negative: {5, 7}, {7} (7 twice: binarised, counted once).
+    tokens = np.array([[4, 5, 0], [4, 6, 0], [5, 7, 0], [7, 7, 0]], np.int32)
+    r = tc.log_count_ratio(tokens, np.array([1, 1, 0, 0]), V, alpha=1.0)
+    p, q = np.array([3.0, 2, 2, 1]), np.array([1.0, 2, 1, 3])  # alpha + texts holding ids 4, 5, 6, 7
+    expected = np.zeros(V)
+    expected[4:8] = np.log((p / 8) / (q / 7))
+    np.testing.assert_allclose(r, expected, rtol=1e-6)
+    # Chunking does not change it; hashed bigrams get ratios of their own after the words.
+    np.testing.assert_allclose(tc.log_count_ratio(tokens, np.array([1, 1, 0, 0]), V, chunk=1), r)
+    with_bigrams = tc.log_count_ratio(tokens, np.array([1, 1, 0, 0]), V, bigram_buckets=5)
+    # (4,5), (4,6) land in buckets 2, 3 (positive texts only), (5,7), (7,7) in 4, 0 (negative only).
+    assert (with_bigrams[V + np.array([2, 3])] > 0).all() and (with_bigrams[V + np.array([4, 0])] < 0).all()
+    assert with_bigrams[V + 1] == 0  # no text holds bucket 1
+    with pytest.raises(ValueError, match="one 0/1 label per text"):
+        tc.log_count_ratio(tokens, np.array([1, 2, 0, 0]), V)
+
+
+def test_nb_weighting_scales_the_multi_hot_and_the_linear_bow_is_logistic_regression():
+    ratio = jnp.asarray(np.random.default_rng(0).normal(size=V).astype(np.float32))
+    ids = tc.token_ids(jnp.asarray(TOKENS), V)
+    multi_hot = np.minimum(np.asarray(tc.counts(ids, V)), 1.0)
+    np.testing.assert_allclose(tc.bag_of_words(ids, V, "nb", ratio), multi_hot * np.asarray(ratio)[None], rtol=1e-6)
+    model = tc.bow_mlp(T, 2, vocab_size=V, hidden=(), weighting="nb", nb_ratio=np.asarray(ratio),
+                       kernel_init="normal")
+    params = model.init(jax.random.key(0))
+    assert set(params) == {"kernel", "bias"}
+    expected = (multi_hot * np.asarray(ratio)) @ np.asarray(params["kernel"]) + np.asarray(params["bias"])
+    chex.assert_trees_all_close(model.apply(params, jnp.asarray(TOKENS)), expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"needs nb_ratio of shape \(12,\)"):
+        tc.bow_mlp(T, 2, vocab_size=V, hidden=(), weighting="nb")

@@ -52,8 +52,9 @@ def test_sentiment_bow_learns_and_its_word_vectors_have_neighbours(tmp_path, dat
 
 
 @pytest.mark.slow
-def test_sentiment_lstm_and_tfidf_bow_train_a_step(tmp_path, data_dir):
-    for name, overrides in (("sentiment_lstm", ()), ("sentiment_bow", ("model.weighting=tfidf",))):
+def test_sentiment_lstm_tfidf_and_nb_bow_train_a_step(tmp_path, data_dir):
+    for name, overrides in (("sentiment_lstm", ()), ("sentiment_bow", ("model.weighting=tfidf",)),
+                            ("sentiment_nb_bow", ("model.trigram_buckets=1000",))):
         config = _config(data_dir, name, "data.max_train_examples=256", "train.num_steps=4",
                          "train.eval_splits=('validation',)", *overrides)
         result = loop.train(config, str(tmp_path / name), live=False)
@@ -70,3 +71,18 @@ def test_tfidf_logistic_regression_baseline_runs_on_the_same_splits(data_dir):
         pytest.skip(why)
     row = text_baselines.tfidf_logreg("pang_lee", data_dir, ngram_ranges=((1, 1),), cs=(10.0,))
     assert row["test_accuracy"] > 0.8 and row["C"] == 10.0
+
+
+@pytest.mark.slow
+def test_nb_ratio_is_computed_on_the_training_split_only(data_dir, monkeypatch):
+    from jaxdl.models import text_classifiers as tc
+    from jaxdl.tasks import text_classification
+
+    config = _config(data_dir, "sentiment_nb_bow", "data.name=pang_lee", "model.bigram_buckets=0")
+    built, bow_mlp = {}, text_classification.MODELS["bow_mlp"]
+    monkeypatch.setitem(text_classification.MODELS, "bow_mlp", lambda *a, **kw: built.update(kw) or bow_mlp(*a, **kw))
+    text_classification.build_model(config)
+    ratio = {split: tc.log_count_ratio(arrays["tokens"], arrays["label"], config.model.vocab_size)
+             for split in ("train", "validation") for arrays in [data.load_arrays("pang_lee", split, data_dir)]}
+    np.testing.assert_array_equal(built["nb_ratio"], ratio["train"])
+    assert not np.allclose(ratio["train"], ratio["validation"])

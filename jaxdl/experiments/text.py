@@ -4,6 +4,8 @@ Default data: `rotten_tomatoes` (12,752 snippets); `--set data.name=pang_lee` fo
 1,500 full reviews, `<name>_split1` .. `_split4` for the other split seeds,
 `imdb_reviews` for users who have TFDS's IMDB prepared. Every run keeps its
 best-validation-accuracy state (train.keep_best), whose test accuracy is the one reported.
+`python -m jaxdl.split_seed_table CORPUS EXPERIMENT ...` trains them on all five split seeds
+and prints mean +- sd test accuracy.
 """
 
 from __future__ import annotations
@@ -43,4 +45,18 @@ def sentiment_lstm() -> ml_collections.ConfigDict:
     c.optimizer.update(learning_rate=2e-3, clip_norm=1.0)
     c.data.batch_size = 64
     c.train.epochs = 8
+    return c
+
+
+def sentiment_nb_bow() -> ml_collections.ConfigDict:
+    """NB-LR (Wang & Manning 2012): multi-hot words + hashed bigrams scaled by their train-split NB
+    log-count ratio -> linear -> 2, Adam, early stopping on validation as the regulariser.
+
+    Chosen on mean validation accuracy over the 5 split seeds of both corpora: input_dropout 0
+    (79.4% / 85.5%) over 0.5 (78.8% / 85.5%) and 0.7 (78.2% / 85.7%); trigrams lowered it.
+    """
+    c = _text(dict(name="bow_mlp", vocab_size=60000, hidden=(), weighting="nb", bigram_buckets=2**20,
+                   trigram_buckets=0, activation="relu", dropout=0.0, input_dropout=0.0, kernel_init="zeros"))
+    c.optimizer.update(learning_rate=1e-2)
+    c.train.epochs = 10  # a linear model: best validation by epoch 7 on rotten_tomatoes split 0
     return c

@@ -6,7 +6,8 @@ the 4 special ids), so `vocab_size` V keeps the V - 4 most frequent words and ma
 every other id to UNK: Chollet's "top 10,000 words" is `vocab_size=10000`.
 
 `bigram_buckets` > 0 adds hashed word pairs (fastText's trick) as extra ids
-V .. V + buckets - 1, so a bag can tell "not good" from "good".
+V .. V + buckets - 1, so a bag can tell "not good" from "good"; `trigram_buckets` > 0
+adds hashed word triples after those.
 
 Every model is a PureModel whose params are a plain dict: the feature maps are
 written out here and only the dense heads are NNX modules (`jaxdl.models.mlp`).
@@ -14,6 +15,7 @@ written out here and only the dense heads are NNX modules (`jaxdl.models.mlp`).
 
 from __future__ import annotations
 
+import functools
 from typing import Sequence
 
 import jax
@@ -24,23 +26,37 @@ from jaxdl.models import dropout as dropout_lib, inits, mlp, rnn
 from jaxdl.models.pure import PureModel
 
 PAD, UNK = 0, 1
-WEIGHTINGS = ("binary", "count", "tfidf")
+WEIGHTINGS = ("binary", "count", "tfidf", "nb")
 _HASH_MULTIPLIER = 2654435761  # Knuth's multiplicative hash (golden ratio times 2**32)
 
 
-def token_ids(tokens_BxT: jax.Array, vocab_size: int, bigram_buckets: int = 0) -> jax.Array:
-    """Ids in [0, vocab_size + bigram_buckets): words clipped to the vocabulary, then hashed bigrams.
+def _hash_ngrams(words_BxT: jax.Array, n: int, buckets: int, offset: int) -> jax.Array:
+    """Each run of n words (no PAD among them) as offset + hash % buckets, else PAD: B x (T - n + 1)."""
+    T = words_BxT.shape[1]
+    grams = [words_BxT[:, i:T - n + 1 + i].astype(jnp.uint32) for i in range(n)]
+    hashed = grams[0]
+    for g in grams[1:]:
+        hashed = hashed * jnp.uint32(_HASH_MULTIPLIER) + g
+    real = functools.reduce(jnp.logical_and, [g != PAD for g in grams])
+    return jnp.where(real, offset + (hashed % jnp.uint32(buckets)).astype(jnp.int32), PAD)
 
-    Returns B x T (words) or B x (2T - 1) (words then bigrams); PAD (0) marks nothing.
+
+def token_ids(tokens_BxT: jax.Array, vocab_size: int, bigram_buckets: int = 0,
+              trigram_buckets: int = 0) -> jax.Array:
+    """Ids in [0, vocab_size + bigram_buckets + trigram_buckets): words clipped to the vocabulary,
+    then hashed bigrams, then hashed trigrams.
+
+    Returns B x T (words), B x (2T - 1) (words then bigrams) or B x (3T - 3) (with trigrams too);
+    PAD (0) marks nothing.
     """
     words = jnp.where(tokens_BxT < vocab_size, tokens_BxT, UNK).astype(jnp.int32)
     words = jnp.where(tokens_BxT == PAD, PAD, words)
-    if bigram_buckets == 0:
-        return words
-    first, second = words[:, :-1].astype(jnp.uint32), words[:, 1:].astype(jnp.uint32)
-    hashed = (first * jnp.uint32(_HASH_MULTIPLIER) + second) % jnp.uint32(bigram_buckets)
-    bigrams = jnp.where((first != PAD) & (second != PAD), vocab_size + hashed.astype(jnp.int32), PAD)
-    return jnp.concatenate([words, bigrams], axis=1)
+    parts = [words]
+    if bigram_buckets > 0:
+        parts.append(_hash_ngrams(words, 2, bigram_buckets, vocab_size))
+    if trigram_buckets > 0:
+        parts.append(_hash_ngrams(words, 3, trigram_buckets, vocab_size + bigram_buckets))
+    return jnp.concatenate(parts, axis=1) if len(parts) > 1 else words
 
 
 def counts(ids_BxL: jax.Array, num_ids: int) -> jax.Array:
@@ -50,33 +66,76 @@ def counts(ids_BxL: jax.Array, num_ids: int) -> jax.Array:
     return c.at[:, PAD].set(0.0)
 
 
-def inverse_document_frequency(tokens_NxT: np.ndarray, vocab_size: int, bigram_buckets: int = 0,
-                               chunk: int = 512) -> np.ndarray:
-    """Smoothed idf (scikit-learn's): log((1 + N) / (1 + df)) + 1 over the given (training) texts."""
-    num_ids = vocab_size + bigram_buckets
-    ids_fn = jax.jit(lambda t: counts(token_ids(t, vocab_size, bigram_buckets), num_ids) > 0)
+def document_frequencies(tokens_NxT: np.ndarray, weights_N: np.ndarray | None, vocab_size: int,
+                         bigram_buckets: int = 0, trigram_buckets: int = 0, chunk: int = 512) -> np.ndarray:
+    """Per id, the summed weights of the texts holding it (weights None: the number of texts).
+
+    A chunk of texts at a time as `sparse_bag`'s distinct ids, never a dense N x num_ids bag
+    (a million hashed n-gram ids would not fit).
+    """
+    num_ids = vocab_size + bigram_buckets + trigram_buckets
+    distinct_fn = jax.jit(lambda t: sparse_bag(token_ids(t, vocab_size, bigram_buckets, trigram_buckets),
+                                               "binary", None))
+    weights_N = np.ones(len(tokens_NxT)) if weights_N is None else np.asarray(weights_N, np.float64)
     df = np.zeros(num_ids)
     for start in range(0, len(tokens_NxT), chunk):
-        df += np.asarray(ids_fn(jnp.asarray(tokens_NxT[start:start + chunk]))).sum(0)
+        ids, present = (np.asarray(a) for a in distinct_fn(jnp.asarray(tokens_NxT[start:start + chunk])))
+        df += np.bincount(ids.ravel(), (present * weights_N[start:start + len(ids), None]).ravel(), num_ids)
+    df[PAD] = 0.0
+    return df
+
+
+def inverse_document_frequency(tokens_NxT: np.ndarray, vocab_size: int, bigram_buckets: int = 0,
+                               trigram_buckets: int = 0, chunk: int = 512) -> np.ndarray:
+    """Smoothed idf (scikit-learn's): log((1 + N) / (1 + df)) + 1 over the given (training) texts."""
+    df = document_frequencies(tokens_NxT, None, vocab_size, bigram_buckets, trigram_buckets, chunk)
     return (np.log((1 + len(tokens_NxT)) / (1 + df)) + 1).astype(np.float32)
 
 
-def bag_of_words(ids_BxL: jax.Array, num_ids: int, weighting: str, idf: jax.Array | None) -> jax.Array:
+def log_count_ratio(tokens_NxT: np.ndarray, labels_N: np.ndarray, vocab_size: int, bigram_buckets: int = 0,
+                    trigram_buckets: int = 0, alpha: float = 1.0, chunk: int = 512) -> np.ndarray:
+    """Wang & Manning's (2012) NB feature weights over the given (training) texts, two classes.
+
+    With p = alpha + the number of positive (label 1) texts holding each id and q the same for
+    negative ones, r = log((p / |p|_1) / (q / |q|_1)), the norms over the ids these texts hold:
+    ids they never hold (unused vocabulary slots or hash buckets, PAD) get r = 0 and would
+    otherwise swamp the norms with alpha's.
+    """
+    labels_N = np.asarray(labels_N)
+    if len(labels_N) != len(tokens_NxT) or not set(np.unique(labels_N).tolist()) <= {0, 1}:
+        raise ValueError(f"log_count_ratio needs one 0/1 label per text; got {len(labels_N)} labels "
+                         f"with values {np.unique(labels_N)[:10]} for {len(tokens_NxT)} texts")
+    if alpha <= 0:
+        raise ValueError(f"log_count_ratio needs a smoothing alpha > 0, got {alpha}")
+    ngrams = (vocab_size, bigram_buckets, trigram_buckets)
+    positive = document_frequencies(tokens_NxT, labels_N == 1, *ngrams, chunk=chunk)
+    negative = document_frequencies(tokens_NxT, labels_N == 0, *ngrams, chunk=chunk)
+    seen = (positive + negative) > 0
+    p, q = alpha + positive[seen], alpha + negative[seen]
+    r = np.zeros(len(seen), np.float32)
+    r[seen] = np.log(p / p.sum()) - np.log(q / q.sum())
+    return r
+
+
+def bag_of_words(ids_BxL: jax.Array, num_ids: int, weighting: str, id_weights: jax.Array | None) -> jax.Array:
     """The dense B x num_ids bag: the reference `sparse_bag` is tested against.
 
     binary: Chollet's multi-hot; count: term counts; tfidf: (1 + log tf) * idf, rows L2-normalised
-    (scikit-learn's TfidfVectorizer(sublinear_tf=True)).
+    (scikit-learn's TfidfVectorizer(sublinear_tf=True)); nb: multi-hot * the NB log-count ratio
+    (Wang & Manning's NBSVM features). `id_weights` is the idf or the ratio, one per id.
     """
     c = counts(ids_BxL, num_ids)
     if weighting == "binary":
         return jnp.minimum(c, 1.0)
     if weighting == "count":
         return c
-    x = jnp.where(c > 0, 1.0 + jnp.log(jnp.maximum(c, 1.0)), 0.0) * idf[None, :]
+    if weighting == "nb":
+        return jnp.minimum(c, 1.0) * id_weights[None, :]
+    x = jnp.where(c > 0, 1.0 + jnp.log(jnp.maximum(c, 1.0)), 0.0) * id_weights[None, :]
     return x / jnp.maximum(jnp.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
-def sparse_bag(ids_BxL: jax.Array, weighting: str, idf: jax.Array | None) -> tuple[jax.Array, jax.Array]:
+def sparse_bag(ids_BxL: jax.Array, weighting: str, id_weights: jax.Array | None) -> tuple[jax.Array, jax.Array]:
     """The bag as (ids, values): each distinct id once with its feature value, other slots value 0.
 
     `bag @ W` is then `sum_l values[l] * W[ids[l]]`: a gather of L rows instead of a
@@ -95,15 +154,18 @@ def sparse_bag(ids_BxL: jax.Array, weighting: str, idf: jax.Array | None) -> tup
         return s, jnp.minimum(c, 1.0)
     if weighting == "count":
         return s, c
-    v = jnp.where(c > 0, 1.0 + jnp.log(jnp.maximum(c, 1.0)), 0.0) * idf[s]
+    if weighting == "nb":
+        return s, jnp.minimum(c, 1.0) * id_weights[s]
+    v = jnp.where(c > 0, 1.0 + jnp.log(jnp.maximum(c, 1.0)), 0.0) * id_weights[s]
     return s, v / jnp.maximum(jnp.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
-def _check(max_len: int, vocab_size: int, bigram_buckets: int) -> None:
+def _check(max_len: int, vocab_size: int, bigram_buckets: int, trigram_buckets: int = 0) -> None:
     if vocab_size <= UNK + 1:
         raise ValueError(f"vocab_size must leave room for words after PAD and UNK, got {vocab_size}")
-    if bigram_buckets < 0 or max_len < 1:
-        raise ValueError(f"need bigram_buckets >= 0 and max_len >= 1, got {bigram_buckets}, {max_len}")
+    if bigram_buckets < 0 or trigram_buckets < 0 or max_len < 1:
+        raise ValueError(f"need bigram_buckets >= 0, trigram_buckets >= 0 and max_len >= 1, got "
+                         f"{bigram_buckets}, {trigram_buckets}, {max_len}")
 
 
 def _check_tokens(name: str, tokens_BxT: jax.Array, max_len: int) -> None:
@@ -116,47 +178,55 @@ def _dropout(x, rate, key, train):
 
 
 def bow_mlp(max_len: int, num_classes: int, *, vocab_size: int = 10000, hidden: Sequence[int] = (16, 16),
-            weighting: str = "binary", idf: np.ndarray | None = None, bigram_buckets: int = 0,
-            activation: str = "relu", dropout: float = 0.0, input_dropout: float = 0.0,
-            kernel_init: str = "lecun_normal") -> PureModel:
+            weighting: str = "binary", idf: np.ndarray | None = None, nb_ratio: np.ndarray | None = None,
+            bigram_buckets: int = 0, trigram_buckets: int = 0, activation: str = "relu", dropout: float = 0.0,
+            input_dropout: float = 0.0, kernel_init: str = "lecun_normal") -> PureModel:
     """Chollet's IMDB model: multi-hot of the top `vocab_size` words -> 16 -> 16 -> classes.
 
     The first layer, bag (B x num_ids) @ W (num_ids x H), is computed from `sparse_bag`;
     input dropout drops bag entries (zeros stay zero, so only the distinct ids need masks).
-    weighting="tfidf" needs `idf` (length vocab_size + bigram_buckets) from the training split.
+    hidden=() is the linear model bag @ W + b (logistic regression; NB-LR with weighting="nb").
+    weighting="tfidf" needs `idf`, weighting="nb" `nb_ratio` (`log_count_ratio`), each of
+    length vocab_size + bigram_buckets + trigram_buckets and from the training split.
     """
-    _check(max_len, vocab_size, bigram_buckets)
+    _check(max_len, vocab_size, bigram_buckets, trigram_buckets)
     if weighting not in WEIGHTINGS:
         raise ValueError(f"unknown weighting {weighting!r}; valid: {', '.join(WEIGHTINGS)}")
-    if not hidden:
-        raise ValueError("bow_mlp needs at least one hidden layer (hidden=(16, 16) is Chollet's)")
-    num_ids = vocab_size + bigram_buckets
-    if weighting == "tfidf" and (idf is None or np.shape(idf) != (num_ids,)):
-        raise ValueError(f"weighting='tfidf' needs idf of shape ({num_ids},), got "
-                         f"{None if idf is None else np.shape(idf)}")
-    idf_V = None if idf is None else jnp.asarray(idf)
+    num_ids = vocab_size + bigram_buckets + trigram_buckets
+    id_weights = {"tfidf": ("idf", idf), "nb": ("nb_ratio", nb_ratio)}.get(weighting)
+    if id_weights is not None and (id_weights[1] is None or np.shape(id_weights[1]) != (num_ids,)):
+        raise ValueError(f"weighting={weighting!r} needs {id_weights[0]} of shape ({num_ids},), got "
+                         f"{None if id_weights[1] is None else np.shape(id_weights[1])}")
+    weights_V = None if id_weights is None else jnp.asarray(id_weights[1])
+    hidden = tuple(hidden)
     first = inits.kernel_init(kernel_init)
     act = inits.activation(activation)
-    head = mlp.make((hidden[0],), num_classes, hidden=tuple(hidden[1:]), activation=activation,
-                    dropout=dropout, kernel_init=kernel_init)
+    width = hidden[0] if hidden else num_classes
+    head = mlp.make((hidden[0],), num_classes, hidden=hidden[1:], activation=activation, dropout=dropout,
+                    kernel_init=kernel_init) if hidden else None
 
     def init(key):
         k_first, k_head = jax.random.split(key)
-        return {"kernel": first(k_first, (num_ids, hidden[0])), "bias": jnp.zeros(hidden[0]),
-                "head": head.init(k_head)}
+        params = {"kernel": first(k_first, (num_ids, width)), "bias": jnp.zeros(width)}
+        if head is not None:
+            params["head"] = head.init(k_head)
+        return params
 
     def apply(params, tokens_BxT, *, key=None, train=False):
         _check_tokens("bow_mlp", tokens_BxT, max_len)
         if train and key is None and (dropout > 0 or input_dropout > 0):
             raise ValueError("bow_mlp: apply(train=True) with dropout needs a `key`")
         k_in, k_mid, k_head = jax.random.split(key, 3) if key is not None else (None, None, None)
-        ids, values = sparse_bag(token_ids(tokens_BxT, vocab_size, bigram_buckets), weighting, idf_V)
+        ids, values = sparse_bag(token_ids(tokens_BxT, vocab_size, bigram_buckets, trigram_buckets),
+                                 weighting, weights_V)
         values = _dropout(values, input_dropout, k_in, train)
-        h = act(jnp.einsum("bl,blh->bh", values, params["kernel"][ids]) + params["bias"][None, :])
-        return head.apply(params["head"], _dropout(h, dropout, k_mid, train), key=k_head, train=train)
+        z = jnp.einsum("bl,blh->bh", values, params["kernel"][ids]) + params["bias"][None, :]
+        if head is None:
+            return z
+        return head.apply(params["head"], _dropout(act(z), dropout, k_mid, train), key=k_head, train=train)
 
-    hparams = dict(vocab_size=vocab_size, hidden=tuple(hidden), weighting=weighting,
-                   bigram_buckets=bigram_buckets, activation=activation, dropout=dropout,
+    hparams = dict(vocab_size=vocab_size, hidden=hidden, weighting=weighting, bigram_buckets=bigram_buckets,
+                   trigram_buckets=trigram_buckets, activation=activation, dropout=dropout,
                    input_dropout=input_dropout, kernel_init=kernel_init)
     return PureModel("bow_mlp", hparams, (max_len,), init, apply)
 

@@ -30,12 +30,15 @@ def build_model(config: ml_collections.ConfigDict) -> PureModel:
     if config.model.name not in MODELS:
         raise ValueError(f"unknown text model {config.model.name!r}; valid: {', '.join(MODELS)}")
     hparams = {k: v for k, v in config.model.items() if k != "name"}
-    if hparams.get("weighting") == "tfidf":
-        # Document frequencies from the training split only, like the vocabulary.
+    if hparams.get("weighting") in ("tfidf", "nb"):
+        # Document frequencies (per class for nb) from the training split only, like the vocabulary.
         limit = config.data.max_train_examples or None
         train = data.load_arrays(spec.name, "train", config.data.data_dir or None, max_examples=limit)
-        hparams["idf"] = text_classifiers.inverse_document_frequency(
-            train["tokens"], hparams["vocab_size"], hparams.get("bigram_buckets", 0))
+        ngrams = (hparams["vocab_size"], hparams.get("bigram_buckets", 0), hparams.get("trigram_buckets", 0))
+        if hparams["weighting"] == "tfidf":
+            hparams["idf"] = text_classifiers.inverse_document_frequency(train["tokens"], *ngrams)
+        else:
+            hparams["nb_ratio"] = text_classifiers.log_count_ratio(train["tokens"], train["label"], *ngrams)
     return MODELS[config.model.name](spec.meta["max_len"], spec.num_classes, **hparams)
 
 

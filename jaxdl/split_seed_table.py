@@ -1,0 +1,79 @@
+"""Train experiments on every split seed of a sentiment corpus; one table of mean +- sd test accuracy.
+
+    python -m jaxdl.split_seed_table rotten_tomatoes sentiment_nb_bow sentiment_bow \\
+        "sentiment_lstm:model.read_len=400" --workdir runs/split_seeds/rotten_tomatoes
+
+Each experiment (optionally `NAME:KEY=V,KEY=V` for its own overrides) is a `jaxdl.compare_runs`
+run per split seed (`data.name` = that seed's dataset) in WORKDIR/NAME/splitS; the test accuracy
+reported is the best-validation state's (train.keep_best), so no choice ever sees test.
+`--baseline` adds `jaxdl.text_baselines`' TF-IDF + logistic regression on the same splits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import numpy as np
+
+from jaxdl.data import sentiment
+
+
+def parse_experiment(item: str) -> tuple[str, list[str]]:
+    """"NAME:KEY=V,KEY=V" -> (NAME, ["KEY=V", "KEY=V"])."""
+    name, _, sets = item.partition(":")
+    return name, [s for s in sets.split(",") if s]
+
+
+def test_accuracies(experiment: str, corpus: str, split_seeds, workdir: str, overrides=(),
+                    overwrite: bool = False) -> list[float]:
+    """Best-validation-state test accuracy of `experiment` on each split seed of `corpus`."""
+    from jaxdl import compare_runs
+
+    variants = {f"split{s}": [f"data.name={sentiment.spec_name(corpus, s)}"] for s in split_seeds}
+    rows = compare_runs.run(experiment, variants, os.path.join(workdir, experiment), list(overrides), overwrite)
+    return [float(r.get("best", r["final"])["test"]["accuracy"]) for r in rows]
+
+
+def table(accuracies: dict[str, list[float]], split_seeds) -> str:
+    """Markdown: one row per label with its mean +- (population) sd and every seed's accuracy, in %."""
+    seeds = list(split_seeds)
+    lines = [f"| classifier | mean +- sd | {' | '.join(f'seed {s}' for s in seeds)} |",
+             "|---" * (len(seeds) + 2) + "|"]
+    for label, acc in accuracies.items():
+        if len(acc) != len(seeds):
+            raise ValueError(f"{label}: {len(acc)} accuracies for {len(seeds)} split seeds {seeds}")
+        a = 100 * np.asarray(acc)
+        lines.append(f"| {label} | {a.mean():.1f} +- {a.std():.1f} | {' | '.join(f'{x:.1f}' for x in a)} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m jaxdl.split_seed_table", description=__doc__.splitlines()[0])
+    p.add_argument("corpus", choices=("rotten_tomatoes", "pang_lee"))
+    p.add_argument("experiments", nargs="+", metavar="NAME[:KEY=V,KEY=V]")
+    p.add_argument("--split-seeds", type=int, nargs="+", default=list(sentiment.SPLIT_SEEDS))
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="applied to every experiment")
+    p.add_argument("--baseline", action="store_true", help="add TF-IDF + logistic regression (scikit-learn)")
+    p.add_argument("--workdir", default=None, help="default runs/split_seeds/CORPUS")
+    p.add_argument("--overwrite", action="store_true")
+    args = p.parse_args(argv)
+    workdir = args.workdir or os.path.join("runs", "split_seeds", args.corpus)
+    accuracies = {}
+    for item in args.experiments:
+        name, own = parse_experiment(item)
+        accuracies[item] = test_accuracies(name, args.corpus, args.split_seeds, workdir,
+                                           [*args.overrides, *own], args.overwrite)
+        print(table({item: accuracies[item]}, args.split_seeds).splitlines()[-1], flush=True)
+    if args.baseline:
+        from jaxdl import text_baselines
+
+        accuracies["TF-IDF + logistic regression"] = [
+            text_baselines.tfidf_logreg(sentiment.spec_name(args.corpus, s))["test_accuracy"]
+            for s in args.split_seeds]
+    print(table(accuracies, args.split_seeds))
+
+
+if __name__ == "__main__":
+    main()
