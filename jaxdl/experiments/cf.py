@@ -35,11 +35,14 @@ def movielens_mf() -> ml_collections.ConfigDict:
     c.model = ml_collections.ConfigDict(dict(
         name="cf_dot", factors=50, biases=True, y_range=(0.0, 5.5), center_on_mean=True,
         embed_init_scale=0.01, impl="lookup"))
-    # Chosen on validation (vmapped `jaxdl sweep` over l2 x learning rate, 6-epoch cosine runs):
-    # validation RMSE 0.880-0.882 over l2 in [1e-4, 2e-4] and lr in [3e-3, 5e-3].
-    c.optimizer.update(name="adam", learning_rate=5e-3, l2=2e-4)
+    # Chosen on validation (vmapped `jaxdl sweep`s, 6-epoch cosine runs, seeds 0-2). Table L2 alone
+    # (2e-4, the old recipe) peaks at epoch 3-4 and ends at 0.8827 +- 0.0029; less table L2 plus
+    # Funk's per-rating penalty 0.06 still improves at the end: 0.8778 +- 0.0013 (refit test
+    # 0.8563 +- 0.0008 vs 0.8605). Per-rating alone (0.01-1.0), table L2 >= 5e-4, factors 20/100/200,
+    # batch 1024 and 4/8/10 epochs were no better.
+    c.optimizer.update(name="adam", learning_rate=5e-3, l2=1e-4)
     c.optimizer.schedule.name = "cosine"
-    c.penalty.l2_bias = 1e-4
+    c.penalty.update(l2_per_rating=0.06, l2_bias=1e-4)
     c.train.epochs = 6
     return c
 
@@ -79,13 +82,15 @@ def movielens_deep_refit() -> ml_collections.ConfigDict:
 # epochs, at a constant rate. Rates chosen on validation from 5-epoch minibatch sweeps: GD
 # {0.3, 1, 2, 3, 10, 30, 100} -> 0.3 (from 1 up the shared offset saturates the sigmoid);
 # momentum 0.9 {0.3, 1, 3, 10} -> 0.3; AdaGrad {0.03, 0.1, 0.3, 1} -> 1. Full batch reuses them.
-# Adam (movielens_mf's optimiser) is the reference row.
+# Adam (movielens_mf's optimiser) is the reference row. The penalties stay at the recipe these
+# rates were tuned with (table L2 2e-4, no per-rating penalty), so the table is reproducible.
 _FULL_BATCH = ["data.batch_size=72003", "train.epochs=100", "train.eval_every_epochs=10"]
 _GD = ["optimizer.name=sgd_scratch", "optimizer.learning_rate=0.3"]
 _MOMENTUM = ["optimizer.name=momentum_scratch", "optimizer.learning_rate=0.3", "optimizer.momentum=0.9"]
 _ADAGRAD = ["optimizer.name=adagrad_scratch", "optimizer.learning_rate=1.0"]
 COMPARISONS = {
-    "mf_optimizers": ("movielens_mf", ["optimizer.schedule.name=constant", "train.epochs=10"], {
+    "mf_optimizers": ("movielens_mf", ["optimizer.schedule.name=constant", "train.epochs=10",
+                                       "optimizer.l2=2e-4", "penalty.l2_per_rating=0.0"], {
         "gd_minibatch": _GD,
         "momentum_minibatch": _MOMENTUM,
         "adagrad_minibatch": _ADAGRAD,

@@ -19,7 +19,11 @@ def diamonds_embeddings() -> ml_collections.ConfigDict:
         embed_init_scale=0.01, center_on_mean=True))
     # Tried on validation: (200, 100) at lr 1e-3, batch 128, 40 epochs: 0.0925; (512, 256) at 3e-3,
     # batch 256, 60 epochs: 0.0901; (512, 256, 128), batch 512: 100 epochs 0.0875, 150 epochs 0.0886.
-    c.optimizer.update(name="adam", learning_rate=3e-3)
+    # Then (best validation epoch, keep_best; seeds 0, 1, 2): lr 3e-3, no L2: validation 0.0875,
+    # 0.0874, 0.0893 (test 0.0872, 0.0880, 0.0883); lr 6e-3 with L2 1e-5: validation 0.0850, 0.0876,
+    # 0.0863 (test 0.0855, 0.0880, 0.0866). Seed 0 at L2 1e-5: lr 4e-3 0.0866, 1e-2 0.0882; at lr
+    # 4e-3: L2 3e-5 0.0878, 1e-4 0.0888 (the last from a sweep).
+    c.optimizer.update(name="adam", learning_rate=6e-3, l2=1e-5)
     c.optimizer.schedule.name = "cosine"
     c.data.batch_size = 512
     c.data.eval_batch_size = 2000
