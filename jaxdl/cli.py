@@ -226,6 +226,8 @@ def run(argv: list[str] | None = None) -> None:
         if args.resume and not args.workdir:
             raise ValueError("--resume needs the --workdir of the run to continue")
         from jaxdl import parallel
+
+        parallel.use_cpu_devices(config.train.cpu_devices)
         from jaxdl.train import loop
 
         parallel.initialize_distributed()

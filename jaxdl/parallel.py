@@ -57,6 +57,22 @@ def is_lead() -> bool:
     return jax.process_index() == 0
 
 
+def use_cpu_devices(n: int) -> bool:
+    """Expose `n` CPU devices, so a CPU run can be data-parallel over the cores.
+
+    Only before JAX's backends start (the `jaxdl` command calls it first thing), and never
+    over a device count already forced through XLA_FLAGS (the tests' fake devices). Returns
+    whether it took effect; when it did not, runs use the devices that exist.
+    """
+    if n <= 1 or "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
+        return False
+    try:
+        jax.config.update("jax_num_cpu_devices", n)
+    except RuntimeError:  # backends already initialised (jaxdl used as a library)
+        return False
+    return True
+
+
 def make_mesh(num_devices: int = 0) -> Mesh:
     """A 1-D `data` mesh over the first `num_devices` devices (0 = all, every host)."""
     devices = jax.devices()

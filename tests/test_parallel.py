@@ -142,3 +142,26 @@ def test_a_sharded_state_checkpoints_and_restores_with_its_shardings(tmp_path):
     chex.assert_trees_all_equal(jax.device_get(restored.params), jax.device_get(state.params))
     kernel = restored.params["layers"][0]["kernel"]
     assert kernel.sharding.spec == jax.sharding.PartitionSpec("data", None)
+
+
+_CPU_DEVICES_PROBE = """
+import jax
+from jaxdl import parallel
+took = parallel.use_cpu_devices(2)
+print(took, len(jax.devices()), parallel.use_cpu_devices(3), len(jax.devices()))
+"""
+
+
+def test_use_cpu_devices_exposes_cores_before_the_backend_starts_only():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    out = subprocess.run([sys.executable, "-c", _CPU_DEVICES_PROBE], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    # Takes effect first; once the backend is up, the devices it started with stay.
+    assert out == ["True", "2", "False", "2"]
+    # Never over the suite's own forced device count (XLA_FLAGS), nor for n <= 1.
+    assert not parallel.use_cpu_devices(2) and not parallel.use_cpu_devices(1)
+    assert len(jax.devices()) == 8

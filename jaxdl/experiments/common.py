@@ -32,6 +32,9 @@ def base(task: str = "classification", dataset: str = "mnist5k") -> ml_collectio
             eval_splits=("validation", "test"),
             progress_updates_per_epoch=10,
             num_devices=0,  # data-parallel over this many devices; 0 = all
+            # The `jaxdl` command's CPU devices (parallel.use_cpu_devices): XLA:CPU runs a small
+            # model's step on about one core, so N devices each take a slice of the batch.
+            cpu_devices=1,
             fsdp=False,  # shard params and optimiser state over the devices too
             # 0 = every epoch end; N = at the first chunk end past each multiple of N steps;
             # -1 = only the last step (and on SIGTERM).

@@ -63,9 +63,13 @@ def gpt_char_tiny() -> ml_collections.ConfigDict:
     # fixed char budget is best spent on steps: at 4.2M chars of a 10.2M-char cosine,
     # validation 1.608 with 8 rows per step vs 1.634 with 16. This config: 1.4528 at
     # step 5000, 1,702 s on the loaded machine; 225 ms/step at load average 2.1-2.7.
+    # That step keeps about one core busy, so the `jaxdl` command runs it data-parallel
+    # over 2 CPU devices (4 rows each): 9.7 vs 5.3 steps/s at load average 2.5, which buys
+    # 7,000 steps within the 15 minutes (12.3 steps/s at load average 0.8).
     c.data.batch_size = 8  # rows of 256 chars: 16 windows of 128 per step
     c.optimizer.learning_rate = 3e-3
-    c.train.num_steps = 5000  # 10.2M chars, 2.2 epochs
+    c.train.num_steps = 7000  # 14.3M chars, 3.1 epochs
+    c.train.cpu_devices = 2
     c.train.eval_every_steps = 1000
     return c
 
