@@ -23,6 +23,7 @@ import optax
 
 from benchmarks import measure
 from jaxdl import config as config_lib, data, experiments, rng, tasks
+from jaxdl.models import attention as attention_lib
 from jaxdl.tasks import char_lm
 from jaxdl.train import optimizers, steps
 from jaxdl.train.state import create
@@ -162,6 +163,12 @@ def torch_device():
 
 # --- rows --------------------------------------------------------------------------------------
 
+def _set_jaxdl(res: Result, j: dict, units_per_step: int = 1) -> None:
+    """A row's jaxdl columns from `time_jaxdl_steps`; the rate in the row's unit (steps or tokens)."""
+    res.jaxdl, res.jaxdl_compile_s, res.jaxdl_mem_mib, res.jaxdl_footprint_mib = (
+        j["steps_per_s"] * units_per_step, j["compile_s"], j["mem_mib"], j["footprint_mib"])
+
+
 def mlp_row(sz, torch_ok: bool) -> Result:
     hidden, batch, num_steps, repeats = sz.mlp_hidden, sz.batch, sz.steps, sz.repeats
     sizes = (784, *hidden, 10)
@@ -170,9 +177,7 @@ def mlp_row(sz, torch_ok: bool) -> Result:
     res = Result("mlp", f"MLP {'-'.join(map(str, sizes))} b{batch}, Adam (mnist_mlp)", "steps/s",
                  flops=flops)
     config = config_for("mnist_mlp", [f"model.hidden={tuple(hidden)}", f"data.batch_size={batch}"])
-    j = time_jaxdl_steps(config, data, idx, repeats)
-    res.jaxdl, res.jaxdl_compile_s, res.jaxdl_mem_mib, res.jaxdl_footprint_mib = (
-        j["steps_per_s"], j["compile_s"], j["mem_mib"], j["footprint_mib"])
+    _set_jaxdl(res, time_jaxdl_steps(config, data, idx, repeats))
     res.ceiling = plain_jax_mlp_steps(sizes, data, idx, repeats, config.optimizer.learning_rate)
     if torch_ok:
         import torch
@@ -202,9 +207,7 @@ def cnn_row(sz, torch_ok: bool) -> Result:
     res = Result("cnn", f"MNIST CNN conv{features[0]}-conv{features[1]}-dense b{batch}, Adam (mnist_cnn)",
                  "steps/s", flops=3 * batch * fwd)
     config = config_for("mnist_cnn", [f"model.features={tuple(features)}", f"data.batch_size={batch}"])
-    j = time_jaxdl_steps(config, data, idx, repeats)
-    res.jaxdl, res.jaxdl_compile_s, res.jaxdl_mem_mib, res.jaxdl_footprint_mib = (
-        j["steps_per_s"], j["compile_s"], j["mem_mib"], j["footprint_mib"])
+    _set_jaxdl(res, time_jaxdl_steps(config, data, idx, repeats))
     impl = "im2col" if jax.default_backend() == "cpu" else "XLA conv"
     res.note = f"jaxdl conv={config.model.conv} ({impl} on this backend); torch NCHW nn.Conv2d"
     if torch_ok:
@@ -247,9 +250,6 @@ def lm_inputs(config, batch: int, seq_len: int, num_steps: int, seed: int = 0):
     return {"ids": ids}, idx, windows[idx].reshape(num_steps, batch, seq_len + 1), size
 
 
-def _set_jaxdl(res: Result, j: dict, tokens_per_step: int) -> None:
-    res.jaxdl, res.jaxdl_compile_s, res.jaxdl_mem_mib, res.jaxdl_footprint_mib = (
-        j["steps_per_s"] * tokens_per_step, j["compile_s"], j["mem_mib"], j["footprint_mib"])
 
 
 def lstm_flops_per_token(vocab: int, hidden: int, layers: int) -> float:
@@ -307,7 +307,7 @@ def gpt_row(sz, torch_ok: bool) -> Result:
                  flops=gpt_flops_per_token(v, ctx, d, layers))
     _set_jaxdl(res, time_jaxdl_steps(config, ids, idx, sz.lm_repeats), batch * ctx)
     m, o = config.model, config.optimizer
-    attention = "jax.nn.dot_product_attention" if gpu else "einsums"
+    attention = "jax.nn.dot_product_attention" if attention_lib.fast_is_library() else "einsums"
     notes = [f"jaxdl: experiment gpt_char_small, attention={m.attention} ({attention} on this backend), "
              f"dropout {m.dropout}, {m.compute_dtype}, scanned blocks"]
     if torch_ok:

@@ -226,10 +226,9 @@ def run(argv: list[str] | None = None) -> None:
         if args.resume and not args.workdir:
             raise ValueError("--resume needs the --workdir of the run to continue")
         from jaxdl import parallel
-
-        parallel.use_cpu_devices(config.train.cpu_devices)
         from jaxdl.train import loop
 
+        parallel.use_cpu_devices(config.train.cpu_devices)  # before anything starts the backend
         parallel.initialize_distributed()
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         workdir = args.workdir or os.path.join("runs", config.experiment, stamp)

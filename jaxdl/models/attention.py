@@ -82,6 +82,11 @@ def scaled_dot_product_attention(
     return jnp.einsum("bnts,bsnh->btnh", w_BxNxTxS.astype(v_BxSxNxH.dtype), v_BxSxNxH)
 
 
+def fast_is_library() -> bool:
+    """Whether impl="fast" calls `jax.nn.dot_product_attention` here (on a GPU) or the einsums."""
+    return jax.default_backend() == "gpu"
+
+
 def attend(
     q_BxTxNxH: jax.Array, k_BxSxNxH: jax.Array, v_BxSxNxH: jax.Array, mask: jax.Array | None = None,
     *, is_causal: bool = False, impl: str = "fast",
@@ -89,7 +94,7 @@ def attend(
     """Attention by `impl`; `is_causal` adds the causal mask (and lets cuDNN use its causal kernel)."""
     if impl not in IMPLS:
         raise ValueError(f"unknown attention impl {impl!r}; valid: {', '.join(IMPLS)}")
-    if impl == "fast" and jax.default_backend() == "gpu":
+    if impl == "fast" and fast_is_library():
         return jax.nn.dot_product_attention(
             q_BxTxNxH, k_BxSxNxH, v_BxSxNxH, mask=mask, is_causal=is_causal, implementation=None
         )
