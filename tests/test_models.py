@@ -117,7 +117,18 @@ def test_wrong_input_shape_is_a_clear_error(name):
 def test_unknown_names_list_the_valid_ones():
     with pytest.raises(ValueError, match="unknown model 'resnet'; valid models: mlp, cnn"):
         models.make("resnet", IMAGE, 10)
-    with pytest.raises(ValueError, match="unknown activation 'gelu'; valid: sigmoid, relu, tanh"):
-        mlp.make(IMAGE, 10, activation="gelu")
+    with pytest.raises(ValueError, match="unknown activation 'swish'; valid: sigmoid, relu, tanh, gelu, silu"):
+        mlp.make(IMAGE, 10, activation="swish")
     with pytest.raises(ValueError, match="unknown kernel init 'xavier'"):
         mlp.make(IMAGE, 10, kernel_init="xavier")
+
+
+@pytest.mark.parametrize("name, fn", [("gelu", jax.nn.gelu), ("silu", jax.nn.silu)])
+def test_mlp_hidden_activation_is_the_named_one(name, fn):
+    model = mlp.make(IMAGE, 10, hidden=(8,), activation=name)
+    params = model.init(jax.random.key(0))
+    x_BxHxWxC = jax.random.normal(jax.random.key(1), (2, *IMAGE))
+    layers = params["layers"]
+    hidden = fn(x_BxHxWxC.reshape(2, -1) @ layers[0]["kernel"] + layers[0]["bias"][None])
+    expected = hidden @ layers[1]["kernel"] + layers[1]["bias"][None]
+    chex.assert_trees_all_close(model.apply(params, x_BxHxWxC), expected, rtol=1e-5, atol=1e-6)

@@ -48,7 +48,8 @@ def bias_init(name: str, scale: float = 1.0) -> jinit.Initializer:
 
 
 def activation(name: str):
-    fns = {"sigmoid": jax.nn.sigmoid, "relu": jax.nn.relu, "tanh": jnp.tanh}
+    fns = {"sigmoid": jax.nn.sigmoid, "relu": jax.nn.relu, "tanh": jnp.tanh, "gelu": jax.nn.gelu,
+           "silu": jax.nn.silu}
     if name not in fns:
         raise ValueError(f"unknown activation '{name}'; valid: {', '.join(fns)}")
     return fns[name]
