@@ -4,7 +4,8 @@
         "sentiment_lstm:model.read_len=400" --workdir runs/split_seeds/rotten_tomatoes
 
 Each experiment (optionally `NAME:KEY=V,KEY=V` for its own overrides) is a `jaxdl.compare_runs`
-run per split seed (`data.name` = that seed's dataset) in WORKDIR/NAME/splitS; the test accuracy
+run per split seed (`data.name` = that seed's dataset) in WORKDIR/NAME/splitS (with overrides:
+WORKDIR/NAME+KEY=V+KEY=V/splitS); the test accuracy
 reported is the best-validation state's (train.keep_best), so no choice ever sees test.
 `--baseline` adds `jaxdl.text_baselines`' TF-IDF + logistic regression on the same splits.
 """
@@ -25,13 +26,19 @@ def parse_experiment(item: str) -> tuple[str, list[str]]:
     return name, [s for s in sets.split(",") if s]
 
 
+def folder_name(item: str) -> str:
+    """"NAME:KEY=V,KEY=V" -> "NAME+KEY=V+KEY=V": variants of one experiment never share a folder."""
+    return item.replace(":", "+").replace(",", "+").replace("/", "_")
+
+
 def test_accuracies(experiment: str, corpus: str, split_seeds, workdir: str, overrides=(),
-                    overwrite: bool = False) -> list[float]:
-    """Best-validation-state test accuracy of `experiment` on each split seed of `corpus`."""
+                    overwrite: bool = False, folder: str | None = None) -> list[float]:
+    """Best-validation-state test accuracy of `experiment` on each split seed of `corpus`,
+    trained in WORKDIR/FOLDER/splitS (FOLDER defaults to the experiment's name)."""
     from jaxdl import compare_runs
 
     variants = {f"split{s}": [f"data.name={sentiment.spec_name(corpus, s)}"] for s in split_seeds}
-    rows = compare_runs.run(experiment, variants, os.path.join(workdir, experiment), list(overrides), overwrite)
+    rows = compare_runs.run(experiment, variants, os.path.join(workdir, folder or experiment), list(overrides), overwrite)
     return [float(r.get("best", r["final"])["test"]["accuracy"]) for r in rows]
 
 
@@ -64,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     for item in args.experiments:
         name, own = parse_experiment(item)
         accuracies[item] = test_accuracies(name, args.corpus, args.split_seeds, workdir,
-                                           [*args.overrides, *own], args.overwrite)
+                                           [*args.overrides, *own], args.overwrite, folder_name(item))
         print(table({item: accuracies[item]}, args.split_seeds).splitlines()[-1], flush=True)
     if args.baseline:
         from jaxdl import text_baselines

@@ -23,6 +23,14 @@ def test_experiment_items_carry_their_own_overrides():
     assert split_seed_table.parse_experiment("sentiment_bow") == ("sentiment_bow", [])
 
 
+def test_variants_of_one_experiment_get_their_own_folders():
+    assert split_seed_table.folder_name("sentiment_bow") == "sentiment_bow"
+    assert split_seed_table.folder_name("sentiment_nb_bow:optimizer.l2=1e-3,train.epochs=50") == (
+        "sentiment_nb_bow+optimizer.l2=1e-3+train.epochs=50")
+    assert (split_seed_table.folder_name("sentiment_nb_bow:optimizer.l2=1e-3")
+            != split_seed_table.folder_name("sentiment_nb_bow:optimizer.l2=1e-4"))
+
+
 @pytest.mark.slow
 def test_each_split_seed_trains_on_its_own_dataset(tmp_path, data_dir):
     from jaxdl import data

@@ -42,6 +42,7 @@ EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "sentiment_embedding_bag": text.sentiment_embedding_bag,
     "sentiment_lstm": text.sentiment_lstm,
     "sentiment_nb_bow": text.sentiment_nb_bow,
+    "sentiment_nb_bow_pang_lee": text.sentiment_nb_bow_pang_lee,
     "karate_gcn": graph.karate_gcn,
     "drosophila_gcn": graph.drosophila_gcn,
 }

@@ -60,3 +60,17 @@ def sentiment_nb_bow() -> ml_collections.ConfigDict:
     c.optimizer.update(learning_rate=1e-2)
     c.train.epochs = 10  # a linear model: best validation by epoch 7 on rotten_tomatoes split 0
     return c
+
+
+def sentiment_nb_bow_pang_lee() -> ml_collections.ConfigDict:
+    """`sentiment_nb_bow` for Pang & Lee's full reviews: L2 and 50 epochs instead of early stopping alone.
+
+    On 1,080 long reviews the unpenalised linear model fits train within 2 epochs and stops
+    improving. Mean best-validation accuracy over the 5 split seeds, 50 epochs: no L2 (10 epochs)
+    85.5%, L2 1e-4 87.8%, 3e-4 89.5%, 1e-3 89.7%, 3e-3 90.2%, 1e-2 90.2% (a tie: the smaller kept).
+    """
+    c = sentiment_nb_bow()
+    c.data.name = "pang_lee"
+    c.optimizer.l2 = 3e-3
+    c.train.epochs = 50
+    return c
