@@ -250,8 +250,6 @@ def lm_inputs(config, batch: int, seq_len: int, num_steps: int, seed: int = 0):
     return {"ids": ids}, idx, windows[idx].reshape(num_steps, batch, seq_len + 1), size
 
 
-
-
 def lstm_flops_per_token(vocab: int, hidden: int, layers: int) -> float:
     fwd = sum(2 * 4 * hidden * ((vocab if i == 0 else hidden) + hidden) for i in range(layers))
     return 3 * (fwd + 2 * hidden * vocab)

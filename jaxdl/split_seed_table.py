@@ -5,8 +5,8 @@
 
 Each experiment (optionally `NAME:KEY=V,KEY=V` for its own overrides) is a `jaxdl.compare_runs`
 run per split seed (`data.name` = that seed's dataset) in WORKDIR/NAME/splitS (with overrides:
-WORKDIR/NAME+KEY=V+KEY=V/splitS); the test accuracy
-reported is the best-validation state's (train.keep_best), so no choice ever sees test.
+WORKDIR/NAME+KEY=V+KEY=V/splitS); the test accuracy reported is the best-validation state's
+(train.keep_best), so no choice ever sees test.
 `--baseline` adds `jaxdl.text_baselines`' TF-IDF + logistic regression on the same splits.
 """
 
@@ -38,7 +38,8 @@ def test_accuracies(experiment: str, corpus: str, split_seeds, workdir: str, ove
     from jaxdl import compare_runs
 
     variants = {f"split{s}": [f"data.name={sentiment.spec_name(corpus, s)}"] for s in split_seeds}
-    rows = compare_runs.run(experiment, variants, os.path.join(workdir, folder or experiment), list(overrides), overwrite)
+    rows = compare_runs.run(experiment, variants, os.path.join(workdir, folder or experiment), list(overrides),
+                            overwrite)
     return [float(r.get("best", r["final"])["test"]["accuracy"]) for r in rows]
 
 

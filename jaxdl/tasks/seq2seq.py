@@ -41,7 +41,8 @@ def _split(batch):
     return target_BxT[:, :-1], target_BxT[:, 1:]
 
 
-def make(config: ml_collections.ConfigDict) -> Task:
+def _codecs_and_hparams(config: ml_collections.ConfigDict):
+    """The dataset's source and target codecs, and the model's hyperparameters with their vocabularies."""
     spec = data.get_spec(config.data.name)
     if "source" not in spec.meta or "target" not in spec.meta:
         seq_sets = [n for n, s in data.DATASETS.items() if "source" in s.meta]
@@ -50,6 +51,11 @@ def make(config: ml_collections.ConfigDict) -> Task:
     source, target = spec.meta["source"], spec.meta["target"]
     hparams = {k: v for k, v in config.model.items() if k != "name"}
     hparams.update(source_vocab=source.vocab_size, target_vocab=target.vocab_size)
+    return source, target, hparams
+
+
+def make(config: ml_collections.ConfigDict) -> Task:
+    source, target, hparams = _codecs_and_hparams(config)
     model = seq2seq.make(source.length, **hparams)
     cfg = seq2seq.Seq2SeqConfig(**hparams)
     steps = target.length - 1  # every output after <bos>
@@ -93,10 +99,8 @@ def make(config: ml_collections.ConfigDict) -> Task:
 def translate(config: ml_collections.ConfigDict, params, texts: list[str], *, beam_size: int = 0) -> list[str]:
     """`texts` decoded by the model of `config` with `params`: greedy, or beam search with
     `beam_size` > 0; strings in, strings out through the dataset's source and target codecs."""
-    spec = data.get_spec(config.data.name)
-    source, target = spec.meta["source"], spec.meta["target"]
-    hparams = {k: v for k, v in config.model.items() if k != "name"}
-    cfg = seq2seq.Seq2SeqConfig(**hparams, source_vocab=source.vocab_size, target_vocab=target.vocab_size)
+    source, target, hparams = _codecs_and_hparams(config)
+    cfg = seq2seq.Seq2SeqConfig(**hparams)
     source_BxS = jnp.asarray(source.encode(texts))
     steps = target.length - 1
     if beam_size:
