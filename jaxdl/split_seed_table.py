@@ -8,6 +8,8 @@ run per split seed (`data.name` = that seed's dataset) in WORKDIR/NAME/splitS (w
 WORKDIR/NAME+KEY=V+KEY=V/splitS); the test accuracy reported is the best-validation state's
 (train.keep_best), so no choice ever sees test.
 `--baseline` adds `jaxdl.text_baselines`' TF-IDF + logistic regression on the same splits.
+`--ensemble A+B` adds, per split seed, the `jaxdl.ensemble` (mean probability) of the listed
+experiments' runs, each of which must be among the experiments trained.
 """
 
 from __future__ import annotations
@@ -43,6 +45,14 @@ def test_accuracies(experiment: str, corpus: str, split_seeds, workdir: str, ove
     return [float(r.get("best", r["final"])["test"]["accuracy"]) for r in rows]
 
 
+def ensemble_accuracies(members: list[str], split_seeds, workdir: str) -> list[float]:
+    """Test accuracy of the mean-probability ensemble of the runs of `members` on each split seed."""
+    from jaxdl import ensemble
+
+    return [ensemble.evaluate([os.path.join(workdir, folder_name(m), f"split{s}") for m in members],
+                              ("test",))["test"]["accuracy"] for s in split_seeds]
+
+
 def table(accuracies: dict[str, list[float]], split_seeds) -> str:
     """Markdown: one row per label with its mean +- (population) sd and every seed's accuracy, in %."""
     seeds = list(split_seeds)
@@ -64,16 +74,28 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="applied to every experiment")
     p.add_argument("--baseline", action="store_true", help="add TF-IDF + logistic regression (scikit-learn)")
+    p.add_argument("--ensemble", action="append", default=[], metavar="A+B[+...]",
+                   help="add the mean-probability ensemble of these experiments (repeatable)")
     p.add_argument("--workdir", default=None, help="default runs/split_seeds/CORPUS")
     p.add_argument("--overwrite", action="store_true")
     args = p.parse_args(argv)
     workdir = args.workdir or os.path.join("runs", "split_seeds", args.corpus)
+    ensembles = [e.split("+") for e in args.ensemble]
+    for members in ensembles:
+        unknown = [m for m in members if m not in args.experiments]
+        if len(members) < 2 or unknown:
+            raise SystemExit(f"--ensemble {'+'.join(members)}: needs at least 2 members, each one of the "
+                             f"experiments trained ({', '.join(args.experiments)}); not among them: {unknown}")
     accuracies = {}
     for item in args.experiments:
         name, own = parse_experiment(item)
         accuracies[item] = test_accuracies(name, args.corpus, args.split_seeds, workdir,
                                            [*args.overrides, *own], args.overwrite, folder_name(item))
         print(table({item: accuracies[item]}, args.split_seeds).splitlines()[-1], flush=True)
+    for members in ensembles:
+        label = f"ensemble: {' + '.join(members)} (mean probability)"
+        accuracies[label] = ensemble_accuracies(members, args.split_seeds, workdir)
+        print(table({label: accuracies[label]}, args.split_seeds).splitlines()[-1], flush=True)
     if args.baseline:
         from jaxdl import text_baselines
 

@@ -52,6 +52,11 @@ def test_every_experiment_builds_its_model_and_optimizer(name):
 
     config = experiments.get_config(name)
     assert config.experiment == name and experiments.describe(name)
+    if config.model.get("pretrained"):
+        from jaxdl.data import glove
+
+        if not glove.available():
+            pytest.skip(f"{name} needs {glove.tarball_path()} ({glove.HOW_TO_GET})")
     tasks.make(config)
     if "loss" in config:  # classification's per-example cost; other tasks define their own loss
         losses.make_loss(config.loss.name, config.loss.output)

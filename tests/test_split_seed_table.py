@@ -46,3 +46,26 @@ def test_each_split_seed_trains_on_its_own_dataset(tmp_path, data_dir):
     for seed, name in ((0, "pang_lee"), (1, "pang_lee_split1")):
         with open(tmp_path / "sentiment_nb_bow" / f"split{seed}" / "config.json") as f:
             assert json.load(f)["data"]["name"] == name
+
+
+def test_an_ensemble_row_averages_the_members_runs_of_each_split_seed(monkeypatch):
+    from jaxdl import ensemble
+
+    seen = []
+
+    def evaluate(workdirs, splits):
+        seen.append((list(workdirs), tuple(splits)))
+        return {"test": {"accuracy": 0.5 + 0.1 * len(seen)}}
+
+    monkeypatch.setattr(ensemble, "evaluate", evaluate)
+    acc = split_seed_table.ensemble_accuracies(["sentiment_nb_bow", "sentiment_lstm:model.hidden=8"], [0, 3], "W")
+    assert acc == [0.6, 0.7]
+    assert seen == [(["W/sentiment_nb_bow/split0", "W/sentiment_lstm+model.hidden=8/split0"], ("test",)),
+                    (["W/sentiment_nb_bow/split3", "W/sentiment_lstm+model.hidden=8/split3"], ("test",))]
+
+
+def test_an_ensemble_of_experiments_not_trained_is_refused_before_training():
+    with pytest.raises(SystemExit, match=r"not among them: \['sentiment_bow'\]"):
+        split_seed_table.main(["pang_lee", "sentiment_nb_bow", "--ensemble", "sentiment_nb_bow+sentiment_bow"])
+    with pytest.raises(SystemExit, match="at least 2 members"):
+        split_seed_table.main(["pang_lee", "sentiment_nb_bow", "--ensemble", "sentiment_nb_bow"])

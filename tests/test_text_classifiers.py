@@ -133,12 +133,13 @@ def test_bad_inputs_are_named():
         model.apply(model.init(jax.random.key(0)), jnp.zeros((2, 5), jnp.int32))
 
 
+@pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("pool", tc.POOLS)
-def test_lstm_ignores_padding_after_the_text(pool):
-    model = tc.lstm(T, 2, vocab_size=V, embed_dim=4, hidden=5, pool=pool)
+def test_lstm_ignores_padding_after_the_text(pool, bidirectional):
+    model = tc.lstm(T, 2, vocab_size=V, embed_dim=4, hidden=5, pool=pool, bidirectional=bidirectional)
     params = model.init(jax.random.key(0))
     short = np.array([[4, 5, 6, 0, 0, 0]], np.int32)
-    longer_pad = tc.lstm(T + 3, 2, vocab_size=V, embed_dim=4, hidden=5, pool=pool)
+    longer_pad = tc.lstm(T + 3, 2, vocab_size=V, embed_dim=4, hidden=5, pool=pool, bidirectional=bidirectional)
     padded = np.pad(short, ((0, 0), (0, 3)))
     chex.assert_trees_all_close(model.apply(params, jnp.asarray(short)),
                                 longer_pad.apply(params, jnp.asarray(padded)), rtol=1e-5, atol=1e-6)
@@ -156,6 +157,27 @@ def test_lstm_last_pool_is_the_state_after_the_last_word():
     x = params["embedding"][jnp.array([[4, 5, 6]])]
     h, _ = rnn.stack("lstm", params["layers"], x)
     expected = h[:, -1] @ params["out"]["kernel"] + params["out"]["bias"][None, :]
+    got = model.apply(params, jnp.asarray(np.array([[4, 5, 6, 0, 0, 0]], np.int32)))
+    chex.assert_trees_all_close(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_real_tokens_are_reversed_in_place_and_padding_stays():
+    x = jnp.asarray([[1, 2, 3, 0, 0], [4, 5, 6, 7, 8]], jnp.float32)[:, :, None]
+    mask = (x[:, :, 0] != 0).astype(jnp.float32)
+    np.testing.assert_array_equal(tc.reverse_real_tokens(x, mask)[:, :, 0], [[3, 2, 1, 0, 0], [8, 7, 6, 5, 4]])
+
+
+def test_bidirectional_lstm_pools_a_forward_and_a_backward_reading():
+    from jaxdl.models import rnn
+
+    model = tc.lstm(T, 2, vocab_size=V, embed_dim=4, hidden=5, pool="last", bidirectional=True)
+    params = model.init(jax.random.key(2))
+    chex.assert_shape(params["out"]["kernel"], (10, 2))
+    x = params["embedding"][jnp.array([[4, 5, 6]])]
+    forward, _ = rnn.stack("lstm", params["layers"], x)
+    backward, _ = rnn.stack("lstm", params["backward_layers"], x[:, ::-1])
+    features = jnp.concatenate([forward[:, -1], backward[:, -1]], axis=1)
+    expected = features @ params["out"]["kernel"] + params["out"]["bias"][None, :]
     got = model.apply(params, jnp.asarray(np.array([[4, 5, 6, 0, 0, 0]], np.int32)))
     chex.assert_trees_all_close(got, expected, rtol=1e-5, atol=1e-6)
 

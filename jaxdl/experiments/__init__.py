@@ -41,6 +41,8 @@ EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
     "sentiment_bow": text.sentiment_bow,
     "sentiment_embedding_bag": text.sentiment_embedding_bag,
     "sentiment_lstm": text.sentiment_lstm,
+    "sentiment_lstm_glove": text.sentiment_lstm_glove,
+    "sentiment_embedding_bag_glove": text.sentiment_embedding_bag_glove,
     "sentiment_nb_bow": text.sentiment_nb_bow,
     "sentiment_nb_bow_pang_lee": text.sentiment_nb_bow_pang_lee,
     "karate_gcn": graph.karate_gcn,

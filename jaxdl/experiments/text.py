@@ -48,6 +48,20 @@ def sentiment_lstm() -> ml_collections.ConfigDict:
     return c
 
 
+def sentiment_lstm_glove() -> ml_collections.ConfigDict:
+    """`sentiment_lstm` over 100-d GloVe 6B vectors (`jaxdl.data.glove`, `make glove`), fine-tuned."""
+    c = sentiment_lstm()
+    c.model.update(embed_dim=100, pretrained="glove_6b_100d", trainable=True, bidirectional=False)
+    return c
+
+
+def sentiment_embedding_bag_glove() -> ml_collections.ConfigDict:
+    """`sentiment_embedding_bag` over 100-d GloVe 6B vectors, fine-tuned."""
+    c = sentiment_embedding_bag()
+    c.model.update(embed_dim=100, pretrained="glove_6b_100d")
+    return c
+
+
 def sentiment_nb_bow() -> ml_collections.ConfigDict:
     """NB-LR (Wang & Manning 2012): multi-hot words + hashed bigrams scaled by their train-split NB
     log-count ratio -> linear -> 2, Adam, early stopping on validation as the regulariser.

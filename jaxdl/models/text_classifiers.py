@@ -236,6 +236,26 @@ def random_embeddings(num_ids: int, dim: int, seed: int) -> np.ndarray:
     return (np.random.default_rng(seed).normal(size=(num_ids, dim)) / np.sqrt(dim)).astype(np.float32)
 
 
+def embedding_init(num_ids: int, dim: int, scale: float = 1.0, pretrained_vectors: np.ndarray | None = None):
+    """init(key) -> num_ids x dim: N(0, scale^2 / dim) rows, or with `pretrained_vectors`
+    (W x dim, W <= num_ids, NaN rows for words without one) those vectors where given and
+    N(0, s^2) elsewhere, s the given vectors' standard deviation so no row stands out."""
+    if pretrained_vectors is None:
+        return lambda key: scale * jax.random.normal(key, (num_ids, dim)) / np.sqrt(dim)
+    given = np.asarray(pretrained_vectors, np.float32)
+    if given.ndim != 2 or given.shape[1] != dim or len(given) > num_ids:
+        raise ValueError(f"pretrained_vectors must be (at most {num_ids}, embed_dim={dim}); got {given.shape}")
+    known_W = ~np.isnan(given).any(1)
+    if not known_W.any():
+        raise ValueError("pretrained_vectors has no vector for any word (every row is NaN)")
+    known_V1 = np.zeros((num_ids, 1), bool)
+    known_V1[:len(given), 0] = known_W
+    table_VxD = np.zeros((num_ids, dim), np.float32)
+    table_VxD[:len(given)][known_W] = given[known_W]
+    std = float(given[known_W].std())
+    return lambda key: jnp.where(known_V1, table_VxD, std * jax.random.normal(key, (num_ids, dim)))
+
+
 def mean_embedding(table_VxD: jax.Array, ids_BxL: jax.Array) -> jax.Array:
     """Mean of the non-PAD ids' rows (zeros for an empty text)."""
     mask_BxL = (ids_BxL != PAD).astype(table_VxD.dtype)
@@ -246,22 +266,28 @@ def mean_embedding(table_VxD: jax.Array, ids_BxL: jax.Array) -> jax.Array:
 def embedding_bag(max_len: int, num_classes: int, *, vocab_size: int = 20000, embed_dim: int = 64,
                   hidden: Sequence[int] = (), trainable: bool = True, frozen_seed: int = 0,
                   bigram_buckets: int = 0, activation: str = "relu", dropout: float = 0.0,
-                  input_dropout: float = 0.0, embed_scale: float = 1.0) -> PureModel:
+                  input_dropout: float = 0.0, embed_scale: float = 1.0,
+                  pretrained_vectors: np.ndarray | None = None) -> PureModel:
     """Mean of word (and hashed bigram) embeddings -> optional hidden layers -> classes.
 
-    trainable=False keeps the embeddings at fixed random vectors (seed `frozen_seed`):
-    only the head learns, which shows what learning the embeddings adds.
+    trainable=False keeps the embeddings fixed: at random vectors (seed `frozen_seed`), so
+    only the head learns, which shows what learning the embeddings adds; or at
+    `pretrained_vectors` (`embedding_init`; words without one random, seed `frozen_seed`).
     """
     _check(max_len, vocab_size, bigram_buckets)
     num_ids = vocab_size + bigram_buckets
     head = mlp.make((embed_dim,), num_classes, hidden=tuple(hidden), activation=activation, dropout=dropout)
-    frozen = None if trainable else jnp.asarray(random_embeddings(num_ids, embed_dim, frozen_seed))
+    init_embedding = embedding_init(num_ids, embed_dim, embed_scale, pretrained_vectors)
+    frozen = None
+    if not trainable:
+        frozen = (jnp.asarray(random_embeddings(num_ids, embed_dim, frozen_seed)) if pretrained_vectors is None
+                  else init_embedding(jax.random.key(frozen_seed)))
 
     def init(key):
         k_embed, k_head = jax.random.split(key)
         params = {"head": head.init(k_head)}
         if trainable:
-            params["embedding"] = embed_scale * jax.random.normal(k_embed, (num_ids, embed_dim)) / np.sqrt(embed_dim)
+            params["embedding"] = init_embedding(k_embed)
         return params
 
     def apply(params, tokens_BxT, *, key=None, train=False):
@@ -275,7 +301,8 @@ def embedding_bag(max_len: int, num_classes: int, *, vocab_size: int = 20000, em
 
     hparams = dict(vocab_size=vocab_size, embed_dim=embed_dim, hidden=tuple(hidden), trainable=trainable,
                    frozen_seed=frozen_seed, bigram_buckets=bigram_buckets, activation=activation,
-                   dropout=dropout, input_dropout=input_dropout, embed_scale=embed_scale)
+                   dropout=dropout, input_dropout=input_dropout, embed_scale=embed_scale,
+                   pretrained=pretrained_vectors is not None)
     return PureModel("embedding_bag", hparams, (max_len,), init, apply)
 
 
@@ -293,10 +320,26 @@ def pool_states(h_BxTxH: jax.Array, mask_BxT: jax.Array, pool: str) -> jax.Array
     return jnp.where(m > 0, h_BxTxH, -jnp.inf).max(1).clip(-1.0, 1.0)  # |h| <= 1; an empty text gives -1
 
 
+def reverse_real_tokens(x_BxTxD: jax.Array, mask_BxT: jax.Array) -> jax.Array:
+    """Each row's first n = mask.sum() positions in reverse order (right padding stays put)."""
+    T = x_BxTxD.shape[1]
+    n_Bx1 = mask_BxT.sum(1, keepdims=True).astype(jnp.int32)
+    t_1xT = jnp.arange(T)[None, :]
+    source_BxT = jnp.where(t_1xT < n_Bx1, n_Bx1 - 1 - t_1xT, t_1xT)
+    return jnp.take_along_axis(x_BxTxD, source_BxT[:, :, None], axis=1)
+
+
 def lstm(max_len: int, num_classes: int, *, vocab_size: int = 20000, embed_dim: int = 64, hidden: int = 64,
          layers: int = 1, pool: str = "mean", read_len: int = 0, dropout: float = 0.0, forget_bias: float = 1.0,
-         unroll: int = 1) -> PureModel:
+         unroll: int = 1, trainable: bool = True, bidirectional: bool = False,
+         pretrained_vectors: np.ndarray | None = None) -> PureModel:
     """Word embeddings -> LSTM (`jaxdl.models.rnn`, from matrix algebra) -> pooled states -> classes.
+
+    bidirectional=True adds a second LSTM stack reading each text's real tokens backwards
+    (`reverse_real_tokens`) and pools both stacks' states into 2 x hidden features.
+
+    `pretrained_vectors` start the embeddings (`embedding_init`); trainable=False keeps them there
+    (words without a vector at fixed random ones).
 
     Right padding: with pool="last" the state at each text's last token is used, so padding
     after it never reaches the output; "mean"/"max" pool only over real tokens.
@@ -306,17 +349,29 @@ def lstm(max_len: int, num_classes: int, *, vocab_size: int = 20000, embed_dim: 
     if pool not in POOLS:
         raise ValueError(f"unknown pool {pool!r}; valid: {', '.join(POOLS)}")
     steps = min(read_len, max_len) if read_len > 0 else max_len
+    init_embedding = embedding_init(vocab_size, embed_dim, pretrained_vectors=pretrained_vectors)
+    frozen = None if trainable else init_embedding(jax.random.key(0))
+
+    directions = 2 if bidirectional else 1
+    features = directions * hidden
 
     def init(key):
-        k_embed, k_head, *k_layers = jax.random.split(key, 2 + layers)
+        k_embed, k_head, *k_layers = jax.random.split(key, 2 + directions * layers)
         widths = [embed_dim] + [hidden] * layers
-        return {
-            "embedding": jax.random.normal(k_embed, (vocab_size, embed_dim)) / np.sqrt(embed_dim),
-            "layers": [rnn.init_layer(k, "lstm", a, hidden, forget_bias=forget_bias)
-                       for k, a in zip(k_layers, widths[:-1])],
-            "out": {"kernel": jax.random.normal(k_head, (hidden, num_classes)) / np.sqrt(hidden),
+
+        def stack_params(keys):
+            return [rnn.init_layer(k, "lstm", a, hidden, forget_bias=forget_bias) for k, a in zip(keys, widths[:-1])]
+
+        params = {
+            "layers": stack_params(k_layers[:layers]),
+            "out": {"kernel": jax.random.normal(k_head, (features, num_classes)) / np.sqrt(features),
                     "bias": jnp.zeros(num_classes)},
         }
+        if bidirectional:
+            params["backward_layers"] = stack_params(k_layers[layers:])
+        if trainable:
+            params["embedding"] = init_embedding(k_embed)
+        return params
 
     def apply(params, tokens_BxT, *, key=None, train=False):
         _check_tokens("lstm", tokens_BxT, max_len)
@@ -324,13 +379,22 @@ def lstm(max_len: int, num_classes: int, *, vocab_size: int = 20000, embed_dim: 
             raise ValueError("lstm: apply(train=True) with dropout needs a `key`")
         k_in, k_out = jax.random.split(key) if key is not None else (None, None)
         ids_BxT = token_ids(tokens_BxT[:, :steps], vocab_size)
-        x_BxTxD = _dropout(params["embedding"][ids_BxT], dropout, k_in, train)
+        table = params["embedding"] if trainable else frozen
+        x_BxTxD = _dropout(table[ids_BxT], dropout, k_in, train)
+        mask_BxT = (ids_BxT != PAD).astype(x_BxTxD.dtype)
         h_BxTxH, _ = rnn.stack("lstm", params["layers"], x_BxTxD, unroll=unroll)
-        pooled = _dropout(pool_states(h_BxTxH, (ids_BxT != PAD).astype(h_BxTxH.dtype), pool), dropout, k_out, train)
+        pooled = pool_states(h_BxTxH, mask_BxT, pool)
+        if bidirectional:
+            # Reversed texts keep their real tokens first, so the same mask (and "last") applies.
+            back_BxTxH, _ = rnn.stack("lstm", params["backward_layers"], reverse_real_tokens(x_BxTxD, mask_BxT),
+                                      unroll=unroll)
+            pooled = jnp.concatenate([pooled, pool_states(back_BxTxH, mask_BxT, pool)], axis=1)
+        pooled = _dropout(pooled, dropout, k_out, train)
         return pooled @ params["out"]["kernel"] + params["out"]["bias"][None, :]
 
     hparams = dict(vocab_size=vocab_size, embed_dim=embed_dim, hidden=hidden, layers=layers, pool=pool,
-                   read_len=read_len, dropout=dropout, forget_bias=forget_bias, unroll=unroll)
+                   read_len=read_len, dropout=dropout, forget_bias=forget_bias, unroll=unroll, trainable=trainable,
+                   bidirectional=bidirectional, pretrained=pretrained_vectors is not None)
     return PureModel("lstm", hparams, (max_len,), init, apply)
 
 
@@ -341,6 +405,6 @@ def embedding_table(model: PureModel, params) -> np.ndarray:
     """
     table = params.get("embedding", params.get("kernel") if model.name == "bow_mlp" else None)
     if table is None:
-        raise ValueError(f"{model.name} has no learned word vectors (frozen embeddings are random); "
-                         "bow_mlp, embedding_bag with trainable=True and lstm have them")
+        raise ValueError(f"{model.name} has no learned word vectors (frozen embeddings are not learned); "
+                         "bow_mlp, and embedding_bag and lstm with trainable=True, have them")
     return np.asarray(table)[: model.hparams["vocab_size"]]

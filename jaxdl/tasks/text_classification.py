@@ -7,6 +7,7 @@ sigmoid output on the logit difference (Chollet's one-unit head) with one more b
 from __future__ import annotations
 
 import ml_collections
+import numpy as np
 
 from jaxdl import data
 from jaxdl.models import PureModel, text_classifiers
@@ -29,7 +30,9 @@ def build_model(config: ml_collections.ConfigDict) -> PureModel:
                          f"(text datasets: {', '.join(text_sets)})")
     if config.model.name not in MODELS:
         raise ValueError(f"unknown text model {config.model.name!r}; valid: {', '.join(MODELS)}")
-    hparams = {k: v for k, v in config.model.items() if k != "name"}
+    hparams = {k: v for k, v in config.model.items() if k not in ("name", "pretrained")}
+    if config.model.get("pretrained"):
+        hparams["pretrained_vectors"] = pretrained_vectors(config, hparams["vocab_size"], hparams["embed_dim"])
     if hparams.get("weighting") in ("tfidf", "nb"):
         # Document frequencies (per class for nb) from the training split only, like the vocabulary.
         limit = config.data.max_train_examples or None
@@ -40,6 +43,29 @@ def build_model(config: ml_collections.ConfigDict) -> PureModel:
         else:
             hparams["nb_ratio"] = text_classifiers.log_count_ratio(train["tokens"], train["label"], *ngrams)
     return MODELS[config.model.name](spec.meta["max_len"], spec.num_classes, **hparams)
+
+
+PRETRAINED = ("glove_6b_100d",)
+
+
+def pretrained_vectors(config: ml_collections.ConfigDict, vocab_size: int, embed_dim: int):
+    """The dataset vocabulary's first `vocab_size` words as pretrained vectors, NaN rows for words
+    (and special tokens) without one; prints how many words were found."""
+    from jaxdl import word_vectors
+    from jaxdl.data import glove
+
+    name = config.model.pretrained
+    if name not in PRETRAINED:
+        raise ValueError(f"unknown pretrained vectors {name!r}; valid: {', '.join(PRETRAINED)} (or '' for none)")
+    if embed_dim != glove.DIM:
+        raise ValueError(f"model.pretrained={name!r} holds {glove.DIM}-d vectors; set model.embed_dim={glove.DIM} "
+                         f"(got {embed_dim})")
+    words = word_vectors.vocabulary(config.data.name, config.data.data_dir or None)[:vocab_size]
+    table, found = glove.lookup(words)
+    table[~found] = np.nan
+    print(f"{name}: vectors for {found.sum():,} of the {len(words):,} vocabulary words "
+          f"(the rest start random)", flush=True)
+    return table
 
 
 def make(config: ml_collections.ConfigDict) -> Task:

@@ -56,12 +56,23 @@ def restore(workdir: str, step: int | None = None, *, best: bool = False
     tx = optimizers.make_optimizer(config.optimizer, total_steps=config.optimizer.schedule.warmup_steps + 1)
     keys = rng.streams(config.seed)
     target = create(model, tx, keys["init"], keys["dropout"])
-    ckpt = checkpoint.Checkpointer(os.path.join(workdir, folder), fingerprint=loop.fingerprint(config))
+    with open(os.path.join(workdir, "config.json")) as f:
+        saved_values = json.load(f)
+    # Keys the experiment gained after this run was saved hold their defaults (an option added
+    # later leaves older behaviour as its default), so only the saved keys must match.
+    fingerprint = _saved_part(loop.fingerprint(config), saved_values)
+    ckpt = checkpoint.Checkpointer(os.path.join(workdir, folder), fingerprint=fingerprint)
     try:
         state, _ = ckpt.restore(target, step)
     finally:
         ckpt.close()
     return config, model, state
+
+
+def _saved_part(values: dict, saved: dict) -> dict:
+    """`values` restricted to the keys (at any depth) that `saved` holds."""
+    return {k: _saved_part(v, saved[k]) if isinstance(v, dict) and isinstance(saved[k], dict) else v
+            for k, v in values.items() if k in saved}
 
 
 def _apply(config: ml_collections.ConfigDict, values: dict) -> None:

@@ -1,0 +1,122 @@
+"""An ensemble of trained runs: the mean of their predicted class probabilities (classifiers)
+or of their predictions (regression).
+
+    python -m jaxdl.ensemble RUN_A RUN_B [...] [--splits validation test]
+    python -m jaxdl.ensemble --train diamonds_embeddings --seeds 5 --workdir runs/diamonds_ensemble
+
+Each member is a finished run's best-validation state (its final state if it kept none),
+and all must be trained on the same dataset, so their examples line up. Members are
+weighted equally, so nothing is fitted on validation or test: the ensemble's choice is
+only which runs it holds. `--train NAME --seeds K` first trains NAME with seeds 0..K-1
+(`jaxdl.compare_runs`, in WORKDIR/seedS; an earlier run there is an error, or replaced with
+`--overwrite`); `python -m jaxdl.split_seed_table --ensemble A+B`
+builds one per split seed of a sentiment corpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Sequence
+
+import jax
+import numpy as np
+
+from jaxdl import data
+from jaxdl.tasks import regression
+from jaxdl.train import saved
+
+REGRESSION_TASKS = ("regression",)
+
+
+def member_outputs(workdir: str, split: str) -> tuple[np.ndarray, np.ndarray, str, str]:
+    """(outputs N x K, targets N, dataset name, kind) of one trained run on a split: class
+    probabilities for a classifier (kind "classification"), predictions (K = 1) for "regression"."""
+    best = os.path.isdir(os.path.join(workdir, "best"))
+    config, model, state = saved.restore(workdir, best=best)
+    kind = "regression" if config.task in REGRESSION_TASKS else "classification"
+    target = "y" if kind == "regression" else "label"
+    arrays = data.load_arrays(config.data.name, split, config.data.data_dir or None)
+    if isinstance(model.input_shape, dict):
+        inputs = regression.model_inputs(model, arrays)
+    else:
+        others = [k for k in arrays if k != target]
+        if target not in arrays or len(others) != 1:
+            raise ValueError(f"{workdir}: an ensemble needs a dataset with one input and a {target!r} "
+                             f"(classification or regression); {config.data.name!r} holds {sorted(arrays)}")
+        inputs = arrays[others[0]]
+
+    def predict(params, x):
+        out = model.apply(params, x, train=False)
+        return jax.nn.softmax(out, axis=-1) if kind == "classification" else out.reshape(len(out), 1)
+
+    predict = jax.jit(predict)
+    n, size = len(arrays[target]), config.data.eval_batch_size
+    outputs = np.concatenate([np.asarray(predict(state.params, jax.tree.map(lambda a: a[i:i + size], inputs)))
+                              for i in range(0, n, size)])
+    return outputs, np.asarray(arrays[target]), config.data.name, kind
+
+
+def _scores(outputs_NxK: np.ndarray, targets_N: np.ndarray, kind: str) -> dict[str, float]:
+    if kind == "classification":
+        correct = int((outputs_NxK.argmax(1) == targets_N).sum())
+        return {"accuracy": correct / len(targets_N), "correct": correct, "count": len(targets_N)}
+    err = outputs_NxK[:, 0] - targets_N
+    return {"rmse": float(np.sqrt(np.mean(err ** 2))), "mae": float(np.mean(np.abs(err))), "count": len(targets_N)}
+
+
+def evaluate(workdirs: Sequence[str], splits: Sequence[str] = ("validation", "test")) -> dict[str, dict]:
+    """Per split: the ensemble's scores (accuracy, or rmse and mae) and each member's, under "members"."""
+    if len(workdirs) < 2:
+        raise ValueError(f"an ensemble needs at least 2 runs; got {list(workdirs)}")
+    results = {}
+    for split in splits:
+        members = [member_outputs(w, split) for w in workdirs]
+        datasets, kinds = {m[2] for m in members}, {m[3] for m in members}
+        if len(datasets) > 1 or len(kinds) > 1:
+            raise ValueError(f"ensemble members differ in dataset or kind of task: "
+                             f"{ {w: m[2:] for w, m in zip(workdirs, members)} }")
+        targets_N, kind = members[0][1], members[0][3]
+        if any(m[0].shape != members[0][0].shape or not np.array_equal(m[1], targets_N) for m in members):
+            raise ValueError(f"ensemble members' {split} predictions do not line up (different shapes or targets)")
+        results[split] = {**_scores(np.mean([m[0] for m in members], axis=0), targets_N, kind),
+                          "members": [_scores(m[0], targets_N, kind) for m in members]}
+    return results
+
+
+def train_seeds(experiment: str, seeds: int, workdir: str, overrides: Sequence[str] = (),
+                overwrite: bool = False) -> list[str]:
+    """Trains `experiment` with seeds 0..seeds-1 into WORKDIR/seedS; returns those folders."""
+    from jaxdl import compare_runs
+
+    variants = {f"seed{s}": [f"seed={s}"] for s in range(seeds)}
+    compare_runs.run(experiment, variants, workdir, list(overrides), overwrite)
+    return [os.path.join(workdir, name) for name in variants]
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m jaxdl.ensemble", description=__doc__.splitlines()[0])
+    p.add_argument("workdirs", nargs="*", metavar="RUN")
+    p.add_argument("--train", metavar="EXPERIMENT", help="train the members first, one per seed")
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--workdir", help="with --train: where the members go (default runs/ensembles/EXPERIMENT)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--splits", nargs="+", default=["validation", "test"])
+    args = p.parse_args(argv)
+    workdirs = list(args.workdirs)
+    if args.train:
+        workdir = args.workdir or os.path.join("runs", "ensembles", args.train)
+        workdirs += train_seeds(args.train, args.seeds, workdir, args.overrides, args.overwrite)
+    elif args.overrides or args.workdir:
+        p.error("--set and --workdir go with --train")
+    for split, r in evaluate(workdirs, args.splits).items():
+        metric = "accuracy" if "accuracy" in r else "rmse"
+        members = ", ".join(f"{m[metric]:.4f}" for m in r["members"])
+        print(f"ensemble of {len(workdirs)} {split}: {metric} {r[metric]:.4f}"
+              + (f" mae {r['mae']:.4f}" if metric == "rmse" else f" ({r['correct']} / {r['count']})")
+              + f"; members {members}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
