@@ -101,22 +101,24 @@ def _list() -> None:
     from jaxdl.experiments.comparisons import COMPARISONS
     from jaxdl.experiments.sweeps import SWEEPS
 
+    # One column wide enough for the longest name of any section.
+    width = 2 + max(len(n) for n in (*experiments.EXPERIMENTS, *SWEEPS, *COMPARISONS, *data.DATASETS))
     print("experiments:")
     for name in experiments.EXPERIMENTS:
         default = " (default)" if name == experiments.DEFAULT else ""
-        print(f"  {name:<26}{experiments.describe(name)}{default}")
+        print(f"  {name:<{width}}{experiments.describe(name)}{default}")
     print("sweeps (jaxdl sweep NAME; any experiment can be swept too):")
     for name, spec in SWEEPS.items():
-        print(f"  {name:<26}{spec.description}")
+        print(f"  {name:<{width}}{spec.description}")
     print("comparisons (jaxdl compare NAME):")
     for name, comparison in COMPARISONS.items():
-        print(f"  {name:<26}{comparison.description}")
+        print(f"  {name:<{width}}{comparison.description}")
     print(f"datasets (data dir {data.default_data_dir()}):")
     for name, spec in data.DATASETS.items():
         ok, reason = data.availability(name)
-        print(f"  {name:<26}{'available' if ok else 'missing'}: {spec.description}")
+        print(f"  {name:<{width}}{'available' if ok else 'missing'}: {spec.description}")
         if not ok:
-            print(f"  {'':<26}{reason}; to get it: {spec.how_to_get}")
+            print(f"  {'':<{width}}{reason}; to get it: {spec.how_to_get}")
 
 
 def _sweep(args) -> None:

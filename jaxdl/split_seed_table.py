@@ -68,7 +68,7 @@ def table(accuracies: dict[str, list[float]], split_seeds) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m jaxdl.split_seed_table", description=__doc__.splitlines()[0])
-    p.add_argument("corpus", choices=("rotten_tomatoes", "pang_lee"))
+    p.add_argument("corpus", choices=[c + suffix for c in sentiment.CORPORA for suffix in sentiment.VOCABULARIES])
     p.add_argument("experiments", nargs="+", metavar="NAME[:KEY=V,KEY=V]")
     p.add_argument("--split-seeds", type=int, nargs="+", default=list(sentiment.SPLIT_SEEDS))
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",

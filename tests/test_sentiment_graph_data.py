@@ -72,6 +72,31 @@ def test_vocabulary_comes_from_the_training_split_only():
             assert t == (vocab.index[w] if w in train_words else text.UNK)
 
 
+def test_an_open_vocabulary_appends_the_held_out_words_after_the_train_ones():
+    texts = ["good good film", "bad film", "unseen words here", "good"] * 5
+    labels = np.tile([1, 0, 1, 0], 5)
+    closed, splits, closed_ids = sentiment_builder.encode_corpus(texts, labels, seed=0)
+    vocab, open_splits, ids = sentiment_builder.encode_corpus(texts, labels, seed=0, open_vocabulary=True)
+    assert vocab.tokens[:len(closed)] == closed.tokens  # train words keep their ids
+    assert set(vocab.tokens[len(closed):]) == {w for t in texts for w in text.word_tokenize(t)} - set(closed.tokens)
+    for split in splits:
+        np.testing.assert_array_equal(splits[split], open_splits[split])
+    for i in splits["train"]:
+        np.testing.assert_array_equal(ids[i], closed_ids[i])
+    assert all((x != text.UNK).all() for x in ids)
+
+
+def test_the_open_variant_holds_the_same_examples_in_the_same_order(data_dir):
+    _available("pang_lee_open")
+    for split in ("train", "test"):
+        closed, opened = (data.load_arrays(n, split, data_dir) for n in ("pang_lee", "pang_lee_open"))
+        np.testing.assert_array_equal(closed["label"], opened["label"])
+        assert _texts("pang_lee", split, data_dir) == _texts("pang_lee_open", split, data_dir)
+        known = closed["tokens"] != text.UNK
+        np.testing.assert_array_equal(closed["tokens"][known], opened["tokens"][known])
+    assert (opened["tokens"] != text.UNK).all() and (closed["tokens"] == text.UNK).any()
+
+
 def test_token_ids_decode_back_to_the_stored_text(data_dir):
     _available("rotten_tomatoes")
     from jaxdl import word_vectors

