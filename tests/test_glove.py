@@ -123,3 +123,25 @@ def test_experiment_config_looks_up_its_vocabulary_and_checks_the_width(tmp_path
         text_classification.build_model(config_lib.apply_overrides(config, ["model.embed_dim=64"]))
     with pytest.raises(ValueError, match="unknown pretrained vectors 'word2vec'; valid: glove_6b_100d"):
         text_classification.build_model(config_lib.apply_overrides(config, ["model.pretrained=word2vec"]))
+
+
+@pytest.mark.slow
+def test_a_glove_lstm_trains_and_ensembles_with_nb_lr(tmp_path, monkeypatch, data_dir):
+    from jaxdl import config as config_lib, data, ensemble, experiments
+    from jaxdl.train import loop
+
+    if not data.availability("pang_lee_open")[0]:
+        pytest.skip(data.availability("pang_lee_open")[1])
+    monkeypatch.setenv(glove.TARBALL_ENV, str(write_tarball(tmp_path / glove.TARBALL_NAME)))
+    runs = []
+    for name in ("sentiment_lstm_glove", "sentiment_nb_bow"):
+        config = config_lib.apply_overrides(experiments.get_config(name), [
+            "data.name=pang_lee_open", f"data.data_dir={data_dir}", "data.max_train_examples=128",
+            "train.num_steps=4", "model.read_len=50" if name == "sentiment_lstm_glove" else "model.bigram_buckets=0"])
+        loop.train(config, str(tmp_path / name), live=False)
+        runs.append(str(tmp_path / name))
+    r = ensemble.evaluate(runs, ("test",))["test"]
+    assert r["count"] == 300 and 0 <= r["accuracy"] <= 1 and len(r["members"]) == 2
+    probs = [ensemble.member_outputs(w, "test")[0] for w in runs]
+    labels = data.load_arrays("pang_lee_open", "test", data_dir)["label"]
+    assert r["correct"] == int(((probs[0] + probs[1]).argmax(1) == labels).sum())

@@ -49,9 +49,19 @@ def sentiment_lstm() -> ml_collections.ConfigDict:
 
 
 def sentiment_lstm_glove() -> ml_collections.ConfigDict:
-    """`sentiment_lstm` over 100-d GloVe 6B vectors (`jaxdl.data.glove`, `make glove`), fine-tuned."""
+    """`sentiment_lstm` over 100-d GloVe 6B vectors (`jaxdl.data.glove`, `make glove`), fine-tuned,
+    max-pooled, on the open vocabulary (held-out words get their GloVe vectors, not UNK).
+
+    Mean best-validation accuracy over the 5 Rotten Tomatoes split seeds: mean pool 79.2%,
+    frozen vectors 76.2%, lr 1e-3 78.7%, hidden 128 79.3%, dropout 0.5 79.7%, max pool 79.6%,
+    bidirectional 80.0%; open vocabulary: mean pool 78.9%, max pool 79.8%, bidirectional 79.7%.
+    Chosen (max pool, open) as the ensemble partner of `sentiment_nb_bow`: the pair's mean
+    validation accuracy was the highest, 81.0% (bidirectional 81.0%, closed vocabulary <= 80.9%).
+    """
     c = sentiment_lstm()
-    c.model.update(embed_dim=100, pretrained="glove_6b_100d", trainable=True, bidirectional=False)
+    c.data.name = "rotten_tomatoes_open"
+    c.model.update(embed_dim=100, vocab_size=30000, pool="max", pretrained="glove_6b_100d", trainable=True,
+                   bidirectional=False)
     return c
 
 
