@@ -29,32 +29,35 @@ from jaxdl.train import saved
 REGRESSION_TASKS = ("regression",)
 
 
-def member_outputs(workdir: str, split: str) -> tuple[np.ndarray, np.ndarray, str, str]:
-    """(outputs N x K, targets N, dataset name, kind) of one trained run on a split: class
-    probabilities for a classifier (kind "classification"), predictions (K = 1) for "regression"."""
+def member_outputs(workdir: str, splits: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray, str, str]]:
+    """Per split, (outputs N x K, targets N, dataset name, kind) of one trained run (restored once):
+    class probabilities for a classifier (kind "classification"), predictions (K = 1) for "regression"."""
     best = os.path.isdir(os.path.join(workdir, "best"))
     config, model, state = saved.restore(workdir, best=best)
     kind = "regression" if config.task in REGRESSION_TASKS else "classification"
     target = "y" if kind == "regression" else "label"
-    arrays = data.load_arrays(config.data.name, split, config.data.data_dir or None)
-    if isinstance(model.input_shape, dict):
-        inputs = regression.model_inputs(model, arrays)
-    else:
-        others = [k for k in arrays if k != target]
-        if target not in arrays or len(others) != 1:
-            raise ValueError(f"{workdir}: an ensemble needs a dataset with one input and a {target!r} "
-                             f"(classification or regression); {config.data.name!r} holds {sorted(arrays)}")
-        inputs = arrays[others[0]]
 
+    @jax.jit
     def predict(params, x):
         out = model.apply(params, x, train=False)
         return jax.nn.softmax(out, axis=-1) if kind == "classification" else out.reshape(len(out), 1)
 
-    predict = jax.jit(predict)
-    n, size = len(arrays[target]), config.data.eval_batch_size
-    outputs = np.concatenate([np.asarray(predict(state.params, jax.tree.map(lambda a: a[i:i + size], inputs)))
-                              for i in range(0, n, size)])
-    return outputs, np.asarray(arrays[target]), config.data.name, kind
+    results = {}
+    for split in splits:
+        arrays = data.load_arrays(config.data.name, split, config.data.data_dir or None)
+        if isinstance(model.input_shape, dict):
+            inputs = regression.model_inputs(model, arrays)
+        else:
+            others = [k for k in arrays if k != target]
+            if target not in arrays or len(others) != 1:
+                raise ValueError(f"{workdir}: an ensemble needs a dataset with one input and a {target!r} "
+                                 f"(classification or regression); {config.data.name!r} holds {sorted(arrays)}")
+            inputs = arrays[others[0]]
+        n, size = len(arrays[target]), config.data.eval_batch_size
+        outputs = np.concatenate([np.asarray(predict(state.params, jax.tree.map(lambda a: a[i:i + size], inputs)))
+                                  for i in range(0, n, size)])
+        results[split] = (outputs, np.asarray(arrays[target]), config.data.name, kind)
+    return results
 
 
 def _scores(outputs_NxK: np.ndarray, targets_N: np.ndarray, kind: str) -> dict[str, float]:
@@ -69,9 +72,10 @@ def evaluate(workdirs: Sequence[str], splits: Sequence[str] = ("validation", "te
     """Per split: the ensemble's scores (accuracy, or rmse and mae) and each member's, under "members"."""
     if len(workdirs) < 2:
         raise ValueError(f"an ensemble needs at least 2 runs; got {list(workdirs)}")
+    outputs = [member_outputs(w, splits) for w in workdirs]
     results = {}
     for split in splits:
-        members = [member_outputs(w, split) for w in workdirs]
+        members = [o[split] for o in outputs]
         datasets, kinds = {m[2] for m in members}, {m[3] for m in members}
         if len(datasets) > 1 or len(kinds) > 1:
             raise ValueError(f"ensemble members differ in dataset or kind of task: "

@@ -14,8 +14,8 @@ B = np.asarray([[0.7, 0.3], [0.45, 0.55], [0.1, 0.9], [0.4, 0.6]])
 
 
 def test_the_mean_probability_decides_and_members_are_reported(monkeypatch):
-    monkeypatch.setattr(ensemble, "member_outputs", lambda w, s: {
-        "a": (A, LABELS, "rt", "classification"), "b": (B, LABELS, "rt", "classification")}[w])
+    table = {"a": (A, LABELS, "rt", "classification"), "b": (B, LABELS, "rt", "classification")}
+    monkeypatch.setattr(ensemble, "member_outputs", lambda w, splits: {s: table[w] for s in splits})
     r = ensemble.evaluate(["a", "b"], ("test",))["test"]
     assert (r["accuracy"], r["correct"], r["count"]) == (1.0, 4, 4)
     assert [m["accuracy"] for m in r["members"]] == [0.75, 0.75]
@@ -24,8 +24,8 @@ def test_the_mean_probability_decides_and_members_are_reported(monkeypatch):
 def test_a_regression_ensemble_scores_the_mean_prediction(monkeypatch):
     y = np.asarray([1.0, 2.0, 3.0])
     p, q = np.asarray([[1.2], [2.2], [2.6]]), np.asarray([[0.8], [2.0], [3.2]])
-    monkeypatch.setattr(ensemble, "member_outputs", lambda w, s: {
-        "p": (p, y, "diamonds", "regression"), "q": (q, y, "diamonds", "regression")}[w])
+    table = {"p": (p, y, "diamonds", "regression"), "q": (q, y, "diamonds", "regression")}
+    monkeypatch.setattr(ensemble, "member_outputs", lambda w, splits: {s: table[w] for s in splits})
     r = ensemble.evaluate(["p", "q"], ("validation",))["validation"]
     err = (p + q)[:, 0] / 2 - y
     np.testing.assert_allclose(r["rmse"], np.sqrt(np.mean(err ** 2)))
@@ -37,7 +37,7 @@ def test_a_regression_ensemble_scores_the_mean_prediction(monkeypatch):
 def test_members_that_do_not_line_up_are_refused(monkeypatch):
     table = {"a": (A, LABELS, "rt", "classification"), "other_data": (B, LABELS, "pang_lee", "classification"),
              "shuffled": (B, LABELS[[1, 0, 2, 3]], "rt", "classification")}
-    monkeypatch.setattr(ensemble, "member_outputs", lambda w, s: table[w])
+    monkeypatch.setattr(ensemble, "member_outputs", lambda w, splits: {s: table[w] for s in splits})
     with pytest.raises(ValueError, match="at least 2 runs"):
         ensemble.evaluate(["a"])
     with pytest.raises(ValueError, match="differ in dataset"):
@@ -55,7 +55,7 @@ def test_trained_members_average_to_the_ensemble(tmp_path, data_dir, capsys):
     overrides = [f"data.data_dir={data_dir}", "train.num_steps=30", "train.eval_every_epochs=1"]
     runs = ensemble.train_seeds("diamonds_embeddings", 2, str(tmp_path), overrides)
     assert runs == [str(tmp_path / "seed0"), str(tmp_path / "seed1")]
-    outputs = [ensemble.member_outputs(w, "test") for w in runs]
+    outputs = [ensemble.member_outputs(w, ("test",))["test"] for w in runs]
     assert outputs[0][3] == "regression" and outputs[0][0].shape == (10_788, 1)
     assert not np.allclose(outputs[0][0], outputs[1][0])  # different seeds, different members
     mean = (outputs[0][0] + outputs[1][0])[:, 0] / 2

@@ -142,6 +142,6 @@ def test_a_glove_lstm_trains_and_ensembles_with_nb_lr(tmp_path, monkeypatch, dat
         runs.append(str(tmp_path / name))
     r = ensemble.evaluate(runs, ("test",))["test"]
     assert r["count"] == 300 and 0 <= r["accuracy"] <= 1 and len(r["members"]) == 2
-    probs = [ensemble.member_outputs(w, "test")[0] for w in runs]
+    probs = [ensemble.member_outputs(w, ("test",))["test"][0] for w in runs]
     labels = data.load_arrays("pang_lee_open", "test", data_dir)["label"]
     assert r["correct"] == int(((probs[0] + probs[1]).argmax(1) == labels).sum())

