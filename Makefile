@@ -52,5 +52,8 @@ glove:
 run: setup
 	$(BIN)/jaxdl train mnist_cnn
 
+# Layers (import-linter), lint (ruff), then the suite; -rs names every skipped test and why.
 test: setup
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check jaxdl tests benchmarks scripts
+	$(BIN)/pytest -n 2 -q -rs

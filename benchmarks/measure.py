@@ -10,7 +10,7 @@ import gc
 import os
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp

@@ -423,7 +423,7 @@ def _torch_cnn_until(torch, tm, train, val, config, target, max_epochs):
     yv = torch.from_numpy(val["label"]).long().to(dev)
     batch = config.data.batch_size
     acc = 0.0
-    for epoch in range(1, max_epochs + 1):
+    for epoch in range(1, max_epochs + 1):  # noqa: B007 (returned after the loop)
         model.train()
         order = torch.randperm(len(y), generator=gen).to(dev)
         for s in range(len(y) // batch):

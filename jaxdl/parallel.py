@@ -52,6 +52,14 @@ def initialize_distributed(env: Mapping[str, str] = os.environ) -> bool:
     return True
 
 
+def start(cpu_devices: int = 0) -> None:
+    """What every run does before JAX starts its backends: expose `cpu_devices` CPU devices (when
+    asked and still possible) and join a multi-process job when the environment describes one."""
+    use_cpu_devices(cpu_devices)
+    if not jax.distributed.is_initialized():
+        initialize_distributed()
+
+
 def is_lead() -> bool:
     """Only process 0 writes logs, metrics and progress."""
     return jax.process_index() == 0

@@ -139,5 +139,5 @@ for name in SEQ2SEQ:
 
 # %%
 for date in DATES:
-    display(Image(figures.attention(os.path.join(root, "transformer_dates"), date, head=0,
+    display(Image(figures.attention.attention(os.path.join(root, "transformer_dates"), date, head=0,
                                     path=os.path.join(root, f"attention_{len(date)}.png"))))

@@ -15,8 +15,8 @@
 # # Autodiff basics: `jax.grad` on small functions, gradient descent by hand
 #
 # `jax.grad(f)` is a function that returns df/dx; we check it against central finite
-# differences (`jaxdl.autodiff.finite_difference_grad`), then minimise functions with the
-# update rule `x <- x - eta * grad f(x)` written out (`jaxdl.autodiff.gradient_descent`).
+# differences (`jaxdl.train.autodiff.finite_difference_grad`), then minimise functions with the
+# update rule `x <- x - eta * grad f(x)` written out (`jaxdl.train.autodiff.gradient_descent`).
 
 # %% tags=["parameters"]
 import os
@@ -30,8 +30,7 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from jaxdl import autodiff
-
+from jaxdl.train import autodiff
 # %% [markdown]
 # ## Derivatives of one-variable functions
 

@@ -23,7 +23,7 @@
 #    into an MLP); RMSE of the best-validation state.
 # 4. Hand-written optimisers on the same MF model: gradient descent vs heavy-ball momentum vs
 #    AdaGrad (`optimizer.name=sgd_scratch|momentum_scratch|adagrad_scratch`), side by side
-#    (`python -m jaxdl.compare_runs mf_optimizers`).
+#    (`python -m jaxdl.studies.variants mf_optimizers`).
 
 # %% tags=["parameters"]
 import os
@@ -49,9 +49,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Image, display
 
-from jaxdl import compare_runs, config as config_lib, embedding_figures, experiments, figures
+from jaxdl import config as config_lib, experiments, figures
+
+from jaxdl.figures import embeddings as embedding_figures
+from jaxdl.studies import variants
 from jaxdl.data import diamonds
-from jaxdl.experiments.cf import COMPARISONS
+from jaxdl.experiments.comparisons import COMPARISONS
 from jaxdl.models import embedding
 from jaxdl.train import loop, workdir as wd
 
@@ -120,11 +123,11 @@ print("shared offset (before the sigmoid range)", float(params["offset"]),
 # validation: GD 0.3, momentum 0.9 at 0.3, AdaGrad 1.0); Adam is the reference (full mode).
 
 # %%
-experiment, shared, variants = COMPARISONS["mf_optimizers"]
-chosen = {label: variants[label] for label in OPTIMIZERS}
-rows = compare_runs.run(experiment, chosen, os.path.join(root, "mf_optimizers"),
-                        [*shared, *LIMIT, *MF, *OPTIMIZER_EPOCHS])
-print(compare_runs.table(rows, "rmse"))
+spec = COMPARISONS["mf_optimizers"]
+chosen = {label: list(spec.variants[label]) for label in OPTIMIZERS}
+rows = variants.run(spec.experiment, chosen, os.path.join(root, "mf_optimizers"),
+                    [*spec.overrides, *LIMIT, *MF, *OPTIMIZER_EPOCHS])
+print(variants.table(rows, spec.metric))
 fig, ax = plt.subplots(figsize=(6, 3.5))
 for label in chosen:
     records = [r for r in wd.read_metrics(os.path.join(root, "mf_optimizers", label)) if r["split"] == "validation"]

@@ -35,7 +35,9 @@ import tempfile
 import numpy as np
 from IPython.display import Image, display
 
-from jaxdl import config as config_lib, data, embedding_figures, experiments, sweep
+from jaxdl import config as config_lib, data, experiments, sweep
+
+from jaxdl.figures import embeddings as embedding_figures
 from jaxdl.tasks import node_classification
 from jaxdl.train import loop
 

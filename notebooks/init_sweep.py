@@ -34,8 +34,7 @@ import tempfile
 from IPython.display import Image, display
 
 from jaxdl import config as config_lib, experiments, sweep
-from jaxdl.sweep import plots
-
+from jaxdl.figures import sweep as plots
 config = config_lib.apply_overrides(experiments.get_config("mnist_mlp"), [
     f"train.epochs={EPOCHS}", "train.eval_splits=('validation',)", *LIMIT])
 workdir = tempfile.mkdtemp(prefix="jaxdl-nb-init-sweep-")

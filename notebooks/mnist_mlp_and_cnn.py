@@ -33,8 +33,8 @@ import matplotlib.pyplot as plt
 from IPython.display import Image, display
 
 from jaxdl import config as config_lib, experiments, figures
-from jaxdl.train import loop, saved, workdir as wd
-
+from jaxdl.train import loop, workdir as wd
+from jaxdl.runs import saved
 root = tempfile.mkdtemp(prefix="jaxdl-nb-mnist-")
 
 

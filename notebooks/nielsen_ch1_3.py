@@ -38,7 +38,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Image, display
 
 from jaxdl import config as config_lib, experiments, sweep
-from jaxdl.sweep import plots
+from jaxdl.figures import sweep as plots
 from jaxdl.train import loop, workdir as wd
 
 root = tempfile.mkdtemp(prefix="jaxdl-nb-nielsen-")

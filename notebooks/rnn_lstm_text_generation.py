@@ -44,8 +44,8 @@ from IPython.display import Image, display
 
 from jaxdl import config as config_lib, experiments, figures
 from jaxdl.tasks import char_lm
-from jaxdl.train import loop, saved, workdir as wd
-
+from jaxdl.train import loop, workdir as wd
+from jaxdl.runs import saved
 root = tempfile.mkdtemp(prefix="jaxdl-nb-char-")
 
 

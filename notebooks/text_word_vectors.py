@@ -19,7 +19,7 @@
 # vocabulary. Three classifiers: Chollet's multi-hot bag-of-words MLP (`sentiment_bow`), a mean of
 # learned word embeddings (`sentiment_embedding_bag`) and an LSTM (`sentiment_lstm`). Each keeps its
 # best-validation state; the words nearest to a word by cosine similarity and a 2-D PCA of word
-# vectors come from `jaxdl.word_vectors` (`jaxdl neighbours`, `jaxdl plot --figure word_pca`).
+# vectors come from `jaxdl.runs.word_vectors` (`jaxdl neighbours`, `jaxdl plot --figure word_pca`).
 
 # %% tags=["parameters"]
 import os
@@ -38,8 +38,10 @@ import jax.numpy as jnp
 import numpy as np
 from IPython.display import Image, display
 
-from jaxdl import config as config_lib, data, experiments, figures, word_vectors
-from jaxdl.data import text
+from jaxdl import config as config_lib, data, experiments, figures
+
+from jaxdl.runs import word_vectors
+from jaxdl.data import sentiment, text
 from jaxdl.models import text_classifiers
 from jaxdl.train import loop
 
@@ -62,7 +64,7 @@ print(vocab.decode(vocab.encode(text.word_tokenize("a great unseen film"))))  # 
 # ## The Rotten Tomatoes snippets as ids, and their bag of words
 
 # %%
-words = word_vectors.vocabulary("rotten_tomatoes", None)
+words = sentiment.vocabulary("rotten_tomatoes", None)
 train = data.load_arrays("rotten_tomatoes", "train", max_examples=4)
 for row, label in zip(train["tokens"], train["label"]):
     print(["negative", "positive"][label], " ".join(words[i] for i in row if i != text.PAD))
@@ -98,6 +100,6 @@ for name in ("sentiment_embedding_bag", "sentiment_bow"):
 
 # %%
 for name in ("sentiment_embedding_bag", "sentiment_lstm"):
-    display(Image(word_vectors.plot_words(runs[name])))
+    display(Image(figures.embeddings.plot_words(runs[name])))
 _, table = word_vectors.load(runs["sentiment_embedding_bag"])
 print("embedding table", table.shape, "mean vector norm", float(np.linalg.norm(table, axis=1).mean()))

@@ -37,7 +37,9 @@ import tempfile
 
 from IPython.display import Image, display
 
-from jaxdl import config as config_lib, experiments, figures, figures_generative
+from jaxdl import config as config_lib, experiments, figures
+
+from jaxdl.figures import generative as figures_generative
 from jaxdl.train import loop
 
 root = tempfile.mkdtemp(prefix="jaxdl-nb-generative-")

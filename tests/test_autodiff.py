@@ -1,4 +1,4 @@
-"""jaxdl.autodiff: hand-written gradient descent and the finite-difference gradient check."""
+"""jaxdl.train.autodiff: hand-written gradient descent and the finite-difference gradient check."""
 
 import chex
 import jax
@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxdl import autodiff
+from jaxdl.train import autodiff
 
 
 def quadratic(x):

@@ -45,8 +45,9 @@ def test_movielens_small_documented_counts_disjoint_and_as_seeded(data_dir):
     table = pd.read_pickle(movielens.MOVIELENS_SMALL.locate(), compression="xz")
     maps = ml_builder.id_maps(data_dir=data_dir)
     test_rows = ml_builder.random_split(len(table))["test"]
-    want = {(int(u), int(m)) for u, m in zip(np.searchsorted(maps["user_ids"], table["userId"].to_numpy()[test_rows]),
-                                             np.searchsorted(maps["movie_ids"], table["movieId"].to_numpy()[test_rows]))}
+    users = np.searchsorted(maps["user_ids"], table["userId"].to_numpy()[test_rows])
+    movies = np.searchsorted(maps["movie_ids"], table["movieId"].to_numpy()[test_rows])
+    want = {(int(u), int(m)) for u, m in zip(users, movies)}
     assert pairs["test"] == want
     meta = movielens.MOVIELENS_SMALL.meta
     assert (len(maps["user_ids"]), len(maps["movie_ids"])) == (meta["num_users"], meta["num_items"])

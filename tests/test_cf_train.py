@@ -6,7 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from jaxdl import compare_runs, config as config_lib, data, experiments
+from jaxdl import config as config_lib, data, experiments
+from jaxdl.studies import variants as compare_runs
 from jaxdl.train import loop
 
 
@@ -25,8 +26,8 @@ def test_cf_experiments_learn_and_keep_the_best_validation_epoch(name, tmp_path,
     constant = float(np.sqrt(np.mean((validation - 3.5431) ** 2)))
     assert result.final["validation"]["rmse"] < constant - 0.03
     assert result.best["monitor"] == "rmse" and result.best["epoch"] in (1, 2)
-    lines = [json.loads(l) for l in open(tmp_path / name / "metrics.jsonl")]
-    assert {"rmse", "mae", "count"} <= set(next(l for l in lines if l["split"] == "validation"))
+    records = [json.loads(line) for line in open(tmp_path / name / "metrics.jsonl")]
+    assert {"rmse", "mae", "count"} <= set(next(r for r in records if r["split"] == "validation"))
     assert os.path.isdir(tmp_path / name / "best")
 
 

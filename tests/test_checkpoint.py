@@ -13,8 +13,8 @@ import jax.numpy as jnp
 import pytest
 
 from jaxdl import models
-from jaxdl.tasks import classification
-from jaxdl.train import losses, optimizers, steps
+from jaxdl.tasks import classification, losses
+from jaxdl.train import optimizers, steps
 from jaxdl.train.checkpoint import Checkpointer, CheckpointError
 from jaxdl.train.state import TrainState, create
 

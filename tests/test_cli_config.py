@@ -27,7 +27,8 @@ def test_overrides_are_parsed_to_the_existing_type():
     "override, message",
     [
         ("optimizer.lr=0.1", r"unknown config key 'optimizer.lr' \(did you mean optimizer\.l[12]"),
-        ("nonsense=1", "unknown config key 'nonsense'; valid keys: data.batch_size, .*, model.dropout_impl, .*, seed, task, train.checkpoint_every_steps, .*, train.epochs"),
+        ("nonsense=1", "unknown config key 'nonsense'; valid keys: data.batch_size, .*, model.dropout_impl, .*, "
+                       "seed, task, train.checkpoint_every_steps, .*, train.epochs"),
         ("seed=abc", "--set seed=abc: cannot parse 'abc' as int"),
         ("seed=0.5", r"--set seed=0.5: expected int \(current value 0\)"),
         ("data.on_device=maybe", "expected true or false"),
@@ -48,8 +49,8 @@ def test_unknown_experiment_lists_the_valid_ones():
 
 @pytest.mark.parametrize("name", list(experiments.EXPERIMENTS))
 def test_every_experiment_builds_its_model_and_optimizer(name):
-    from jaxdl.train import loop, losses, optimizers
-
+    from jaxdl.tasks import losses
+    from jaxdl.train import optimizers
     config = experiments.get_config(name)
     assert config.experiment == name and experiments.describe(name)
     if config.model.get("pretrained"):

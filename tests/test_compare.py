@@ -5,8 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from jaxdl import cli, compare, config as config_lib, experiments
+from jaxdl import cli, config as config_lib, experiments
 from jaxdl.experiments import comparisons
+from jaxdl.studies import compare
 
 
 def test_regularisation_variants_are_nielsen_ch3_784_100_10_with_one_regulariser_each():
@@ -40,5 +41,5 @@ def test_compare_writes_a_table_over_seeds(tmp_path, data_dir, monkeypatch, caps
     with open(tmp_path / "l1_big" / "config.json") as f:
         assert json.load(f)["optimizer"]["l1"] == 0.01
     assert (tmp_path / "table.md").read_text().count("\n| ") == 3  # header + 2 variants
-    with pytest.raises(ValueError, match="unknown comparison 'nope'; valid: nielsen_regularisation"):
+    with pytest.raises(ValueError, match="unknown comparison 'nope'; valid comparisons: nielsen_regularisation, mf_"):
         compare.run("nope", str(tmp_path))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from jaxdl import data
-from jaxdl.data import images, registry
+from jaxdl.data import images
 
 SPLITS = ("train", "validation", "test")
 

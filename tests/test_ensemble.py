@@ -1,11 +1,13 @@
-"""`jaxdl.ensemble`: equal-weight means of trained runs' probabilities or predictions."""
+"""`jaxdl.runs.ensemble`: equal-weight means of trained runs' probabilities or predictions."""
 
 import json
 
 import numpy as np
 import pytest
 
-from jaxdl import ensemble
+from jaxdl import cli
+from jaxdl.runs import ensemble
+from jaxdl.studies import ensemble as study
 
 LABELS = np.asarray([0, 1, 1, 0])
 # Each member gets 3 of 4 right; their mean gets all 4 (member a is unsure where b is sure).
@@ -53,7 +55,7 @@ def test_trained_members_average_to_the_ensemble(tmp_path, data_dir, capsys):
     if not data.availability("diamonds")[0]:
         pytest.skip(data.availability("diamonds")[1])
     overrides = [f"data.data_dir={data_dir}", "train.num_steps=30", "train.eval_every_epochs=1"]
-    runs = ensemble.train_seeds("diamonds_embeddings", 2, str(tmp_path), overrides)
+    runs = study.train_seeds("diamonds_embeddings", 2, str(tmp_path), overrides)
     assert runs == [str(tmp_path / "seed0"), str(tmp_path / "seed1")]
     outputs = [ensemble.member_outputs(w, ("test",))["test"] for w in runs]
     assert outputs[0][3] == "regression" and outputs[0][0].shape == (10_788, 1)
@@ -66,5 +68,5 @@ def test_trained_members_average_to_the_ensemble(tmp_path, data_dir, capsys):
     best = min((r for r in records if r["split"] == "validation"), key=lambda r: r["rmse"])
     logged = next(r["rmse"] for r in records if r["split"] == "test" and r["step"] == best["step"])
     np.testing.assert_allclose(r["members"][0]["rmse"], logged, rtol=1e-4)
-    ensemble.main(runs + ["--splits", "test"])
+    assert cli.main(["ensemble", *runs, "--splits", "test"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("ensemble of 2 test: rmse ")

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from jaxdl import cli, config as config_lib, experiments, figures
-from jaxdl.train import loop, saved
+from jaxdl.runs import saved
+from jaxdl.train import loop
 
 TINY = ["data.max_train_examples=1000", "train.progress_updates_per_epoch=1"]
 

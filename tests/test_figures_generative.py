@@ -6,7 +6,8 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from jaxdl import cli, figures_generative as fg
+from jaxdl import cli
+from jaxdl.figures import generative as fg
 
 TINY = ["data.max_train_examples=400", "train.epochs=1", "train.progress_updates_per_epoch=1",
         "data.eval_batch_size=200"]
@@ -78,6 +79,6 @@ def test_figures_refuse_runs_they_do_not_fit(vae_run, made_run, tmp_path):
 def test_learning_curves_of_a_generative_run_show_its_nll(made_run):
     from jaxdl import figures
 
-    assert figures._second_metric([{"step": 1, "epoch": 1, "split": "test", "time": 0.0, "loss": 1.0,
+    assert figures.curves._second_metric([{"step": 1, "epoch": 1, "split": "test", "time": 0.0, "loss": 1.0,
                                     "nll_ensemble": 2.0, "count": 3}]) == "nll_ensemble"
     matplotlib.image.imread(figures.learning_curves(made_run))

@@ -106,7 +106,8 @@ def test_text_models_start_from_or_freeze_pretrained_vectors(make):
 
 
 def test_experiment_config_looks_up_its_vocabulary_and_checks_the_width(tmp_path, monkeypatch, data_dir):
-    from jaxdl import config as config_lib, data, experiments, word_vectors
+    from jaxdl import config as config_lib, data, experiments
+    from jaxdl.data import sentiment
     from jaxdl.tasks import text_classification
 
     if not data.availability("pang_lee")[0]:
@@ -116,7 +117,7 @@ def test_experiment_config_looks_up_its_vocabulary_and_checks_the_width(tmp_path
                                         ["data.name=pang_lee", f"data.data_dir={data_dir}"])
     model = text_classification.build_model(config)
     table = np.asarray(model.init(jax.random.key(0))["embedding"])
-    vocab = word_vectors.vocabulary("pang_lee", data_dir)
+    vocab = sentiment.vocabulary("pang_lee", data_dir)
     for i, word in enumerate(WORDS):
         np.testing.assert_array_equal(table[vocab.index(word)], np.float32(_vector(i)))
     with pytest.raises(ValueError, match="set model.embed_dim=100"):
@@ -127,7 +128,8 @@ def test_experiment_config_looks_up_its_vocabulary_and_checks_the_width(tmp_path
 
 @pytest.mark.slow
 def test_a_glove_lstm_trains_and_ensembles_with_nb_lr(tmp_path, monkeypatch, data_dir):
-    from jaxdl import config as config_lib, data, ensemble, experiments
+    from jaxdl import config as config_lib, data, experiments
+    from jaxdl.runs import ensemble
     from jaxdl.train import loop
 
     if not data.availability("pang_lee_open")[0]:

@@ -9,7 +9,8 @@ import pytest
 
 from jaxdl import config as config_lib, data, experiments, tasks
 from jaxdl.models import cnn
-from jaxdl.train import loop, saved, steps, workdir as wd
+from jaxdl.runs import saved
+from jaxdl.train import loop, steps, workdir as wd
 
 
 def _config(data_dir, name="mnist_mlp", *overrides):

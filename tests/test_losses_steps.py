@@ -9,8 +9,8 @@ import pytest
 from absl.testing import parameterized
 
 from jaxdl import models
-from jaxdl.tasks import classification
-from jaxdl.train import losses, steps
+from jaxdl.tasks import classification, losses
+from jaxdl.train import steps
 from jaxdl.train.state import create
 
 LOGITS = jnp.array([[2.0, -1.0, 0.5], [0.1, 0.2, -3.0]])
@@ -83,7 +83,8 @@ class TrainStepTest(parameterized.TestCase):
         model, tx, state = _setup(lr=0.5)
         loss_fn = losses.make_loss("quadratic", "sigmoid")
         batch = _data(8)
-        new_state, metrics = self.variant(steps.make_train_step(classification.from_model(model, loss_fn), tx))(state, batch)
+        train_step = steps.make_train_step(classification.from_model(model, loss_fn), tx)
+        new_state, metrics = self.variant(train_step)(state, batch)
 
         def cost(p):
             l0, l1 = p["layers"][0], p["layers"][1]

@@ -10,8 +10,7 @@ import optax
 import pytest
 from absl.testing import parameterized
 
-from jaxdl.train import optimizers as opt_lib
-from jaxdl.train import schedules as sched_lib
+from jaxdl.train import optimizers as opt_lib, schedules as sched_lib
 
 RTOL, ATOL = 1e-6, 1e-8
 

@@ -8,8 +8,8 @@ import optax
 import pytest
 
 from jaxdl import models, parallel
-from jaxdl.tasks import classification
-from jaxdl.train import losses, steps
+from jaxdl.tasks import classification, losses
+from jaxdl.train import steps
 from jaxdl.train.state import create
 
 IMAGE = (28, 28, 1)

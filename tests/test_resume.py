@@ -11,7 +11,8 @@ import chex
 import pytest
 
 from jaxdl import cli, config as config_lib, experiments
-from jaxdl.train import loop, saved, workdir as wd
+from jaxdl.runs import saved
+from jaxdl.train import loop, workdir as wd
 
 # Dropout makes every step key-dependent; small checkpoint interval gives many resume points.
 RUN = ["train.epochs=6", "model.dropout=0.3", "train.checkpoint_every_steps=5",

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from jaxdl.models import lm as lm_lib
-from jaxdl.models import rnn
+from jaxdl.models import lm as lm_lib, rnn
 
 B, T, D, H = 3, 5, 4, 6
 

@@ -4,8 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxdl.models import lm as lm_lib
-from jaxdl.models import sampling
+from jaxdl.models import lm as lm_lib, sampling
 
 V = 10
 LOGITS = jax.random.normal(jax.random.key(0), (64, V))

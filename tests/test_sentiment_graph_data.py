@@ -99,9 +99,7 @@ def test_the_open_variant_holds_the_same_examples_in_the_same_order(data_dir):
 
 def test_token_ids_decode_back_to_the_stored_text(data_dir):
     _available("rotten_tomatoes")
-    from jaxdl import word_vectors
-
-    words = word_vectors.vocabulary("rotten_tomatoes", data_dir)
+    words = sentiment.vocabulary("rotten_tomatoes", data_dir)
     src = data.source("rotten_tomatoes", "train", data_dir)
     r = src[0]
     assert [words[i] for i in r["tokens"]] == text.word_tokenize(r["text"].decode())

@@ -11,8 +11,9 @@ from absl.testing import parameterized
 from jaxdl import experiments, tasks
 from jaxdl.data import dates, text
 from jaxdl.models import seq2seq
+from jaxdl.runs import saved
 from jaxdl.tasks import seq2seq as seq2seq_task
-from jaxdl.train import loop, saved
+from jaxdl.train import loop
 
 B, S, T, VS, VT = 3, 7, 6, 11, 9
 VARIANTS = {

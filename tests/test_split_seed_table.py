@@ -1,10 +1,10 @@
-"""`jaxdl.split_seed_table`: experiments x sentiment split seeds as one mean +- sd table."""
+"""`jaxdl.studies.split_seeds`: experiments x sentiment split seeds as one mean +- sd table."""
 
 import json
 
 import pytest
 
-from jaxdl import split_seed_table
+from jaxdl.studies import split_seeds as split_seed_table
 
 
 def test_table_reports_mean_and_population_sd_in_percent_per_seed():
@@ -49,8 +49,7 @@ def test_each_split_seed_trains_on_its_own_dataset(tmp_path, data_dir):
 
 
 def test_an_ensemble_row_averages_the_members_runs_of_each_split_seed(monkeypatch):
-    from jaxdl import ensemble
-
+    from jaxdl.runs import ensemble
     seen = []
 
     def evaluate(workdirs, splits):
@@ -65,7 +64,7 @@ def test_an_ensemble_row_averages_the_members_runs_of_each_split_seed(monkeypatc
 
 
 def test_an_ensemble_of_experiments_not_trained_is_refused_before_training():
-    with pytest.raises(SystemExit, match=r"not among them: \['sentiment_bow'\]"):
-        split_seed_table.main(["pang_lee", "sentiment_nb_bow", "--ensemble", "sentiment_nb_bow+sentiment_bow"])
-    with pytest.raises(SystemExit, match="at least 2 members"):
-        split_seed_table.main(["pang_lee", "sentiment_nb_bow", "--ensemble", "sentiment_nb_bow"])
+    with pytest.raises(ValueError, match=r"not among them: \['sentiment_bow'\]"):
+        split_seed_table.report("pang_lee", ["sentiment_nb_bow"], ensembles=["sentiment_nb_bow+sentiment_bow"])
+    with pytest.raises(ValueError, match="at least 2 members"):
+        split_seed_table.report("pang_lee", ["sentiment_nb_bow"], ensembles=["sentiment_nb_bow"])

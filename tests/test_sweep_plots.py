@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from matplotlib import image
 
-from jaxdl.sweep import plots
+from jaxdl.figures import sweep as plots
 
 LR, SCALE, INIT = "optimizer.learning_rate", "model.init_scale", "model.kernel_init"
 NAN = math.nan

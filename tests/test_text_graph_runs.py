@@ -22,8 +22,7 @@ def test_karate_gcn_from_two_labelled_leaders_misplaces_at_most_one_member(tmp_p
     result = loop.train(_config(data_dir, "karate_gcn"), str(tmp_path / "karate"), live=False)
     assert result.final["test"]["count"] == 32
     assert result.final["test"]["correct"] >= 31
-    from jaxdl import embedding_figures
-
+    from jaxdl.figures import embeddings as embedding_figures
     assert os.path.getsize(embedding_figures.node_embeddings(str(tmp_path / "karate"))) > 10_000
 
 
@@ -64,8 +63,7 @@ def test_sentiment_lstm_tfidf_and_nb_bow_train_a_step(tmp_path, data_dir):
 @pytest.mark.slow
 def test_tfidf_logistic_regression_baseline_runs_on_the_same_splits(data_dir):
     pytest.importorskip("sklearn")
-    from jaxdl import text_baselines
-
+    from jaxdl.studies import text_baselines
     ok, why = data.availability("pang_lee")
     if not ok:
         pytest.skip(why)

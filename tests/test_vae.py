@@ -32,7 +32,8 @@ def test_reparameterised_sample_has_the_right_mean_and_variance():
     np.testing.assert_array_less(np.abs(z.mean(0) - mean), 5 * np.sqrt(var / n))
     np.testing.assert_allclose(z.var(0), var, rtol=5 * np.sqrt(2 / n))
     # Gradients reach the mean and log-variance through the sample.
-    grads = jax.grad(lambda m, lv: vae_lib.reparameterize(jax.random.key(2), m, lv).sum(), argnums=(0, 1))(mean, log_var)
+    sample_sum = lambda m, lv: vae_lib.reparameterize(jax.random.key(2), m, lv).sum()
+    grads = jax.grad(sample_sum, argnums=(0, 1))(mean, log_var)
     chex.assert_trees_all_close(grads[0], jnp.ones(3))
     assert np.all(np.asarray(grads[1]) != 0)
 
@@ -66,8 +67,9 @@ def test_chunking_does_not_change_the_estimate_and_one_sample_iwae_is_the_elbo(s
     np.testing.assert_allclose(whole["iwae"], jax.nn.logsumexp(log_w, -1) - np.log(40), rtol=1e-6)
     # Chunk i draws with fold_in(key, i): the running logsumexp equals one over all chunks' weights.
     chunked = vae_lib.importance_weighted(vae, params, x, key, num_samples=40, chunk=10)
-    log_w_chunks = jnp.concatenate([vae_lib.log_weights(vae, params, x, mean, log_var, jax.random.fold_in(key, i), 10)[0]
-                                    for i in range(4)], axis=-1)
+    log_w_chunks = jnp.concatenate(
+        [vae_lib.log_weights(vae, params, x, mean, log_var, jax.random.fold_in(key, i), 10)[0] for i in range(4)],
+        axis=-1)
     np.testing.assert_allclose(chunked["iwae"], jax.nn.logsumexp(log_w_chunks, -1) - np.log(40), rtol=1e-5)
     one = vae_lib.importance_weighted(vae, params, x, key, num_samples=1, chunk=1)
     log_w1, _ = vae_lib.log_weights(vae, params, x, mean, log_var, jax.random.fold_in(key, 0), 1)

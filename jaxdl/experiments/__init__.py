@@ -1,65 +1,79 @@
-"""Named experiments: each is a function returning its ConfigDict."""
+"""Named experiments: each is a function returning its ConfigDict, registered by name.
+
+`register_experiment(name, get_config)` adds one (jaxdl's own below go the same way); the entry may
+be the function or a lazy "module:function".
+"""
 
 from __future__ import annotations
 
-import difflib
-from typing import Callable
+from collections.abc import Callable, Sequence
 
 import ml_collections
 
-from jaxdl.experiments import cf, char, generative, graph, mnist, seq2seq, tabular, text, transformer
+from jaxdl import config as config_lib
+from jaxdl.registry import Registry
 
-EXPERIMENTS: dict[str, Callable[[], ml_collections.ConfigDict]] = {
-    "mnist_cnn": mnist.mnist_cnn,
-    "mnist_mlp": mnist.mnist_mlp,
-    "nielsen_ch1": mnist.nielsen_ch1,
-    "nielsen_ch3": mnist.nielsen_ch3,
-    "mnist_softmax_no_hidden": mnist.mnist_softmax_no_hidden,
-    "nielsen_weight_masks": mnist.nielsen_weight_masks,
-    "nielsen_latent3": mnist.nielsen_latent3,
-    "transformer_copy": transformer.transformer_copy,
-    "transformer_dates": transformer.transformer_dates,
-    "gpt_char_tiny": transformer.gpt_char_tiny,
-    "gpt_char_small": transformer.gpt_char_small,
-    "seq2seq_dates": seq2seq.seq2seq_dates,
-    "seq2seq_dates_luong": seq2seq.seq2seq_dates_luong,
-    "seq2seq_dates_matrix": seq2seq.seq2seq_dates_matrix,
-    "seq2seq_dates_concat": seq2seq.seq2seq_dates_concat,
-    "seq2seq_reverse": seq2seq.seq2seq_reverse,
-    "char_lstm": char.char_lstm,
-    "char_rnn": char.char_rnn,
-    "char_rnn_relu_identity": char.char_rnn_relu_identity,
-    "char_rnn_relu_normal": char.char_rnn_relu_normal,
-    "movielens_mf": cf.movielens_mf,
-    "movielens_mf_refit": cf.movielens_mf_refit,
-    "movielens_deep": cf.movielens_deep,
-    "movielens_deep_refit": cf.movielens_deep_refit,
-    "diamonds_embeddings": tabular.diamonds_embeddings,
-    "nielsen_regularisation": mnist.nielsen_regularisation,
-    "vae_mnist": generative.vae_mnist,
-    "made_mnist": generative.made_mnist,
-    "sentiment_bow": text.sentiment_bow,
-    "sentiment_embedding_bag": text.sentiment_embedding_bag,
-    "sentiment_lstm": text.sentiment_lstm,
-    "sentiment_lstm_glove": text.sentiment_lstm_glove,
-    "sentiment_embedding_bag_glove": text.sentiment_embedding_bag_glove,
-    "sentiment_nb_bow": text.sentiment_nb_bow,
-    "sentiment_nb_bow_pang_lee": text.sentiment_nb_bow_pang_lee,
-    "karate_gcn": graph.karate_gcn,
-    "drosophila_gcn": graph.drosophila_gcn,
-}
+EXPERIMENTS: Registry[Callable[[], ml_collections.ConfigDict]] = Registry("experiment")
+register_experiment = EXPERIMENTS.register
+
+for _name, _target in {
+    "mnist_cnn": "jaxdl.experiments.mnist:mnist_cnn",
+    "mnist_mlp": "jaxdl.experiments.mnist:mnist_mlp",
+    "nielsen_ch1": "jaxdl.experiments.mnist:nielsen_ch1",
+    "nielsen_ch3": "jaxdl.experiments.mnist:nielsen_ch3",
+    "mnist_softmax_no_hidden": "jaxdl.experiments.mnist:mnist_softmax_no_hidden",
+    "nielsen_weight_masks": "jaxdl.experiments.mnist:nielsen_weight_masks",
+    "nielsen_latent3": "jaxdl.experiments.mnist:nielsen_latent3",
+    "transformer_copy": "jaxdl.experiments.transformer:transformer_copy",
+    "transformer_dates": "jaxdl.experiments.transformer:transformer_dates",
+    "gpt_char_tiny": "jaxdl.experiments.gpt:gpt_char_tiny",
+    "gpt_char_small": "jaxdl.experiments.gpt:gpt_char_small",
+    "seq2seq_dates": "jaxdl.experiments.seq2seq:seq2seq_dates",
+    "seq2seq_dates_luong": "jaxdl.experiments.seq2seq:seq2seq_dates_luong",
+    "seq2seq_dates_matrix": "jaxdl.experiments.seq2seq:seq2seq_dates_matrix",
+    "seq2seq_dates_concat": "jaxdl.experiments.seq2seq:seq2seq_dates_concat",
+    "seq2seq_reverse": "jaxdl.experiments.seq2seq:seq2seq_reverse",
+    "char_lstm": "jaxdl.experiments.char:char_lstm",
+    "char_rnn": "jaxdl.experiments.char:char_rnn",
+    "char_rnn_relu_identity": "jaxdl.experiments.char:char_rnn_relu_identity",
+    "char_rnn_relu_normal": "jaxdl.experiments.char:char_rnn_relu_normal",
+    "movielens_mf": "jaxdl.experiments.movielens:movielens_mf",
+    "movielens_mf_refit": "jaxdl.experiments.movielens:movielens_mf_refit",
+    "movielens_deep": "jaxdl.experiments.movielens:movielens_deep",
+    "movielens_deep_refit": "jaxdl.experiments.movielens:movielens_deep_refit",
+    "diamonds_embeddings": "jaxdl.experiments.tabular:diamonds_embeddings",
+    "nielsen_regularisation": "jaxdl.experiments.mnist:nielsen_regularisation",
+    "vae_mnist": "jaxdl.experiments.generative:vae_mnist",
+    "made_mnist": "jaxdl.experiments.generative:made_mnist",
+    "sentiment_bow": "jaxdl.experiments.text:sentiment_bow",
+    "sentiment_embedding_bag": "jaxdl.experiments.text:sentiment_embedding_bag",
+    "sentiment_lstm": "jaxdl.experiments.text:sentiment_lstm",
+    "sentiment_lstm_glove": "jaxdl.experiments.text:sentiment_lstm_glove",
+    "sentiment_embedding_bag_glove": "jaxdl.experiments.text:sentiment_embedding_bag_glove",
+    "sentiment_nb_bow": "jaxdl.experiments.text:sentiment_nb_bow",
+    "sentiment_nb_bow_pang_lee": "jaxdl.experiments.text:sentiment_nb_bow_pang_lee",
+    "karate_gcn": "jaxdl.experiments.graph:karate_gcn",
+    "drosophila_gcn": "jaxdl.experiments.graph:drosophila_gcn",
+}.items():
+    register_experiment(_name, _target)
 DEFAULT = "mnist_cnn"
 
 
 def describe(name: str) -> str:
+    """The first line of the experiment's docstring."""
     return (EXPERIMENTS[name].__doc__ or "").strip().splitlines()[0]
 
 
 def get_config(name: str) -> ml_collections.ConfigDict:
-    if name not in EXPERIMENTS:
-        close = difflib.get_close_matches(name, EXPERIMENTS, n=3)
-        hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise ValueError(f"unknown experiment '{name}'{hint}; valid experiments: {', '.join(EXPERIMENTS)}")
-    config = EXPERIMENTS[name]()
+    """The named experiment's config, with `config.experiment` set to its name."""
+    config = EXPERIMENTS.get_or_raise(name)()
     config.experiment = name
     return config
+
+
+def configure(name: str, overrides: Sequence[str] = ()) -> ml_collections.ConfigDict:
+    """`get_config(name)` with `--set KEY=VALUE` overrides applied: what `jaxdl show` prints."""
+    return config_lib.apply_overrides(get_config(name), overrides)
+
+
+__all__ = ["DEFAULT", "EXPERIMENTS", "configure", "describe", "get_config", "register_experiment"]

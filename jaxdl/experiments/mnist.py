@@ -120,7 +120,7 @@ def nielsen_latent3() -> ml_collections.ConfigDict:
 
 
 def nielsen_regularisation() -> ml_collections.ConfigDict:
-    """Nielsen ch.3 784-100-10 sigmoid cross-entropy, no penalty; `jaxdl compare nielsen_regularisation` adds L1/L2/dropout."""
+    """Nielsen ch.3 784-100-10 sigmoid cross-entropy, no penalty: the base of `jaxdl compare nielsen_regularisation`."""
     c = nielsen_ch3()
     c.model.hidden = (100,)
     c.optimizer.l2 = 0.0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from jaxdl.registry import Registry
+
 
 @dataclasses.dataclass(frozen=True)
 class SweepSpec:
@@ -15,7 +17,10 @@ class SweepSpec:
     overrides: tuple[str, ...] = ()
 
 
-SWEEPS = {
+SWEEPS: Registry[SweepSpec] = Registry("sweep")
+register_sweep = SWEEPS.register
+
+for _name, _spec in {
     "nielsen_init": SweepSpec(
         "nielsen_ch3",
         "Nielsen ch.3 weight init: N(0,1) vs N(0,1/n_in) weights, 8 seeds, 30 epochs",
@@ -32,4 +37,5 @@ SWEEPS = {
     # The char-RNN init study (sd=0.001 does not train, sd=1.0 is too far, identity W works)
     # joins here once the recurrent models land: its grid is
     # {"model.recurrent_init": ["normal", "identity"], "model.init_scale": [0.001, 0.01, 1.0]}.
-}
+}.items():
+    register_sweep(_name, _spec)

@@ -19,7 +19,7 @@ Both take `x_Bx2` int ids [user, item] (dense indices) and return (B,) ratings.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp

@@ -9,7 +9,7 @@ fast in and out of loops there. Both use the same parameters (tested equal);
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -17,7 +17,6 @@ from flax import nnx
 
 from jaxdl.models import dropout as dropout_lib, inits
 from jaxdl.models.pure import PureModel, pure_model
-
 
 CONV_IMPLS = ("auto", "xla", "im2col")
 

@@ -13,7 +13,7 @@ get here (see `jaxdl.data.movielens`, `jaxdl.tasks.regression.predict_ratings`).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp

@@ -14,7 +14,8 @@ ordinary classification of node ids, with the loss over the labelled nodes only.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp

@@ -30,12 +30,11 @@ import math
 import jax
 import jax.numpy as jnp
 
-from jaxdl.models import attention as attn
-from jaxdl.models import positional
+from jaxdl.models import attention as attn, positional
 from jaxdl.models.dropout import inverted_dropout
 from jaxdl.models.lm import LanguageModel
-from jaxdl.models.sampling import sample_logits
 from jaxdl.models.pure import PureModel
+from jaxdl.models.sampling import sample_logits
 
 POSITIONS = ("learned", "rotary")
 DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}

@@ -10,7 +10,8 @@ transformer). `jaxdl.models.sampling.generate` only ever sees this interface.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -53,10 +53,10 @@ def degrees(key: jax.Array, data_dim: int, hidden: Sequence[int], *, ordering: s
         m = [jnp.arange(1, data_dim + 1)]
     else:  # position of input d = 1 + its index in a random permutation of the order
         m = [jnp.argsort(jax.random.permutation(jax.random.fold_in(key, 0), data_dim)) + 1]
-    for l, width in enumerate(hidden, start=1):
+    for layer, width in enumerate(hidden, start=1):
         low = jnp.min(m[-1])
         if connectivity == "random":
-            m.append(jax.random.randint(jax.random.fold_in(key, l), (width,), low, data_dim))
+            m.append(jax.random.randint(jax.random.fold_in(key, layer), (width,), low, data_dim))
         else:  # spread evenly over [low, D-1]
             m.append(low + (jnp.arange(width) * (data_dim - low)) // width)
     return m
@@ -65,7 +65,7 @@ def degrees(key: jax.Array, data_dim: int, hidden: Sequence[int], *, ordering: s
 def make_masks(key: jax.Array, data_dim: int, hidden: Sequence[int], *, ordering: str = "natural",
                connectivity: str = "random") -> Masks:
     m = degrees(key, data_dim, hidden, ordering=ordering, connectivity=connectivity)
-    layers = [(m[l + 1][None, :] >= m[l][:, None]) for l in range(len(hidden))]
+    layers = [(m[i + 1][None, :] >= m[i][:, None]) for i in range(len(hidden))]
     layers.append(m[0][None, :] > m[-1][:, None])
     return Masks(order_D=jnp.argsort(m[0]), layers=tuple(mask.astype(jnp.float32) for mask in layers))
 

@@ -1,13 +1,13 @@
 """Fully connected network (Nielsen's `network.py`, as an NNX module).
 
 Returns logits: the output nonlinearity (sigmoid or softmax) lives in the
-loss, fused with it for numerical stability (see `jaxdl.train.losses`).
+loss, fused with it for numerical stability (see `jaxdl.tasks.losses`).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 from flax import nnx

@@ -10,7 +10,8 @@ captured once, at construction, from an abstract (shape-only) module.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 from flax import nnx

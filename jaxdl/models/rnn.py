@@ -17,7 +17,7 @@ a row gather `U[x]`, so a one-hot input layer costs no matmul at all.
 from __future__ import annotations
 
 import functools
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp

@@ -7,7 +7,7 @@ output: (B,) predictions, offset so that the untrained network predicts `center`
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp

@@ -16,7 +16,7 @@ written out here and only the dense heads are NNX modules (`jaxdl.models.mlp`).
 from __future__ import annotations
 
 import functools
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp

@@ -19,8 +19,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from jaxdl.models import attention as attn
-from jaxdl.models import positional
+from jaxdl.models import attention as attn, positional
 from jaxdl.models.dropout import inverted_dropout
 from jaxdl.models.gpt import _init_layer_norm, layer_norm
 

@@ -9,7 +9,8 @@ changes shapes, so it splits a sweep into groups, one compile each.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import ml_collections
 

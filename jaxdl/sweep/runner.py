@@ -20,7 +20,8 @@ import json
 import math
 import os
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -306,8 +307,7 @@ def _write(result: SweepResult, workdir: str) -> None:
         writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(result.rows)
-    from jaxdl.sweep import plots
-
+    from jaxdl.figures import sweep as plots
     plots.write_all(result.rows, result.curves, result.swept, workdir, monitor=result.monitor)
 
 

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import ml_collections
 
-from jaxdl.tasks import char_lm, classification, made, node_classification, regression, seq2seq, text_classification, transformer_seq2seq, vae
+from jaxdl.tasks import (
+    char_lm,
+    classification,
+    made,
+    node_classification,
+    regression,
+    seq2seq,
+    text_classification,
+    transformer_seq2seq,
+    vae,
+)
 from jaxdl.tasks.base import Batch, Metrics, Task, divide_by_count
 
 TASKS: dict[str, Callable[[ml_collections.ConfigDict], Task]] = {

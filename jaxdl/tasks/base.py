@@ -9,7 +9,7 @@ they hold is the task's business.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 

@@ -6,8 +6,8 @@ import jax.numpy as jnp
 import ml_collections
 
 from jaxdl import data, models
+from jaxdl.tasks import losses
 from jaxdl.tasks.base import Task
-from jaxdl.train import losses
 
 
 def summarize(totals):

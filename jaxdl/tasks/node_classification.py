@@ -12,9 +12,8 @@ import numpy as np
 
 from jaxdl import data
 from jaxdl.models import gnn
-from jaxdl.tasks import classification
+from jaxdl.tasks import classification, losses
 from jaxdl.tasks.base import Task
-from jaxdl.train import losses
 
 EDGE_WEIGHTS = ("binary", "raw", "log1p")
 FEATURES = ("identity", "connectivity", "degrees")

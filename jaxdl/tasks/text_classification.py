@@ -11,9 +11,8 @@ import numpy as np
 
 from jaxdl import data
 from jaxdl.models import PureModel, text_classifiers
-from jaxdl.tasks import classification
+from jaxdl.tasks import classification, losses
 from jaxdl.tasks.base import Task
-from jaxdl.train import losses
 
 MODELS = {
     "bow_mlp": text_classifiers.bow_mlp,
@@ -51,8 +50,7 @@ PRETRAINED = ("glove_6b_100d",)
 def pretrained_vectors(config: ml_collections.ConfigDict, vocab_size: int, embed_dim: int):
     """The dataset vocabulary's first `vocab_size` words as pretrained vectors, NaN rows for words
     (and special tokens) without one; prints how many words were found."""
-    from jaxdl import word_vectors
-    from jaxdl.data import glove
+    from jaxdl.data import glove, sentiment
 
     name = config.model.pretrained
     if name not in PRETRAINED:
@@ -60,7 +58,7 @@ def pretrained_vectors(config: ml_collections.ConfigDict, vocab_size: int, embed
     if embed_dim != glove.DIM:
         raise ValueError(f"model.pretrained={name!r} holds {glove.DIM}-d vectors; set model.embed_dim={glove.DIM} "
                          f"(got {embed_dim})")
-    words = word_vectors.vocabulary(config.data.name, config.data.data_dir or None)[:vocab_size]
+    words = sentiment.vocabulary(config.data.name, config.data.data_dir or None)[:vocab_size]
     table, found = glove.lookup(words)
     table[~found] = np.nan
     print(f"{name}: vectors for {found.sum():,} of the {len(words):,} vocabulary words "

@@ -56,10 +56,18 @@ def fingerprint(config: ml_collections.ConfigDict) -> dict:
 
 
 def train(
-    config: ml_collections.ConfigDict, workdir: str, *, overwrite: bool = False,
+    config: ml_collections.ConfigDict, workdir: str | None = None, *, overwrite: bool = False,
     resume: bool = False, live: bool | None = None,
 ) -> RunResult:
-    """Trains `config`, writing config.json, metrics.jsonl, tensorboard/ and checkpoints/."""
+    """Trains `config`, writing config.json, metrics.jsonl, tensorboard/ and checkpoints/ into `workdir`
+    (default runs/EXPERIMENT/TIMESTAMP); `resume` continues the run there from its latest checkpoint."""
+    if resume and not workdir:
+        raise ValueError("--resume needs the --workdir of the run to continue")
+    parallel.start(config.train.get("cpu_devices", 0))  # before anything starts the backend
+    if not workdir:
+        workdir = wd.default_workdir(config.experiment or "train")
+        if parallel.is_lead():
+            print(f"{config.experiment}: writing to {workdir}", flush=True)
     task = tasks.make(config)
     model = task.model
     keep_best = bool(config.train.get("keep_best", False))

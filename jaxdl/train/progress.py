@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Mapping
+from collections.abc import Mapping
 
 
 def _fmt(metrics: Mapping[str, float]) -> str:

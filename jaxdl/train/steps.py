@@ -7,7 +7,7 @@ fast path for data that fits in memory), the streaming path jits it alone.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp

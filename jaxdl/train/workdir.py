@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 import time
-from typing import Mapping
+from collections.abc import Mapping
 
 import ml_collections
 import tensorboardX
@@ -14,6 +14,11 @@ import tensorboardX
 
 class RunExistsError(FileExistsError):
     pass
+
+
+def default_workdir(*parts: str) -> str:
+    """runs/PARTS.../YYYYmmdd-HHMMSS: where a command's output goes when no --workdir is given."""
+    return os.path.join("runs", *parts, time.strftime("%Y%m%d-%H%M%S"))
 
 
 def prepare(workdir: str, config: ml_collections.ConfigDict, *, overwrite: bool = False) -> None:

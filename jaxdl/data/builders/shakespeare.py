@@ -6,8 +6,7 @@ from collections.abc import Iterator
 import numpy as np
 import tensorflow_datasets as tfds
 
-from jaxdl.data import registry
-from jaxdl.data import shakespeare as spec_lib
+from jaxdl.data import registry, shakespeare as spec_lib
 
 
 class ShakespearePlays(tfds.core.GeneratorBasedBuilder):

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
 from jaxdl import data
-from jaxdl.train import saved
+from jaxdl.runs import saved, word_vectors
 
 PNG_DPI = 100
 
@@ -79,3 +79,16 @@ def word_pca(vectors_WxD: np.ndarray, words: Sequence[str], path: str, title: st
     ax.grid(alpha=0.3)
     fig.savefig(path, dpi=PNG_DPI)
     return path
+
+
+def plot_words(workdir: str, words: Sequence[str] | None = None) -> str:
+    """WORKDIR/word_pca.png: the chosen words (default word_vectors.SENTIMENT_WORDS) in 2-D PCA of their vectors."""
+    vocab, table = word_vectors.load(workdir)
+    index = {w: i for i, w in enumerate(vocab)}
+    chosen = [w for w in (words or word_vectors.SENTIMENT_WORDS) if w in index]
+    if len(chosen) < 2:
+        raise ValueError(f"fewer than 2 of the words {list(words or word_vectors.SENTIMENT_WORDS)} are in the model's "
+                         "vocabulary")
+    return word_pca(table[[index[w] for w in chosen]], chosen,
+                    os.path.join(workdir, "word_pca.png"),
+                    f"{saved.load_config(workdir).experiment}: learned word vectors, 2-D PCA")

@@ -1,6 +1,6 @@
 """TF-IDF + logistic regression on the same sentiment splits as jaxdl's classifiers (scikit-learn).
 
-`python -m jaxdl.text_baselines rotten_tomatoes pang_lee --split-seeds 0 1 2 3 4` tunes the
+`jaxdl baseline text rotten_tomatoes pang_lee --split-seeds 0 1 2 3 4` tunes the
 n-gram range and C on each split's validation set, refits on train and reports test
 accuracy: the linear bag-of-words line the neural classifiers are measured against.
 Needs the `baselines` extra (pip install 'jaxdl[baselines]').
@@ -8,10 +8,10 @@ Needs the `baselines` extra (pip install 'jaxdl[baselines]').
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -48,22 +48,21 @@ def tfidf_logreg(name: str, data_dir: str | None = None, ngram_ranges=NGRAM_RANG
     return best
 
 
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m jaxdl.text_baselines", description=__doc__.splitlines()[0])
-    p.add_argument("corpora", nargs="+", choices=("rotten_tomatoes", "pang_lee"))
-    p.add_argument("--split-seeds", type=int, nargs="+", default=list(sentiment.SPLIT_SEEDS))
-    p.add_argument("--data-dir", default=None)
-    args = p.parse_args(argv)
-    for corpus in args.corpora:
+def report(corpora: Sequence[str], *, split_seeds: Sequence[int] | None = None,
+           data_dir: str | None = None) -> str:
+    """What `jaxdl baseline text` prints: per split seed a JSON row (printed as it finishes), then the means."""
+    split_seeds = list(split_seeds or sentiment.SPLIT_SEEDS)
+    unknown = [c for c in corpora if c not in sentiment.CORPORA]
+    if unknown or not corpora:
+        raise ValueError(f"corpora {list(corpora)}: valid are {', '.join(sentiment.CORPORA)}")
+    lines = []
+    for corpus in corpora:
         rows = []
-        for seed in args.split_seeds:
+        for seed in split_seeds:
             t = time.time()
-            rows.append(tfidf_logreg(sentiment.spec_name(corpus, seed), args.data_dir))
+            rows.append(tfidf_logreg(sentiment.spec_name(corpus, seed), data_dir))
             print(json.dumps({**rows[-1], "seconds": round(time.time() - t, 1)}), flush=True)
         acc = [r["test_accuracy"] for r in rows]
-        print(f"{corpus}: TF-IDF + logistic regression test accuracy {np.mean(acc):.4f} +- {np.std(acc):.4f} "
-              f"over split seeds {args.split_seeds}", flush=True)
-
-
-if __name__ == "__main__":
-    main()
+        lines.append(f"{corpus}: TF-IDF + logistic regression test accuracy {np.mean(acc):.4f} +- {np.std(acc):.4f} "
+                     f"over split seeds {list(split_seeds)}")
+    return "\n".join(lines)

@@ -1,10 +1,11 @@
-"""Figures of single runs, drawn from what a run writes to its workdir (metrics, checkpoints)."""
+"""Nielsen's figures of a run's checkpoints: weight masks and a 3-unit hidden layer's latent space."""
 
 from __future__ import annotations
 
 import json
 import os
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax.numpy as jnp
 import matplotlib
@@ -14,42 +15,11 @@ from matplotlib.figure import Figure
 
 from jaxdl import data
 from jaxdl.models import inits
-from jaxdl.train import saved, workdir as wd
+from jaxdl.runs import saved
+from jaxdl.train import workdir as wd
 
 PNG_DPI = 80
 GIF_DPI = 60  # GIFs are one full image per checkpoint: keep them small
-
-SPLIT_STYLE = {"train": "-", "validation": "--", "test": ":"}
-
-
-def learning_curves(workdir: str, path: str | None = None) -> str:
-    """Loss and accuracy against step for every split in WORKDIR/metrics.jsonl."""
-    records = wd.read_metrics(workdir)
-    if not records:
-        raise ValueError(f"{workdir}/metrics.jsonl has no records yet")
-    fig = Figure(figsize=(10, 4), layout="constrained")
-    for ax, metric in zip(fig.subplots(1, 2), ("loss", _second_metric(records))):
-        for colour, (split, style) in enumerate(SPLIT_STYLE.items()):
-            points = [(r["step"], r[metric]) for r in records if r["split"] == split and metric in r]
-            if points:
-                steps, values = np.asarray(points).T
-                ax.plot(steps, values, style, marker="o", markersize=3, label=split, color=f"C{colour}")
-        ax.set(xlabel="step", ylabel=metric, title=metric)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle(os.path.basename(os.path.normpath(workdir)))
-    path = path or os.path.join(workdir, "learning_curves.png")
-    fig.savefig(path, dpi=100)
-    return path
-
-
-def _second_metric(records: list[dict]) -> str:
-    """Accuracy for classifiers, else the first other metric the evaluations report (e.g. an NLL)."""
-    evals = [k for r in records if r["split"] != "train" for k in r]
-    if "accuracy" in evals:
-        return "accuracy"
-    skip = {"step", "epoch", "split", "time", "loss", "count", "correct"}
-    return next((k for k in evals if k not in skip), "accuracy")
 
 
 def weight_masks(workdir: str) -> list[str]:
@@ -141,6 +111,16 @@ def latent3(workdir: str) -> list[str]:
     return paths
 
 
+def latent3_report(workdir: str) -> list[str]:
+    """`latent3`'s paths and one line: d(4, 9) over the mean centroid distance at every checkpoint."""
+    paths = latent3(workdir)
+    with open(paths[-1]) as f:
+        ckpts = json.load(f)["checkpoints"]
+    when = [_when(c["step"], c["epoch"]) for c in ckpts]
+    return [*paths, f"d(4, 9) / mean distance between digit centroids, {when[0]} .. {when[-1]}: "
+            + " ".join(f"{c['ratio_4_9']:.2f}" for c in ckpts)]
+
+
 def _snapshots(workdir: str) -> list[tuple[int, int | None, Any]]:
     """(step, epoch, params) for every kept checkpoint, oldest first; epoch is None for a
     checkpoint that did not fall on an epoch's end (train.checkpoint_every_steps > 0)."""
@@ -167,72 +147,3 @@ def _animate(workdir: str, stem: str, frames: Sequence, draw: Callable[[Figure, 
     png = os.path.join(workdir, f"{stem}.png")
     fig.savefig(png, dpi=PNG_DPI)
     return [png, gif]
-
-
-def attention_map(weights_TxS: np.ndarray, rows: Sequence[str], cols: Sequence[str], title: str,
-                  path: str) -> str:
-    """One head's attention weights as a heatmap: a row per query, a column per key."""
-    weights_TxS = np.asarray(weights_TxS)
-    if weights_TxS.shape != (len(rows), len(cols)):
-        raise ValueError(f"weights of shape {weights_TxS.shape} need {len(rows)} row and {len(cols)} "
-                         f"column labels")
-    fig = Figure(figsize=(max(4.0, 0.28 * len(cols) + 2), max(3.0, 0.28 * len(rows) + 1.5)),
-                 layout="constrained")
-    ax = fig.subplots()
-    image = ax.imshow(weights_TxS, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-    ax.set_xticks(range(len(cols)), [repr(c)[1:-1] for c in cols], fontsize=8)
-    ax.set_yticks(range(len(rows)), [repr(r)[1:-1] for r in rows], fontsize=8)
-    ax.set(xlabel="attends to (key)", ylabel="query")
-    ax.set_title(title, fontsize=9, wrap=True)
-    fig.colorbar(image, ax=ax, label="weight")
-    fig.savefig(path, dpi=PNG_DPI)
-    return path
-
-
-def attention(workdir: str, text: str | None = None, *, layer: int = -1, head: int = 0,
-              path: str | None = None) -> str:
-    """The decoder's attention over the source for `text` (an encoder-decoder run), one head.
-
-    The target is the model's own greedy decoding. `text` is encoded with the dataset's
-    source codec; without one (or without `text`) the longest of the first 64 validation
-    examples is used.
-    """
-    from jaxdl.data import text as text_lib
-    from jaxdl.models import transformer
-    from jaxdl.tasks import transformer_seq2seq
-
-    config, model, state = saved.restore(workdir)
-    if config.task != "transformer_seq2seq":
-        raise ValueError(f"attention maps are drawn for transformer_seq2seq runs; {workdir} trained "
-                         f"task {config.task!r}")
-    cfg = transformer_seq2seq.model_config(config)
-    layer = layer % cfg.num_layers
-    if not 0 <= head < cfg.num_heads:
-        raise ValueError(f"head must be in [0, {cfg.num_heads}), got {head}")
-    spec = data.get_spec(config.data.name)
-    codec = spec.meta.get("source")
-    if text is not None and hasattr(codec, "encode"):
-        src = jnp.asarray(codec.encode([text]))
-    else:
-        sources = data.load_arrays(config.data.name, "validation", config.data.data_dir or None,
-                                   max_examples=64)["source"]
-        longest = int(np.argmax((sources != text_lib.PAD).sum(1)))
-        src = jnp.asarray(sources[longest:longest + 1])
-    n_src = int((src[0] != text_lib.PAD).sum())
-    out = transformer.greedy_decode(state.params, src, cfg=cfg, length=transformer_seq2seq.pair_meta(spec)[
-        "max_tgt_len"] - 1, bos=text_lib.BOS)
-    ends = np.flatnonzero(np.asarray(out[0]) == text_lib.EOS)
-    n_out = int(ends[0]) + 1 if ends.size else out.shape[1]
-    tgt_in = jnp.concatenate([jnp.full((1, 1), text_lib.BOS, jnp.int32), out[:, : n_out - 1]], axis=1)
-    weights = transformer.cross_attention_weights(state.params, src, tgt_in, cfg, layer)[0, head]
-
-    def labels(ids, vocab):
-        return vocab.decode(ids) if vocab is not None else [str(int(i)) for i in ids]
-
-    src_vocab = getattr(codec, "vocab", None)
-    tgt_vocab = getattr(spec.meta.get("target"), "vocab", None)
-    cols = labels(np.asarray(src[0, :n_src]), src_vocab)
-    rows = labels(np.asarray(out[0, :n_out]), tgt_vocab)
-    title = f"{config.experiment}: decoder layer {layer}, head {head}\nattention over the source"
-    return attention_map(np.asarray(weights[:n_out, :n_src]), rows, cols, title,
-                         path or os.path.join(workdir, f"attention_l{layer}_h{head}.png"))

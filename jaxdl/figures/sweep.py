@@ -235,8 +235,8 @@ def write_all(rows: Sequence[Row], curves: Sequence[Row], swept_keys: Sequence[s
               directory: str, monitor: str = "accuracy") -> list[str]:
     """The plots that make sense for this sweep, written under `directory`; returns their paths.
 
-    Per swept key: the best available final `monitor` (the task's headline metric) vs that key (one line per value of the
-    other key when there is exactly one other; with more, lines would multiply). Then the
+    Per swept key: the best available final `monitor` (the task's headline metric) vs that key (one line per
+    value of the other key when there is exactly one other; with more, lines would multiply). Then the
     learning curves, and a heat map when exactly two keys besides the seed were swept.
     """
     swept = [k for k in swept_keys if k != "seed"]

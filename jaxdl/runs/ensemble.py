@@ -1,21 +1,20 @@
 """An ensemble of trained runs: the mean of their predicted class probabilities (classifiers)
 or of their predictions (regression).
 
-    python -m jaxdl.ensemble RUN_A RUN_B [...] [--splits validation test]
-    python -m jaxdl.ensemble --train diamonds_embeddings --seeds 5 --workdir runs/diamonds_ensemble
+    python -m jaxdl.runs.ensemble RUN_A RUN_B [...] [--splits validation test]
+    python -m jaxdl.runs.ensemble --train diamonds_embeddings --seeds 5 --workdir runs/diamonds_ensemble
 
 Each member is a finished run's best-validation state (its final state if it kept none),
 and all must be trained on the same dataset, so their examples line up. Members are
 weighted equally, so nothing is fitted on validation or test: the ensemble's choice is
 only which runs it holds. `--train NAME --seeds K` first trains NAME with seeds 0..K-1
-(`jaxdl.compare_runs`, in WORKDIR/seedS; an earlier run there is an error, or replaced with
-`--overwrite`); `python -m jaxdl.split_seed_table --ensemble A+B`
+(`jaxdl.studies.variants`, in WORKDIR/seedS; an earlier run there is an error, or replaced with
+`--overwrite`); `python -m jaxdl.studies.split_seeds --ensemble A+B`
 builds one per split seed of a sentiment corpus.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 from typing import Sequence
 
@@ -24,8 +23,7 @@ import numpy as np
 
 from jaxdl import data
 from jaxdl.tasks import regression
-from jaxdl.train import saved
-
+from jaxdl.runs import saved
 REGRESSION_TASKS = ("regression",)
 
 
@@ -86,41 +84,3 @@ def evaluate(workdirs: Sequence[str], splits: Sequence[str] = ("validation", "te
         results[split] = {**_scores(np.mean([m[0] for m in members], axis=0), targets_N, kind),
                           "members": [_scores(m[0], targets_N, kind) for m in members]}
     return results
-
-
-def train_seeds(experiment: str, seeds: int, workdir: str, overrides: Sequence[str] = (),
-                overwrite: bool = False) -> list[str]:
-    """Trains `experiment` with seeds 0..seeds-1 into WORKDIR/seedS; returns those folders."""
-    from jaxdl import compare_runs
-
-    variants = {f"seed{s}": [f"seed={s}"] for s in range(seeds)}
-    compare_runs.run(experiment, variants, workdir, list(overrides), overwrite)
-    return [os.path.join(workdir, name) for name in variants]
-
-
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m jaxdl.ensemble", description=__doc__.splitlines()[0])
-    p.add_argument("workdirs", nargs="*", metavar="RUN")
-    p.add_argument("--train", metavar="EXPERIMENT", help="train the members first, one per seed")
-    p.add_argument("--seeds", type=int, default=5)
-    p.add_argument("--workdir", help="with --train: where the members go (default runs/ensembles/EXPERIMENT)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--overwrite", action="store_true")
-    p.add_argument("--splits", nargs="+", default=["validation", "test"])
-    args = p.parse_args(argv)
-    workdirs = list(args.workdirs)
-    if args.train:
-        workdir = args.workdir or os.path.join("runs", "ensembles", args.train)
-        workdirs += train_seeds(args.train, args.seeds, workdir, args.overrides, args.overwrite)
-    elif args.overrides or args.workdir:
-        p.error("--set and --workdir go with --train")
-    for split, r in evaluate(workdirs, args.splits).items():
-        metric = "accuracy" if "accuracy" in r else "rmse"
-        members = ", ".join(f"{m[metric]:.4f}" for m in r["members"])
-        print(f"ensemble of {len(workdirs)} {split}: {metric} {r[metric]:.4f}"
-              + (f" mae {r['mae']:.4f}" if metric == "rmse" else f" ({r['correct']} / {r['count']})")
-              + f"; members {members}", flush=True)
-
-
-if __name__ == "__main__":
-    main()

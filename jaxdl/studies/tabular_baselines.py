@@ -1,7 +1,7 @@
 """scikit-learn tree ensembles on a jaxdl tabular dataset: the reference the embedding MLP must beat.
 
-    python -m jaxdl.tabular_baselines --model random_forest      # 300 trees
-    python -m jaxdl.tabular_baselines --model gradient_boosting
+    jaxdl baseline tabular --model random_forest      # 300 trees
+    jaxdl baseline tabular --model gradient_boosting
 
 The forest sees the same rows as the network (train and validation: trees need
 no validation slice here, and more data only makes the reference stronger)
@@ -11,7 +11,6 @@ the same test split. Needs the optional extra: pip install 'jaxdl[baselines]'.
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
@@ -49,21 +48,11 @@ def fit_and_score(model: str = "random_forest", *, dataset: str = "diamonds", n_
             "train_rows": len(y_train), "test_rows": len(err), "fit_seconds": seconds}
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="random_forest", choices=MODELS)
-    parser.add_argument("--dataset", default="diamonds")
-    parser.add_argument("--n-estimators", type=int, default=300)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--n-jobs", type=int, default=-1)
-    parser.add_argument("--data-dir", default=None)
-    args = parser.parse_args(argv)
-    result = fit_and_score(args.model, dataset=args.dataset, n_estimators=args.n_estimators, seed=args.seed,
-                           n_jobs=args.n_jobs, data_dir=args.data_dir)
-    print(f"{args.model} ({args.n_estimators}) on {args.dataset}: test rmse {result['rmse']:.4f} "
-          f"mae {result['mae']:.4f} ({result['train_rows']} train rows, {result['test_rows']} test rows, "
-          f"fit {result['fit_seconds']:.1f}s)")
-
-
-if __name__ == "__main__":
-    main()
+def report(model: str = "random_forest", *, dataset: str = "diamonds", n_estimators: int = 300, seed: int = 0,
+           n_jobs: int = -1, data_dir: str | None = None) -> str:
+    """What `jaxdl baseline tabular` prints: the fitted model's test RMSE and MAE."""
+    result = fit_and_score(model, dataset=dataset, n_estimators=n_estimators, seed=seed, n_jobs=n_jobs,
+                           data_dir=data_dir)
+    return (f"{model} ({n_estimators}) on {dataset}: test rmse {result['rmse']:.4f} "
+            f"mae {result['mae']:.4f} ({result['train_rows']} train rows, {result['test_rows']} test rows, "
+            f"fit {result['fit_seconds']:.1f}s)")

@@ -8,7 +8,7 @@ Every loss returns per-example values; the caller averages.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp

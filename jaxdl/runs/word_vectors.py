@@ -13,24 +13,12 @@ from typing import Sequence
 import numpy as np
 
 from jaxdl import data
+from jaxdl.data import sentiment
 from jaxdl.models import text_classifiers
-from jaxdl.train import saved
-
+from jaxdl.runs import saved
 SENTIMENT_WORDS = ("good", "great", "excellent", "best", "wonderful", "masterpiece", "perfect", "beautiful",
                    "funny", "entertaining", "bad", "worst", "awful", "terrible", "boring", "dull", "stupid",
                    "waste", "mess", "tedious", "mediocre", "poorly", "movie", "film", "the", "and")
-
-
-def vocabulary(name: str, data_dir: str | None) -> list[str]:
-    """Token id -> word for a dataset whose builder stored its training vocabulary."""
-    from jaxdl.data import text
-
-    spec = data.get_spec(name)
-    if spec.meta.get("vocab") != "metadata":
-        raise ValueError(f"dataset {name!r} has no stored vocabulary (vocab: {spec.meta.get('vocab')!r}); "
-                         "word vectors need rotten_tomatoes or pang_lee")
-    meta = data.source(name, "train", data_dir).dataset_info.metadata
-    return text.Vocab.from_json(meta["vocab"]).tokens
 
 
 def load(workdir: str) -> tuple[list[str], np.ndarray]:
@@ -40,7 +28,7 @@ def load(workdir: str) -> tuple[list[str], np.ndarray]:
     if config.task != "text_classification":
         raise ValueError(f"{workdir} trained task {config.task!r}; word vectors need a text_classification run")
     table = text_classifiers.embedding_table(model, state.params)
-    words = vocabulary(config.data.name, config.data.data_dir or None)[: len(table)]
+    words = sentiment.vocabulary(config.data.name, config.data.data_dir or None)[: len(table)]
     return words, table[: len(words)]
 
 
@@ -63,18 +51,3 @@ def neighbours(workdir: str, word: str, k: int = 10) -> list[tuple[str, float]]:
     specials = {i for i, w in enumerate(words) if w.startswith("<") and w.endswith(">")}
     found = cosine_neighbours(table, index[word], k + len(specials))
     return [(words[i], s) for i, s in found if i not in specials][:k]
-
-
-def plot_words(workdir: str, words: Sequence[str] | None = None) -> str:
-    """WORKDIR/word_pca.png: the chosen words (default SENTIMENT_WORDS) in 2-D PCA of their vectors."""
-    from jaxdl import embedding_figures
-
-    vocab, table = load(workdir)
-    index = {w: i for i, w in enumerate(vocab)}
-    chosen = [w for w in (words or SENTIMENT_WORDS) if w in index]
-    if len(chosen) < 2:
-        raise ValueError(f"fewer than 2 of the words {list(words or SENTIMENT_WORDS)} are in the model's "
-                         "vocabulary")
-    return embedding_figures.word_pca(table[[index[w] for w in chosen]], chosen,
-                                      os.path.join(workdir, "word_pca.png"),
-                                      f"{saved.load_config(workdir).experiment}: learned word vectors, 2-D PCA")

@@ -16,8 +16,8 @@ from typing import Sequence
 import jax
 
 from jaxdl import config as config_lib, data, rng, tasks
-from jaxdl.train import saved, steps
-
+from jaxdl.runs import saved
+from jaxdl.train import steps
 _FIXED_SECTIONS = ("model", "task")  # what the checkpoint's params depend on
 
 

@@ -5,9 +5,9 @@ Hyperparameters are chosen on the validation split; test is reported, never tune
 The `*_refit` experiments are the final fits: the chosen hyperparameters trained on
 train+validation (the full 80%) for the chosen schedule, evaluated on test only.
 
-`COMPARISONS["mf_optimizers"]` is plain gradient descent vs momentum vs AdaGrad (the
-hand-written ones), with minibatches and full-batch, on the same MF model:
-`python -m jaxdl.compare_runs mf_optimizers`.
+The `mf_optimizers` comparison (`jaxdl.experiments.comparisons`) is plain gradient descent vs
+momentum vs AdaGrad (the hand-written ones), with minibatches and full-batch, on the same MF
+model: `jaxdl compare mf_optimizers`.
 """
 
 from __future__ import annotations
@@ -75,28 +75,3 @@ def movielens_deep() -> ml_collections.ConfigDict:
 def movielens_deep_refit() -> ml_collections.ConfigDict:
     """movielens_deep's hyperparameters trained on train+validation (80%), scored on test."""
     return _refit(movielens_deep())
-
-
-# Plain GD vs heavy-ball momentum vs AdaGrad (the hand-written ones) on movielens_mf: minibatches
-# of 256 for 10 epochs (2,810 steps), and full batch (72,003 ratings: one step per epoch) for 100
-# epochs, at a constant rate. Rates chosen on validation from 5-epoch minibatch sweeps: GD
-# {0.3, 1, 2, 3, 10, 30, 100} -> 0.3 (from 1 up the shared offset saturates the sigmoid);
-# momentum 0.9 {0.3, 1, 3, 10} -> 0.3; AdaGrad {0.03, 0.1, 0.3, 1} -> 1. Full batch reuses them.
-# Adam (movielens_mf's optimiser) is the reference row. The penalties stay at the recipe these
-# rates were tuned with (table L2 2e-4, no per-rating penalty), so the table is reproducible.
-_FULL_BATCH = ["data.batch_size=72003", "train.epochs=100", "train.eval_every_epochs=10"]
-_GD = ["optimizer.name=sgd_scratch", "optimizer.learning_rate=0.3"]
-_MOMENTUM = ["optimizer.name=momentum_scratch", "optimizer.learning_rate=0.3", "optimizer.momentum=0.9"]
-_ADAGRAD = ["optimizer.name=adagrad_scratch", "optimizer.learning_rate=1.0"]
-COMPARISONS = {
-    "mf_optimizers": ("movielens_mf", ["optimizer.schedule.name=constant", "train.epochs=10",
-                                       "optimizer.l2=2e-4", "penalty.l2_per_rating=0.0"], {
-        "gd_minibatch": _GD,
-        "momentum_minibatch": _MOMENTUM,
-        "adagrad_minibatch": _ADAGRAD,
-        "adam_minibatch": ["optimizer.name=adam", "optimizer.learning_rate=3e-3"],
-        "gd_full_batch": [*_GD, *_FULL_BATCH],
-        "momentum_full_batch": [*_MOMENTUM, *_FULL_BATCH],
-        "adagrad_full_batch": [*_ADAGRAD, *_FULL_BATCH],
-    }),
-}

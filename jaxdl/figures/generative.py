@@ -19,8 +19,9 @@ from matplotlib.figure import Figure
 
 from jaxdl import data
 from jaxdl.models import made as made_lib
+from jaxdl.runs import saved
 from jaxdl.tasks import binary, made as made_task, vae as vae_task
-from jaxdl.train import checkpoint, saved
+from jaxdl.train import checkpoint
 
 DPI = 100
 GRID_FIGSIZE = (4.0, 4.4)  # a 10x10 grid of digits plus a title

@@ -1,0 +1,45 @@
+"""Train one experiment under several named override sets, one run each; one table of the results.
+
+Each variant is a `jaxdl train` run in WORKDIR/LABEL (its metrics.jsonl, best/ as usual); the
+table reports the final and, with `train.keep_best`, the best-validation evaluations. Comparisons
+`by="runs"` (`jaxdl compare mf_optimizers`, or `jaxdl compare EXPERIMENT --variant LABEL:KEY=V`)
+and the split-seed tables train through it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from jaxdl import config as config_lib, experiments
+
+
+def run(experiment: str, variants: dict[str, list[str]], workdir: str, overrides: list[str] = (),
+        overwrite: bool = False) -> list[dict]:
+    """Trains `experiment` + `overrides` + each variant's overrides; returns one row per variant."""
+    from jaxdl.train import loop
+
+    rows = []
+    for label, variant in variants.items():
+        config = config_lib.apply_overrides(experiments.get_config(experiment), [*overrides, *variant])
+        start = time.perf_counter()
+        result = loop.train(config, os.path.join(workdir, label), overwrite=overwrite, live=False)
+        row = {"label": label, "overrides": " ".join(variant), "seconds": time.perf_counter() - start,
+               "final": result.final}
+        if result.best is not None:
+            row["best_epoch"], row["best"] = result.best["epoch"], result.best["evals"]
+        rows.append(row)
+    return rows
+
+
+def table(rows: list[dict], metric: str) -> str:
+    """A markdown table of `metric` per split, at the best-validation epoch when there is one."""
+    splits = [s for s in rows[0].get("best", rows[0]["final"]) if s != "train"]
+    lines = [f"| variant | {' | '.join(f'{s} {metric}' for s in splits)} | best epoch | wall s | overrides |",
+             "|---" * (len(splits) + 4) + "|"]
+    for r in rows:
+        evals = r.get("best", r["final"])
+        cells = " | ".join(f"{evals[s][metric]:.4f}" for s in splits)
+        lines.append(f"| {r['label']} | {cells} | {r.get('best_epoch', '-')} | {r['seconds']:.0f} | "
+                     f"`{r['overrides']}` |")
+    return "\n".join(lines)

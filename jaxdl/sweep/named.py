@@ -1,0 +1,35 @@
+"""`jaxdl sweep NAME`: a named sweep (`jaxdl.experiments.sweeps`) or any experiment, with `--set` axes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from jaxdl import config as config_lib, experiments
+from jaxdl.experiments.sweeps import SWEEPS
+from jaxdl.sweep import grid as grid_lib, runner
+from jaxdl.train import workdir as wd
+
+
+def report(name: str, overrides: Sequence[str] = (), *, seeds: int = 0, workdir: str | None = None,
+           chunk_size: int = 0, data_order: str = "per_seed", num_devices: int = 0) -> str:
+    """Trains the sweep `name` (its grid, plus `key=v1,v2` axes from `overrides`); returns a summary line."""
+    spec = SWEEPS.get(name) if name in SWEEPS else None
+    if spec is not None:
+        config = config_lib.apply_overrides(experiments.get_config(spec.experiment), spec.overrides)
+        config.experiment = name
+    else:
+        try:
+            config = experiments.get_config(name)
+        except ValueError as e:
+            raise ValueError(f"{e}; sweeps: {', '.join(SWEEPS)}") from None
+    config, axes = grid_lib.parse_sets(config, overrides)
+    axes = {**(spec.grid if spec else {}), **axes}
+    seeds = seeds or (spec.seeds if spec else 1)
+    workdir = workdir or wd.default_workdir("sweeps", name)
+    print(f"{name}: {seeds} seeds x {axes or 'no grid'} -> {workdir}", flush=True)
+    result = runner.run(config, seeds=seeds, grid=axes, workdir=workdir, chunk_size=chunk_size,
+                        data_order=data_order, num_devices=num_devices)
+    diverged = sum(r["diverged"] for r in result.rows)
+    return (f"{name}: {len(result.rows)} members ({diverged} diverged), "
+            f"{result.member_steps / result.seconds:,.0f} model-steps/s, {result.seconds:.1f}s; "
+            f"results.csv, results.jsonl, curves.jsonl and plots in {workdir}")
