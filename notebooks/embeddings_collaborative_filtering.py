@@ -23,7 +23,7 @@
 #    into an MLP); RMSE of the best-validation state.
 # 4. Hand-written optimisers on the same MF model: gradient descent vs heavy-ball momentum vs
 #    AdaGrad (`optimizer.name=sgd_scratch|momentum_scratch|adagrad_scratch`), side by side
-#    (`python -m jaxdl.studies.variants mf_optimizers`).
+#    (`jaxdl compare mf_optimizers`).
 
 # %% tags=["parameters"]
 import os

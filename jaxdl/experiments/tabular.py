@@ -1,7 +1,7 @@
 """Tabular regression with entity embeddings: log price of ggplot2's diamonds (offline, random 72/8/20).
 
 The reference is a scikit-learn forest on the same split:
-`python -m jaxdl.studies.tabular_baselines --model random_forest` (extra `baselines`).
+`jaxdl baseline tabular --model random_forest` (extra `baselines`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Default data: `rotten_tomatoes` (12,752 snippets); `--set data.name=pang_lee` fo
 1,500 full reviews, `<name>_split1` .. `_split4` for the other split seeds,
 `imdb_reviews` for users who have TFDS's IMDB prepared. Every run keeps its
 best-validation-accuracy state (train.keep_best), whose test accuracy is the one reported.
-`python -m jaxdl.studies.split_seeds CORPUS EXPERIMENT ...` trains them on all five split seeds
+`jaxdl table CORPUS EXPERIMENT ...` trains them on all five split seeds
 and prints mean +- sd test accuracy.
 """
 

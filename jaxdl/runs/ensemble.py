@@ -1,16 +1,16 @@
 """An ensemble of trained runs: the mean of their predicted class probabilities (classifiers)
 or of their predictions (regression).
 
-    python -m jaxdl.runs.ensemble RUN_A RUN_B [...] [--splits validation test]
-    python -m jaxdl.runs.ensemble --train diamonds_embeddings --seeds 5 --workdir runs/diamonds_ensemble
+    jaxdl ensemble RUN_A RUN_B [...] [--splits validation test]
+    jaxdl ensemble --train diamonds_embeddings --seeds 5 --workdir runs/diamonds_ensemble
 
 Each member is a finished run's best-validation state (its final state if it kept none),
 and all must be trained on the same dataset, so their examples line up. Members are
 weighted equally, so nothing is fitted on validation or test: the ensemble's choice is
 only which runs it holds. `--train NAME --seeds K` first trains NAME with seeds 0..K-1
-(`jaxdl.studies.variants`, in WORKDIR/seedS; an earlier run there is an error, or replaced with
-`--overwrite`); `python -m jaxdl.studies.split_seeds --ensemble A+B`
-builds one per split seed of a sentiment corpus.
+(`jaxdl.studies.ensemble`, in WORKDIR/seedS; an earlier run there is an error, or replaced with
+`--overwrite`); `jaxdl table CORPUS ... --ensemble A+B` builds one per split seed of a
+sentiment corpus.
 """
 
 from __future__ import annotations
