@@ -16,14 +16,15 @@ sentiment corpus.
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import numpy as np
 
 from jaxdl import data
-from jaxdl.tasks import regression
 from jaxdl.runs import saved
+from jaxdl.tasks import regression
+
 REGRESSION_TASKS = ("regression",)
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 
 from jaxdl import config as config_lib, data, rng, tasks
 from jaxdl.runs import saved
 from jaxdl.train import steps
+
 _FIXED_SECTIONS = ("model", "task")  # what the checkpoint's params depend on
 
 

@@ -8,14 +8,13 @@ the bag-of-words MLP's first layer (a 16-d vector per word in Chollet's model).
 from __future__ import annotations
 
 import os
-from typing import Sequence
 
 import numpy as np
 
-from jaxdl import data
 from jaxdl.data import sentiment
 from jaxdl.models import text_classifiers
 from jaxdl.runs import saved
+
 SENTIMENT_WORDS = ("good", "great", "excellent", "best", "wonderful", "masterpiece", "perfect", "beautiful",
                    "funny", "entertaining", "bad", "worst", "awful", "terrible", "boring", "dull", "stupid",
                    "waste", "mess", "tedious", "mediocre", "poorly", "movie", "film", "the", "and")
