@@ -1,11 +1,12 @@
 # Two commands on a fresh machine (Python >= 3.10; no venv needed beforehand):
 #   make run    sets up .venv and trains the default experiment (mnist_cnn on offline MNIST-5k)
-#   make test   sets up .venv and runs the whole test suite (what CI runs)
+#   make test   sets up .venv and runs the layer/lint/docs checks and the whole test suite (what CI runs)
+#   make docs   serves the docs site locally
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test fashion-mnist sentiment-data glove
+.PHONY: setup run test docs fashion-mnist sentiment-data glove
 
 setup: $(VENV)/.installed
 
@@ -56,4 +57,9 @@ run: setup
 test: setup
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check jaxdl tests benchmarks scripts
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 	$(BIN)/pytest -n 2 -q -rs
+
+# The docs site (mkdocs.yml, docs/) at http://127.0.0.1:8000 while it runs; --strict fails on any warning.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --strict
