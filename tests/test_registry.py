@@ -1,10 +1,11 @@
-"""The registry class behind every named kind."""
+"""The registry class behind every named kind, and jaxdl's registry of models."""
 
 import functools
 import sys
 
 import pytest
 
+from jaxdl import models, tasks
 from jaxdl.registry import Registry, UnknownNameError, call_with_accepted
 
 
@@ -96,3 +97,39 @@ def test_a_registry_is_a_mapping_in_registration_order():
 def test_call_with_accepted_passes_only_the_options_a_function_names():
     assert call_with_accepted(lambda x, scale=1: x * scale, 2, scale=3, unused=4) == 6
     assert call_with_accepted(lambda x, **kw: (x, kw), 1, a=2) == (1, {"a": 2})
+
+
+# jaxdl's own registries: one public register function per kind, the same path jaxdl's entries take.
+
+def test_model_names_are_looked_up_per_task_with_a_did_you_mean():
+    assert models.model_names("char_lm") == ["rnn", "lstm", "gpt"]
+    # "lstm" is two families: the task picks which.
+    assert models.model_factory("text_classification", "lstm") is not models.model_factory("char_lm", "lstm")
+    with pytest.raises(UnknownNameError, match=r"^unknown text_classification model 'lstn' \(did you mean lstm\?\); "
+                                               r"valid text_classification models: bow_mlp, embedding_bag, lstm$"):
+        models.model_factory("text_classification", "lstn")
+    with pytest.raises(UnknownNameError, match="valid nope models: $"):
+        models.model_factory("nope", "mlp")
+
+
+def test_a_taken_model_name_is_an_error_naming_both_origins():
+    with pytest.raises(ValueError, match=f"model 'char_lm/gpt' is registered twice: by jaxdl.models.gpt:"
+                                         f"language_model and by {__name__}:first"):
+        models.register_model("char_lm", "gpt", first)
+
+
+def test_a_model_registered_by_user_code_is_built_by_its_task():
+    from jaxdl import config as config_lib, experiments
+    from jaxdl.models import mlp
+
+    @models.register_model("classification", "tiny_mlp")
+    def tiny_mlp(input_shape, num_classes, **hparams):
+        return mlp.make(input_shape, num_classes, hidden=(3,))
+
+    try:
+        config = config_lib.apply_overrides(experiments.get_config("mnist_mlp"), ["model.name=tiny_mlp"])
+        model = tasks.make(config).model
+        assert model.name == "mlp" and model.hparams["sizes"] == (784, 3, 10)
+        assert "tiny_mlp" in models.model_names("classification")
+    finally:
+        del models.MODELS["classification/tiny_mlp"]
