@@ -1,8 +1,9 @@
-"""The registry class behind every named kind, and jaxdl's registry of models."""
+"""The registry class behind every named kind, and jaxdl's registries of models and tasks."""
 
 import functools
 import sys
 
+import ml_collections
 import pytest
 
 from jaxdl import models, tasks
@@ -133,3 +134,11 @@ def test_a_model_registered_by_user_code_is_built_by_its_task():
         assert "tiny_mlp" in models.model_names("classification")
     finally:
         del models.MODELS["classification/tiny_mlp"]
+
+
+def test_a_taken_task_name_is_an_error_naming_both_origins():
+    with pytest.raises(ValueError, match=f"task 'vae' is registered twice: by jaxdl.tasks.vae:make and by "
+                                         f"{__name__}:first"):
+        tasks.register_task("vae", first)
+    with pytest.raises(ValueError, match=r"^unknown task 'regresion' \(did you mean regression\?\); valid tasks: "):
+        tasks.make(ml_collections.ConfigDict({"task": "regresion"}))
