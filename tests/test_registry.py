@@ -1,4 +1,4 @@
-"""The registry class behind every named kind, and jaxdl's registries of models and tasks."""
+"""The registry class behind every named kind, and jaxdl's registries of models, tasks and datasets."""
 
 import functools
 import sys
@@ -6,7 +6,7 @@ import sys
 import ml_collections
 import pytest
 
-from jaxdl import models, tasks
+from jaxdl import data, models, tasks
 from jaxdl.registry import Registry, UnknownNameError, call_with_accepted
 
 
@@ -142,3 +142,9 @@ def test_a_taken_task_name_is_an_error_naming_both_origins():
         tasks.register_task("vae", first)
     with pytest.raises(ValueError, match=r"^unknown task 'regresion' \(did you mean regression\?\); valid tasks: "):
         tasks.make(ml_collections.ConfigDict({"task": "regresion"}))
+
+
+def test_a_taken_dataset_name_is_an_error():
+    with pytest.raises(ValueError, match="dataset 'mnist5k' is registered twice"):
+        data.register_dataset(data.get_spec("mnist5k"))
+    assert list(data.DATASETS)[:2] == ["mnist5k", "fashion_mnist_debian"]  # registration order
