@@ -9,9 +9,10 @@ may be given lazily as "module:attribute", imported on first use, so listing nam
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import inspect
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -20,6 +21,8 @@ T = TypeVar("T")
 def _origin(obj: Any) -> str:
     if isinstance(obj, str):
         return obj
+    while isinstance(obj, functools.partial):  # a partial's own module is functools
+        obj = obj.func
     module = getattr(obj, "__module__", None) or type(obj).__module__
     name = getattr(obj, "__qualname__", None) or type(obj).__qualname__
     return f"{module}:{name}"
@@ -38,6 +41,14 @@ class UnknownNameError(KeyError, ValueError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+def unknown_name_error(kind: str, plural: str, name: str, valid: Iterable[str]) -> UnknownNameError:
+    """The error for a `name` not among `valid`, with the closest valid names as a hint."""
+    valid = list(valid)
+    close = difflib.get_close_matches(str(name), valid, n=3)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    return UnknownNameError(f"unknown {kind} {name!r}{hint}; valid {plural}: {', '.join(valid)}")
 
 
 class Registry(Mapping[str, T], Generic[T]):
@@ -77,10 +88,7 @@ class Registry(Mapping[str, T], Generic[T]):
 
     def get_or_raise(self, name: str) -> T:
         if name not in self._entries:
-            close = difflib.get_close_matches(str(name), self._entries, n=3)
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            valid = ", ".join(self._entries)
-            raise UnknownNameError(f"unknown {self.kind} {name!r}{hint}; valid {self.plural}: {valid}")
+            raise unknown_name_error(self.kind, self.plural, name, self._entries)
         entry = self._entries[name]
         if isinstance(entry, str):
             entry = self._entries[name] = _resolve(entry)

@@ -8,7 +8,7 @@ import numpy as np
 import optax
 import pytest
 
-from jaxdl import cli, config as config_lib, experiments
+from jaxdl import cli, config as config_lib, experiments, models
 from jaxdl.data import text
 from jaxdl.models import lm as lm_lib
 from jaxdl.tasks import char_lm
@@ -46,8 +46,8 @@ def test_loss_eval_sums_and_bits_agree():
 
 def test_registry_and_bad_configs():
     config = experiments.get_config("char_lstm")
-    assert set(char_lm.LM_MODELS) >= {"rnn", "lstm"}
-    with pytest.raises(ValueError, match="unknown language model 'gru'; valid: rnn, lstm"):
+    assert set(models.model_names("char_lm")) >= {"rnn", "lstm"}
+    with pytest.raises(ValueError, match="unknown char_lm model 'gru'; valid char_lm models: rnn, lstm"):
         char_lm.build_lm(config_lib.apply_overrides(config, ["model.name=gru"]))
     with pytest.raises(ValueError, match="must divide the dataset's row length 256"):
         char_lm.build_lm(config_lib.apply_overrides(config, ["lm.seq_len=100"]))

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from jaxdl import cli, config as config_lib, experiments, tasks
+from jaxdl import cli, config as config_lib, experiments, models, tasks
 
 
 def test_overrides_are_parsed_to_the_existing_type():
@@ -53,6 +53,7 @@ def test_every_experiment_builds_its_model_and_optimizer(name):
     from jaxdl.train import optimizers
     config = experiments.get_config(name)
     assert config.experiment == name and experiments.describe(name)
+    assert config.task in tasks.TASKS and config.model.name in models.model_names(config.task)
     if config.model.get("pretrained"):
         from jaxdl.data import glove
 

@@ -115,7 +115,8 @@ def test_wrong_input_shape_is_a_clear_error(name):
 
 
 def test_unknown_names_list_the_valid_ones():
-    with pytest.raises(ValueError, match="unknown model 'resnet'; valid models: mlp, cnn"):
+    with pytest.raises(ValueError, match="unknown classification model 'resnet'; valid classification models: "
+                                         "mlp, cnn$"):
         models.make("resnet", IMAGE, 10)
     with pytest.raises(ValueError, match="unknown activation 'swish'; valid: sigmoid, relu, tanh, gelu, silu"):
         mlp.make(IMAGE, 10, activation="swish")
@@ -132,3 +133,62 @@ def test_mlp_hidden_activation_is_the_named_one(name, fn):
     hidden = fn(x_BxHxWxC.reshape(2, -1) @ layers[0]["kernel"] + layers[0]["bias"][None])
     expected = hidden @ layers[1]["kernel"] + layers[1]["bias"][None]
     chex.assert_trees_all_close(model.apply(params, x_BxHxWxC), expected, rtol=1e-5, atol=1e-6)
+
+
+def _ids(shape, vocab):
+    return jax.random.randint(jax.random.key(1), shape, 1, vocab)
+
+
+def _tiny_build(key, factory):
+    """(PureModel, inputs, apply options, logits shape) of a tiny model from `factory`, per registry key."""
+    import dataclasses
+
+    from jaxdl import data
+    from jaxdl.models import gnn, made, transformer
+
+    ratings = dataclasses.replace(data.get_spec("movielens_small"), meta={"num_users": 5, "num_items": 7})
+    table = dataclasses.replace(data.get_spec("diamonds"), meta={"cardinalities": (3, 4), "numeric": ("a", "b")})
+    pairs = jnp.array([[0, 6], [4, 0]])
+    text = dict(vocab_size=9)
+    builds = {
+        "classification/mlp": lambda: (factory(IMAGE, 3, hidden=(4,)), _images(2), {}, (2, 3)),
+        "classification/cnn": lambda: (factory(IMAGE, 3, features=(2, 2)), _images(2), {}, (2, 3)),
+        "text_classification/bow_mlp": lambda: (factory(6, 2, hidden=(4,), **text), _ids((2, 6), 9), {}, (2, 2)),
+        "text_classification/embedding_bag": lambda: (factory(6, 2, embed_dim=3, **text), _ids((2, 6), 9), {},
+                                                      (2, 2)),
+        "text_classification/lstm": lambda: (factory(6, 2, embed_dim=3, hidden=4, **text), _ids((2, 6), 9), {},
+                                             (2, 2)),
+        "char_lm/rnn": lambda: (factory(9, 5, hidden=4, layers=1).model, _ids((2, 5), 9), {}, (2, 5, 9)),
+        "char_lm/lstm": lambda: (factory(9, 5, hidden=4, layers=1).model, _ids((2, 5), 9), {}, (2, 5, 9)),
+        "char_lm/gpt": lambda: (factory(9, 5, num_layers=1, d_model=8, num_heads=2).model, _ids((2, 5), 9), {},
+                                (2, 5, 9)),
+        "regression/cf_dot": lambda: (factory(ratings, center=3.0, factors=2), pairs, {}, (2,)),
+        "regression/cf_split": lambda: (factory(ratings, center=None, user_factors=2, item_factors=2, hidden=(4,)),
+                                        pairs, {}, (2,)),
+        "regression/tabular_mlp": lambda: (factory(table, center=None, hidden=(4,)),
+                                           {"categorical": jnp.array([[0, 3], [2, 1]]), "numeric": jnp.ones((2, 2))},
+                                           {}, (2,)),
+        "seq2seq/seq2seq": lambda: (factory(5, source_vocab=9, target_vocab=7, embed=3, hidden=4, attention=3),
+                                    {"source": _ids((2, 5), 9), "target_in": _ids((2, 4), 7)}, {}, (2, 4, 7)),
+        "transformer_seq2seq/transformer": lambda: (
+            factory(transformer.TransformerConfig(src_vocab=9, tgt_vocab=7, max_len=6, num_layers=1, d_model=8,
+                                                  num_heads=2, d_ff=16)),
+            {"source": _ids((2, 5), 9), "target": _ids((2, 6), 7)}, {}, (2, 5, 7)),
+        "vae/vae": lambda: (factory(IMAGE, hidden=(4,), latent_dim=2).model, _images(2), {}, (2, 784)),
+        "made/made": lambda: (factory((6,), hidden=(4,), activation="relu"), jnp.ones((2, 6)),
+                              {"masks": made.make_masks(jax.random.key(2), 6, (4,))}, (2, 6)),
+        "node_classification/gcn": lambda: (
+            factory(5, gnn.Edges(np.array([0, 1, 2]), np.array([1, 2, 3]), np.ones(3, np.float32)), 3, None,
+                    hidden=(4,)).model, jnp.arange(5), {}, (5, 3)),
+    }
+    return builds[key]()
+
+
+@pytest.mark.parametrize("key", list(models.MODELS))
+def test_every_registered_model_builds_and_applies(key):
+    model, inputs, options, shape = _tiny_build(key, models.MODELS[key])
+    params = model.init(jax.random.key(0))
+    chex.assert_tree_all_finite(params)
+    out = model.apply(params, inputs, **options)
+    chex.assert_shape(out, shape)
+    chex.assert_tree_all_finite(out)

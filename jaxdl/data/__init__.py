@@ -12,6 +12,7 @@ from jaxdl.data.registry import (
     get_spec,
     load_arrays,
     prepare,
+    register_dataset,
     source,
 )
 from jaxdl.data.spec import decode_images
@@ -27,5 +28,6 @@ __all__ = [
     "get_spec",
     "load_arrays",
     "prepare",
+    "register_dataset",
     "source",
 ]

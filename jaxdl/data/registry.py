@@ -20,21 +20,28 @@ import numpy as np
 
 from jaxdl.data import copy_task, dates, diamonds, graphs, images, movielens, sentiment, shakespeare
 from jaxdl.data.spec import DatasetNotAvailableError, DatasetSpec
+from jaxdl.registry import Registry
+
+DATASETS: Registry[DatasetSpec] = Registry("dataset")
+
+
+def register_dataset(spec: DatasetSpec) -> DatasetSpec:
+    """Adds `spec` under `spec.name` (jaxdl's own below go the same way); a name taken twice is an error."""
+    return DATASETS.register(spec.name, spec)
+
 
 # One line per family: each spec module lists its datasets in SPECS.
-DATASETS: dict[str, DatasetSpec] = {
-    spec.name: spec
-    for spec in (
-        *images.SPECS,
-        *movielens.SPECS,
-        *diamonds.SPECS,
-        *sentiment.SPECS,
-        *graphs.SPECS,
-        *shakespeare.SPECS,
-        *dates.SPECS,
-        *copy_task.SPECS,
-    )
-}
+for _spec in (
+    *images.SPECS,
+    *movielens.SPECS,
+    *diamonds.SPECS,
+    *sentiment.SPECS,
+    *graphs.SPECS,
+    *shakespeare.SPECS,
+    *dates.SPECS,
+    *copy_task.SPECS,
+):
+    register_dataset(_spec)
 
 # Builders write array_record: the only random-access format tfds reads without TensorFlow.
 _ARRAY_RECORD = {"file_format": "array_record"}
@@ -42,9 +49,7 @@ _CHUNK = 4096  # examples per __getitems__ call in load_arrays
 
 
 def get_spec(name: str) -> DatasetSpec:
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; valid datasets: {', '.join(DATASETS)}")
-    return DATASETS[name]
+    return DATASETS.get_or_raise(name)
 
 
 def default_data_dir() -> str:

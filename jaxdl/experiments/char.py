@@ -22,7 +22,7 @@ def base() -> ml_collections.ConfigDict:
     c = common.base("char_lm", "shakespeare")
     c.model = ml_collections.ConfigDict(
         dict(
-            name="lstm",  # jaxdl.tasks.char_lm.LM_MODELS
+            name="lstm",  # jaxdl.models.MODELS["char_lm/lstm"]
             hidden=512,
             layers=1,
             embed_dim=0,  # 0 = one-hot ids into layer 0 (a row gather, no matmul)

@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from jaxdl.data.spec import DatasetSpec
 from jaxdl.models import mlp
 from jaxdl.models.embedding import Embed
 from jaxdl.models.pure import PureModel, pure_model
@@ -118,3 +119,19 @@ def make_dot(num_users: int, num_items: int, **hparams) -> PureModel:
 
 def make_split(num_users: int, num_items: int, **hparams) -> PureModel:
     return pure_model("cf_split", SplitMLP, (2,), num_users=num_users, num_items=num_items, **hparams)
+
+
+def _ratings_sizes(name: str, spec: DatasetSpec) -> tuple[int, int]:
+    if "num_users" not in spec.meta:
+        raise ValueError(f"model {name!r} needs a ratings dataset (num_users/num_items); {spec.name!r} is not one")
+    return spec.meta["num_users"], spec.meta["num_items"]
+
+
+def dot_for_dataset(spec: DatasetSpec, **hparams) -> PureModel:
+    """cf_dot sized by a ratings dataset: the regression task's factory (jaxdl.models.registry)."""
+    return make_dot(*_ratings_sizes("cf_dot", spec), **hparams)
+
+
+def split_for_dataset(spec: DatasetSpec, **hparams) -> PureModel:
+    """cf_split sized by a ratings dataset: the regression task's factory (jaxdl.models.registry)."""
+    return make_split(*_ratings_sizes("cf_split", spec), **hparams)

@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from jaxdl.data.spec import DatasetSpec
 from jaxdl.models import mlp
 from jaxdl.models.embedding import EntityEmbeddings
 from jaxdl.models.pure import PureModel, pure_model
@@ -37,3 +38,10 @@ def make(cardinalities: Sequence[int], num_numeric: int, **hparams) -> PureModel
     return pure_model("tabular_mlp", TabularMLP,
                       {"categorical": (len(cardinalities),), "numeric": (num_numeric,)},
                       cardinalities=tuple(cardinalities), num_numeric=num_numeric, **hparams)
+
+
+def for_dataset(spec: DatasetSpec, *, center: float | None = None, **hparams) -> PureModel:
+    """tabular_mlp sized by a tabular dataset: the regression task's factory (jaxdl.models.registry)."""
+    if "cardinalities" not in spec.meta:
+        raise ValueError(f"model 'tabular_mlp' needs a tabular dataset; {spec.name!r} is not one")
+    return make(spec.meta["cardinalities"], len(spec.meta["numeric"]), center=center or 0.0, **hparams)

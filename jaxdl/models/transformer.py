@@ -22,6 +22,7 @@ import jax.numpy as jnp
 from jaxdl.models import attention as attn, positional
 from jaxdl.models.dropout import inverted_dropout
 from jaxdl.models.gpt import _init_layer_norm, layer_norm
+from jaxdl.models.pure import PureModel
 
 PAD = 0
 
@@ -159,6 +160,17 @@ def apply(params: dict, src_BxS: jax.Array, tgt_in_BxT: jax.Array, cfg: Transfor
     k_enc, k_dec = jax.random.split(key) if key is not None else (None, None)
     memory = encode(params, src_BxS, cfg, key=k_enc)
     return decode(params, memory, src_BxS, tgt_in_BxT, cfg, key=k_dec)
+
+
+def make(cfg: TransformerConfig) -> PureModel:
+    """A PureModel whose `apply(params, {"source", "target"})` gives the logits of target[:, 1:],
+    teacher-forced on target[:, :-1] (targets are BOS + tokens + EOS)."""
+
+    def model_apply(params: dict, batch: dict, *, key: jax.Array | None = None, train: bool = False) -> jax.Array:
+        return apply(params, batch["source"], batch["target"][:, :-1], cfg, key=key, train=train)
+
+    return PureModel("transformer", dataclasses.asdict(cfg), (cfg.max_len,), functools.partial(init, cfg=cfg),
+                     model_apply)
 
 
 @functools.partial(jax.jit, static_argnames=("cfg", "length"))

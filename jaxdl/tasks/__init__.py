@@ -1,4 +1,8 @@
-"""Tasks by name: `config.task` picks the factory that turns a config into a `Task`."""
+"""Tasks by name: `config.task` picks the factory that turns a config into a `Task`.
+
+`register_task(name, make)` adds one (jaxdl's own below go the same way); its models are registered
+in `jaxdl.models.MODELS` under the task's name.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from collections.abc import Callable
 
 import ml_collections
 
+from jaxdl.registry import Registry
 from jaxdl.tasks import (
     char_lm,
     classification,
@@ -19,7 +24,10 @@ from jaxdl.tasks import (
 )
 from jaxdl.tasks.base import Batch, Metrics, Task, divide_by_count
 
-TASKS: dict[str, Callable[[ml_collections.ConfigDict], Task]] = {
+TASKS: Registry[Callable[[ml_collections.ConfigDict], Task]] = Registry("task")
+register_task = TASKS.register
+
+for _name, _make in {
     "classification": classification.make,
     "regression": regression.make,
     "seq2seq": seq2seq.make,
@@ -29,14 +37,12 @@ TASKS: dict[str, Callable[[ml_collections.ConfigDict], Task]] = {
     "made": made.make,
     "node_classification": node_classification.make,
     "text_classification": text_classification.make,
-}
+}.items():
+    register_task(_name, _make)
 
 
 def make(config: ml_collections.ConfigDict) -> Task:
-    name = config.get("task", "classification")
-    if name not in TASKS:
-        raise ValueError(f"unknown task {name!r}; valid tasks: {', '.join(TASKS)}")
-    return TASKS[name](config)
+    return TASKS.get_or_raise(config.get("task", "classification"))(config)
 
 
-__all__ = ["Batch", "Metrics", "TASKS", "Task", "divide_by_count", "make"]
+__all__ = ["Batch", "Metrics", "TASKS", "Task", "divide_by_count", "make", "register_task"]

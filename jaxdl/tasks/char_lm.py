@@ -5,16 +5,14 @@ for Shakespeare). The task cuts each row into R / `lm.seq_len` sequences of `seq
 inputs and their next-token targets, so a batch of B rows trains B * R / seq_len
 sequences and every character of the row is a target exactly once.
 
-`config.model.name` picks a builder from `LM_MODELS` (vocab_size, seq_len, **hparams)
--> `LanguageModel`; any autoregressive model registered there trains, evaluates and
-generates through this task unchanged.
+`config.model.name` picks a char_lm model from `jaxdl.models.MODELS`, a factory
+(vocab_size, seq_len, **hparams) -> `LanguageModel`; any autoregressive model registered
+there trains, evaluates and generates through this task unchanged.
 """
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -23,14 +21,9 @@ import optax
 
 from jaxdl import data
 from jaxdl.data import text
-from jaxdl.models import gpt, lm
+from jaxdl.models import lm, model_factory
 from jaxdl.tasks.base import Task
 
-LM_MODELS: dict[str, Callable[..., lm.LanguageModel]] = {
-    "rnn": functools.partial(lm.recurrent_lm, cell="rnn"),
-    "lstm": functools.partial(lm.recurrent_lm, cell="lstm"),
-    "gpt": gpt.language_model,
-}
 _LN2 = math.log(2.0)
 
 
@@ -44,15 +37,13 @@ def vocab(config: ml_collections.ConfigDict) -> text.Vocab:
 
 
 def build_lm(config: ml_collections.ConfigDict) -> lm.LanguageModel:
-    name = config.model.name
-    if name not in LM_MODELS:
-        raise ValueError(f"unknown language model {name!r}; valid: {', '.join(LM_MODELS)}")
+    factory = model_factory("char_lm", config.model.name)
     row, seq_len = data.get_spec(config.data.name).meta.get("row"), config.lm.seq_len
     size = len(vocab(config))
     if seq_len < 1 or row % seq_len:
         raise ValueError(f"lm.seq_len must divide the dataset's row length {row}; got {seq_len}")
     hparams = {k: v for k, v in config.model.items() if k != "name"}
-    return LM_MODELS[name](size, seq_len, **hparams)
+    return factory(size, seq_len, **hparams)
 
 
 def sequences(ids_BxR1: jax.Array, seq_len: int) -> tuple[jax.Array, jax.Array]:

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import ml_collections
 
 from jaxdl import data, rng
-from jaxdl.models import made as made_lib
+from jaxdl.models import made as made_lib, model_factory
 from jaxdl.models.pure import PureModel
 from jaxdl.tasks import binary
 from jaxdl.tasks.base import Task
@@ -41,8 +41,7 @@ def mask_key(seed: int) -> jax.Array:
 
 def build(config: ml_collections.ConfigDict) -> MADEFunctions:
     m = config.model
-    if m.name != "made":
-        raise ValueError(f"the made task trains model.name='made', got {m.name!r}")
+    factory = model_factory("made", m.name)
     spec = data.get_spec(config.data.name)
     if not spec.image_shape:
         raise ValueError(f"the made task needs an image dataset; {spec.name!r} is not one")
@@ -56,7 +55,7 @@ def build(config: ml_collections.ConfigDict) -> MADEFunctions:
     if num_masks != 1 and m.ordering == "natural" and m.connectivity == "natural":
         raise ValueError("with ordering=natural and connectivity=natural every mask set is the same; "
                          "set model.ordering=random or model.connectivity=random, or made.num_masks=1")
-    model = made_lib.make(spec.image_shape, tuple(m.hidden), m.activation)
+    model = factory(spec.image_shape, hidden=tuple(m.hidden), activation=m.activation)
     key, dim = mask_key(config.seed), math.prod(spec.image_shape)
     made_lib.degrees(key, dim, (), ordering=m.ordering, connectivity=m.connectivity)  # validates the names
     masks = lambda i: made_lib.mask_set(key, i, dim, tuple(m.hidden), ordering=m.ordering,

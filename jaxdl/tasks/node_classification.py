@@ -11,7 +11,7 @@ import ml_collections
 import numpy as np
 
 from jaxdl import data
-from jaxdl.models import gnn
+from jaxdl.models import gnn, model_factory
 from jaxdl.tasks import classification, losses
 from jaxdl.tasks.base import Task
 
@@ -68,13 +68,12 @@ def graph_model(config: ml_collections.ConfigDict) -> gnn.GraphModel:
     if "num_nodes" not in spec.meta:
         raise ValueError(f"the node_classification task needs a graph dataset; {spec.name!r} is not one "
                          f"(graph datasets: {', '.join(n for n, s in data.DATASETS.items() if 'num_nodes' in s.meta)})")
-    if config.model.name != "gcn":
-        raise ValueError(f"node_classification trains model 'gcn'; got {config.model.name!r}")
+    factory = model_factory("node_classification", config.model.name)
     data_dir, n = config.data.data_dir or None, spec.meta["num_nodes"]
     edges = load_edges(spec.name, data_dir, config.graph.edge_weight)
     features = node_features(spec.name, data_dir, config.graph.features, n)
     hparams = {k: v for k, v in config.model.items() if k != "name"}
-    return gnn.make(n, edges, spec.num_classes, features, **hparams)
+    return factory(n, edges, spec.num_classes, features, **hparams)
 
 
 def make(config: ml_collections.ConfigDict) -> Task:

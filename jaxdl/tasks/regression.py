@@ -19,10 +19,8 @@ import ml_collections
 import numpy as np
 
 from jaxdl import data
-from jaxdl.models import PureModel, cf, tabular
+from jaxdl.models import PureModel, cf, model_factory
 from jaxdl.tasks.base import Task
-
-MODELS = ("cf_dot", "cf_split", "tabular_mlp")
 
 
 def summarize(totals):
@@ -42,23 +40,13 @@ def model_inputs(model: PureModel, batch) -> Any:
 
 
 def build_model(config: ml_collections.ConfigDict) -> PureModel:
-    """`config.model.name` on the dataset's sizes (spec meta); `center_on_mean` centres it on the
+    """`config.model.name` sized by the dataset's spec; `center_on_mean` centres it on the
     dataset's mean training target."""
-    meta = data.get_spec(config.data.name).meta
+    factory = model_factory("regression", config.model.name)
+    spec = data.get_spec(config.data.name)
     hparams = {k: v for k, v in config.model.items() if k not in ("name", "center_on_mean")}
-    center = meta.get("train_mean") if config.model.get("center_on_mean", False) else None
-    name = config.model.name
-    if name in ("cf_dot", "cf_split"):
-        if "num_users" not in meta:
-            raise ValueError(f"model {name!r} needs a ratings dataset (num_users/num_items); "
-                             f"{config.data.name!r} is not one")
-        make = cf.make_dot if name == "cf_dot" else cf.make_split
-        return make(meta["num_users"], meta["num_items"], center=center, **hparams)
-    if name == "tabular_mlp":
-        if "cardinalities" not in meta:
-            raise ValueError(f"model 'tabular_mlp' needs a tabular dataset; {config.data.name!r} is not one")
-        return tabular.make(meta["cardinalities"], len(meta["numeric"]), center=center or 0.0, **hparams)
-    raise ValueError(f"unknown regression model {name!r}; valid: {', '.join(MODELS)}")
+    center = spec.meta.get("train_mean") if config.model.get("center_on_mean", False) else None
+    return factory(spec, center=center, **hparams)
 
 
 def from_model(model: PureModel, l2_per_rating: float = 0.0, l2_bias: float = 0.0) -> Task:

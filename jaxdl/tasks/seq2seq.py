@@ -14,7 +14,7 @@ import ml_collections
 import optax
 
 from jaxdl import data
-from jaxdl.models import seq2seq
+from jaxdl.models import model_factory, seq2seq
 from jaxdl.tasks.base import Task
 
 
@@ -56,7 +56,7 @@ def _codecs_and_hparams(config: ml_collections.ConfigDict):
 
 def make(config: ml_collections.ConfigDict) -> Task:
     source, target, hparams = _codecs_and_hparams(config)
-    model = seq2seq.make(source.length, **hparams)
+    model = model_factory("seq2seq", config.model.name)(source.length, **hparams)
     cfg = seq2seq.Seq2SeqConfig(**hparams)
     steps = target.length - 1  # every output after <bos>
     beam = int(config.decoding.beam_size)

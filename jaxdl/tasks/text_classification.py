@@ -10,15 +10,9 @@ import ml_collections
 import numpy as np
 
 from jaxdl import data
-from jaxdl.models import PureModel, text_classifiers
+from jaxdl.models import PureModel, model_factory, text_classifiers
 from jaxdl.tasks import classification, losses
 from jaxdl.tasks.base import Task
-
-MODELS = {
-    "bow_mlp": text_classifiers.bow_mlp,
-    "embedding_bag": text_classifiers.embedding_bag,
-    "lstm": text_classifiers.lstm,
-}
 
 
 def build_model(config: ml_collections.ConfigDict) -> PureModel:
@@ -27,8 +21,7 @@ def build_model(config: ml_collections.ConfigDict) -> PureModel:
         text_sets = [n for n, s in data.DATASETS.items() if "max_len" in s.meta]
         raise ValueError(f"the text_classification task needs a text dataset; {spec.name!r} is not one "
                          f"(text datasets: {', '.join(text_sets)})")
-    if config.model.name not in MODELS:
-        raise ValueError(f"unknown text model {config.model.name!r}; valid: {', '.join(MODELS)}")
+    factory = model_factory("text_classification", config.model.name)
     hparams = {k: v for k, v in config.model.items() if k not in ("name", "pretrained")}
     if config.model.get("pretrained"):
         hparams["pretrained_vectors"] = pretrained_vectors(config, hparams["vocab_size"], hparams["embed_dim"])
@@ -41,7 +34,7 @@ def build_model(config: ml_collections.ConfigDict) -> PureModel:
             hparams["idf"] = text_classifiers.inverse_document_frequency(train["tokens"], *ngrams)
         else:
             hparams["nb_ratio"] = text_classifiers.log_count_ratio(train["tokens"], train["label"], *ngrams)
-    return MODELS[config.model.name](spec.meta["max_len"], spec.num_classes, **hparams)
+    return factory(spec.meta["max_len"], spec.num_classes, **hparams)
 
 
 PRETRAINED = ("glove_6b_100d",)

@@ -9,16 +9,12 @@ including EOS right).
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-
 import jax.numpy as jnp
 import ml_collections
 
 from jaxdl import data
 from jaxdl.data import text
-from jaxdl.models import transformer
-from jaxdl.models.pure import PureModel
+from jaxdl.models import model_factory, transformer
 from jaxdl.tasks.base import Task
 
 
@@ -60,18 +56,13 @@ def model_config(config: ml_collections.ConfigDict) -> transformer.TransformerCo
 
 def make(config: ml_collections.ConfigDict) -> Task:
     cfg = model_config(config)
+    model = model_factory("transformer_seq2seq", config.model.name)(cfg)
     smoothing = float(config.seq2seq.label_smoothing)
-
-    def apply(params, batch, *, key=None, train=False):
-        return transformer.apply(params, batch["source"], batch["target"][:, :-1], cfg, key=key, train=train)
-
-    model = PureModel("transformer", dataclasses.asdict(cfg), (cfg.max_len,),
-                      functools.partial(transformer.init, cfg=cfg), apply)
 
     def token_terms(params, batch, *, key=None, train=False):
         labels = batch["target"][:, 1:]
         mask = (labels != transformer.PAD).astype(jnp.float32)
-        logits = apply(params, batch, key=key, train=train)
+        logits = model.apply(params, batch, key=key, train=train)
         return (labels, mask, transformer.label_smoothed_cross_entropy(logits, labels, smoothing),
                 transformer.label_smoothed_cross_entropy(logits, labels, 0.0),
                 (jnp.argmax(logits, -1) == labels).astype(jnp.float32))

@@ -12,19 +12,18 @@ import jax.numpy as jnp
 import ml_collections
 
 from jaxdl import data
-from jaxdl.models import vae as vae_lib
+from jaxdl.models import model_factory, vae as vae_lib
 from jaxdl.tasks import binary
 from jaxdl.tasks.base import Task
 
 
 def build(config: ml_collections.ConfigDict) -> vae_lib.VAEFunctions:
-    if config.model.name != "vae":
-        raise ValueError(f"the vae task trains model.name='vae', got {config.model.name!r}")
+    factory = model_factory("vae", config.model.name)
     spec = data.get_spec(config.data.name)
     if not spec.image_shape:
         raise ValueError(f"the vae task needs an image dataset; {spec.name!r} is not one")
     hparams = {k: v for k, v in config.model.items() if k != "name"}
-    return vae_lib.make(spec.image_shape, **hparams)
+    return factory(spec.image_shape, **hparams)
 
 
 def make(config: ml_collections.ConfigDict) -> Task:

@@ -1,0 +1,150 @@
+"""The registry class behind every named kind, and jaxdl's registries of models, tasks and datasets."""
+
+import functools
+import sys
+
+import ml_collections
+import pytest
+
+from jaxdl import data, models, tasks
+from jaxdl.registry import Registry, UnknownNameError, call_with_accepted
+
+
+def first(x):
+    return x
+
+
+def second(x):
+    return x
+
+
+def test_a_name_registered_twice_is_an_error_naming_both_origins():
+    registry = Registry("widget")
+    registry.register("a", first)
+    with pytest.raises(ValueError, match=f"widget 'a' is registered twice: by {__name__}:first and by "
+                                         f"{__name__}:second"):
+        registry.register("a", second)
+    with pytest.raises(ValueError, match="by json:dumps"):
+        registry.register("a", "json:dumps")
+    registry.register("b", functools.partial(second, 1))
+    with pytest.raises(ValueError, match=f"by {__name__}:second and by {__name__}:first"):
+        registry.register("b", first)
+    assert registry["a"] is first  # the failed registrations changed nothing
+
+
+def test_register_works_as_a_decorator_and_setitem_replaces_on_purpose():
+    registry = Registry("widget")
+
+    @registry.register("f")
+    def f():
+        return 1
+
+    assert registry["f"] is f and f() == 1
+    registry["f"] = second
+    assert registry["f"] is second and len(registry) == 1
+    with pytest.raises(ValueError, match="non-empty string"):
+        registry.register("", first)
+
+
+def test_unknown_names_get_a_did_you_mean_and_the_valid_names():
+    registry = Registry("widget")
+    for name in ("alpha", "beta", "gamma"):
+        registry.register(name, first)
+    with pytest.raises(ValueError, match=r"^unknown widget 'alpah' \(did you mean alpha\?\); "
+                                         r"valid widgets: alpha, beta, gamma$"):
+        registry.get_or_raise("alpah")
+    with pytest.raises(ValueError, match="^unknown widget 'zzz'; valid widgets: alpha, beta, gamma$"):
+        registry["zzz"]
+
+
+def test_unknown_name_error_is_a_value_error_and_a_key_error():
+    registry = Registry("widget", plural="widgetry")
+    registry.register("a", first)
+    with pytest.raises(UnknownNameError) as info:
+        registry["b"]
+    assert isinstance(info.value, ValueError) and isinstance(info.value, KeyError)
+    assert str(info.value) == "unknown widget 'b'; valid widgetry: a"  # not a KeyError's quoted repr
+    assert registry.get("b") is None and registry.get("b", 3) == 3  # Mapping.get catches the KeyError
+
+
+def test_a_lazy_entry_is_imported_on_first_use_and_not_before(tmp_path, monkeypatch):
+    (tmp_path / "jaxdl_registry_probe.py").write_text("def entry():\n    return 'probed'\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "jaxdl_registry_probe", raising=False)
+    registry = Registry("widget")
+    registry.register("probe", "jaxdl_registry_probe:entry")
+    assert "probe" in registry and list(registry) == ["probe"] and len(registry) == 1
+    assert registry.origin("probe") == "jaxdl_registry_probe:entry"
+    assert "jaxdl_registry_probe" not in sys.modules  # listing and membership import nothing
+    assert registry["probe"]() == "probed"
+    assert "jaxdl_registry_probe" in sys.modules
+    assert registry["probe"] is sys.modules["jaxdl_registry_probe"].entry
+
+
+def test_a_registry_is_a_mapping_in_registration_order():
+    registry = Registry("widget")
+    names = ["zeta", "alpha", "mid"]
+    for i, name in enumerate(names):
+        registry.register(name, f"json:{['dumps', 'loads', 'dump'][i]}")
+    assert list(registry) == names and len(registry) == 3
+    assert "alpha" in registry and "beta" not in registry
+    import json
+
+    assert dict(registry) == {"zeta": json.dumps, "alpha": json.loads, "mid": json.dump}
+    del registry["alpha"]
+    assert list(registry.keys()) == ["zeta", "mid"]
+
+
+def test_call_with_accepted_passes_only_the_options_a_function_names():
+    assert call_with_accepted(lambda x, scale=1: x * scale, 2, scale=3, unused=4) == 6
+    assert call_with_accepted(lambda x, **kw: (x, kw), 1, a=2) == (1, {"a": 2})
+
+
+# jaxdl's own registries: one public register function per kind, the same path jaxdl's entries take.
+
+def test_model_names_are_looked_up_per_task_with_a_did_you_mean():
+    assert models.model_names("char_lm") == ["rnn", "lstm", "gpt"]
+    # "lstm" is two families: the task picks which.
+    assert models.model_factory("text_classification", "lstm") is not models.model_factory("char_lm", "lstm")
+    with pytest.raises(UnknownNameError, match=r"^unknown text_classification model 'lstn' \(did you mean lstm\?\); "
+                                               r"valid text_classification models: bow_mlp, embedding_bag, lstm$"):
+        models.model_factory("text_classification", "lstn")
+    with pytest.raises(UnknownNameError, match="valid nope models: $"):
+        models.model_factory("nope", "mlp")
+
+
+def test_a_taken_model_name_is_an_error_naming_both_origins():
+    with pytest.raises(ValueError, match=f"model 'char_lm/gpt' is registered twice: by jaxdl.models.gpt:"
+                                         f"language_model and by {__name__}:first"):
+        models.register_model("char_lm", "gpt", first)
+
+
+def test_a_model_registered_by_user_code_is_built_by_its_task():
+    from jaxdl import config as config_lib, experiments
+    from jaxdl.models import mlp
+
+    @models.register_model("classification", "tiny_mlp")
+    def tiny_mlp(input_shape, num_classes, **hparams):
+        return mlp.make(input_shape, num_classes, hidden=(3,))
+
+    try:
+        config = config_lib.apply_overrides(experiments.get_config("mnist_mlp"), ["model.name=tiny_mlp"])
+        model = tasks.make(config).model
+        assert model.name == "mlp" and model.hparams["sizes"] == (784, 3, 10)
+        assert "tiny_mlp" in models.model_names("classification")
+    finally:
+        del models.MODELS["classification/tiny_mlp"]
+
+
+def test_a_taken_task_name_is_an_error_naming_both_origins():
+    with pytest.raises(ValueError, match=f"task 'vae' is registered twice: by jaxdl.tasks.vae:make and by "
+                                         f"{__name__}:first"):
+        tasks.register_task("vae", first)
+    with pytest.raises(ValueError, match=r"^unknown task 'regresion' \(did you mean regression\?\); valid tasks: "):
+        tasks.make(ml_collections.ConfigDict({"task": "regresion"}))
+
+
+def test_a_taken_dataset_name_is_an_error():
+    with pytest.raises(ValueError, match="dataset 'mnist5k' is registered twice"):
+        data.register_dataset(data.get_spec("mnist5k"))
+    assert list(data.DATASETS)[:2] == ["mnist5k", "fashion_mnist_debian"]  # registration order
