@@ -42,7 +42,7 @@ from jaxdl import config as config_lib, data, experiments, figures
 
 from jaxdl.runs import word_vectors
 from jaxdl.data import sentiment, text
-from jaxdl.models import text_classifiers
+from jaxdl.models import text_features
 from jaxdl.train import loop
 
 root = tempfile.mkdtemp(prefix="jaxdl-nb-text-")
@@ -69,7 +69,7 @@ train = data.load_arrays("rotten_tomatoes", "train", max_examples=4)
 for row, label in zip(train["tokens"], train["label"]):
     print(["negative", "positive"][label], " ".join(words[i] for i in row if i != text.PAD))
 print(f"{len(words):,} words in the training vocabulary")
-bag = text_classifiers.bag_of_words(jnp.asarray(train["tokens"]), 10000, "binary", None)
+bag = text_features.bag_of_words(jnp.asarray(train["tokens"]), 10000, "binary", None)
 print("multi-hot bags (10,000 most frequent words):", bag.shape, "ones per snippet:", bag.sum(1))
 
 # %% [markdown]

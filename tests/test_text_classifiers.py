@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxdl.models import text_classifiers as tc
+from jaxdl.models import text_classifiers as tc, text_features as feats
 
 T, V = 6, 12
 # Two texts padded with 0; 15 is beyond V = 12, so it becomes UNK (1).
@@ -14,26 +14,26 @@ TOKENS = np.array([[4, 5, 4, 15, 0, 0], [7, 7, 7, 9, 10, 11]], np.int32)
 
 
 def test_token_ids_clip_to_the_vocabulary_and_keep_padding():
-    ids = np.asarray(tc.token_ids(jnp.asarray(TOKENS), V))
+    ids = np.asarray(feats.token_ids(jnp.asarray(TOKENS), V))
     np.testing.assert_array_equal(ids, [[4, 5, 4, 1, 0, 0], [7, 7, 7, 9, 10, 11]])
 
 
 def test_bigrams_are_hashed_beyond_the_vocabulary_only_between_words():
-    ids = np.asarray(tc.token_ids(jnp.asarray(TOKENS), V, bigram_buckets=5))
+    ids = np.asarray(feats.token_ids(jnp.asarray(TOKENS), V, bigram_buckets=5))
     chex.assert_shape(ids, (2, 2 * T - 1))
     bigrams = ids[:, T:]
     # Row 0 has words at positions 0-3: three bigrams, then padding.
     assert (bigrams[0, :3] >= V).all() and (bigrams[0, :3] < V + 5).all()
     np.testing.assert_array_equal(bigrams[0, 3:], 0)
     assert bigrams[1, 0] == bigrams[1, 1]  # (7, 7) twice: the same bucket
-    assert bigrams[0, 0] == V + (4 * tc._HASH_MULTIPLIER + 5) % 2**32 % 5
+    assert bigrams[0, 0] == V + (4 * feats._HASH_MULTIPLIER + 5) % 2**32 % 5
 
 
 def test_counts_equal_summed_one_hots_without_padding():
-    ids = tc.token_ids(jnp.asarray(TOKENS), V)
+    ids = feats.token_ids(jnp.asarray(TOKENS), V)
     one_hot = np.eye(V)[np.asarray(ids)].sum(1)
     one_hot[:, 0] = 0
-    np.testing.assert_array_equal(tc.counts(ids, V), one_hot)
+    np.testing.assert_array_equal(feats.counts(ids, V), one_hot)
 
 
 def _docs(seed=0, n=40, t=9):
@@ -47,24 +47,24 @@ def _docs(seed=0, n=40, t=9):
 def test_tfidf_matches_scikit_learn():
     text = pytest.importorskip("sklearn.feature_extraction.text")
     docs = _docs()
-    counts = np.asarray(tc.counts(jnp.asarray(docs), V))[:, 2:]  # ids 2.. as sklearn's columns
+    counts = np.asarray(feats.counts(jnp.asarray(docs), V))[:, 2:]  # ids 2.. as sklearn's columns
     expected = text.TfidfTransformer(sublinear_tf=True).fit_transform(counts).toarray()
-    idf = tc.inverse_document_frequency(docs, V, chunk=16)
-    got = np.asarray(tc.bag_of_words(jnp.asarray(docs), V, "tfidf", jnp.asarray(idf)))[:, 2:]
+    idf = feats.inverse_document_frequency(docs, V, chunk=16)
+    got = np.asarray(feats.bag_of_words(jnp.asarray(docs), V, "tfidf", jnp.asarray(idf)))[:, 2:]
     # sklearn drops ids that never occur; so does the tf factor here, whatever their idf.
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("weighting", tc.WEIGHTINGS)
+@pytest.mark.parametrize("weighting", feats.WEIGHTINGS)
 @pytest.mark.parametrize("bigram_buckets", [0, 5])
 def test_sparse_bag_times_a_matrix_equals_the_dense_bag_times_it(weighting, bigram_buckets):
     docs = jnp.asarray(_docs())
     num_ids = V + bigram_buckets
-    idf = jnp.asarray(tc.inverse_document_frequency(np.asarray(docs), V, bigram_buckets))
-    ids = tc.token_ids(docs, V, bigram_buckets)
+    idf = jnp.asarray(feats.inverse_document_frequency(np.asarray(docs), V, bigram_buckets))
+    ids = feats.token_ids(docs, V, bigram_buckets)
     w = jax.random.normal(jax.random.key(0), (num_ids, 3))
-    dense = tc.bag_of_words(ids, num_ids, weighting, idf) @ w
-    sparse_ids, values = jax.jit(tc.sparse_bag, static_argnums=1)(ids, weighting, idf)
+    dense = feats.bag_of_words(ids, num_ids, weighting, idf) @ w
+    sparse_ids, values = jax.jit(feats.sparse_bag, static_argnums=1)(ids, weighting, idf)
     chex.assert_trees_all_close(jnp.einsum("bl,blh->bh", values, w[sparse_ids]), dense, rtol=1e-5, atol=1e-5)
 
 
@@ -73,7 +73,7 @@ def test_bow_mlp_is_the_mlp_of_the_multi_hot():
     params = jax.tree.map(np.asarray, model.init(jax.random.key(0)))
     out = params["head"]["layers"][0]
     x = np.zeros((2, V))
-    for i, row in enumerate(np.asarray(tc.token_ids(jnp.asarray(TOKENS), V))):
+    for i, row in enumerate(np.asarray(feats.token_ids(jnp.asarray(TOKENS), V))):
         x[i, row[row > 0]] = 1.0
     h = np.maximum(x @ params["kernel"] + params["bias"], 0)
     expected = h @ out["kernel"] + out["bias"]
@@ -106,7 +106,7 @@ def test_embedding_bag_is_the_mean_of_its_words_vectors():
     table = np.asarray(params["embedding"])
     expected = np.stack([table[[4, 5, 4, 1]].mean(0), table[[7, 7, 7, 9, 10, 11]].mean(0)])
     np.testing.assert_allclose(tc.mean_embedding(params["embedding"], jnp.asarray(
-        tc.token_ids(jnp.asarray(TOKENS), V))), expected, rtol=1e-5)
+        feats.token_ids(jnp.asarray(TOKENS), V))), expected, rtol=1e-5)
     # Order inside a text does not matter to a bag.
     shuffled = TOKENS[:, [3, 1, 2, 0, 4, 5]]
     chex.assert_trees_all_close(model.apply(params, jnp.asarray(shuffled)),
@@ -183,39 +183,39 @@ def test_bidirectional_lstm_pools_a_forward_and_a_backward_reading():
 
 
 def test_trigrams_are_hashed_after_the_bigrams_only_over_three_words():
-    ids = np.asarray(tc.token_ids(jnp.asarray(TOKENS), V, bigram_buckets=5, trigram_buckets=3))
+    ids = np.asarray(feats.token_ids(jnp.asarray(TOKENS), V, bigram_buckets=5, trigram_buckets=3))
     chex.assert_shape(ids, (2, 3 * T - 3))
-    np.testing.assert_array_equal(ids[:, :2 * T - 1], tc.token_ids(jnp.asarray(TOKENS), V, bigram_buckets=5))
+    np.testing.assert_array_equal(ids[:, :2 * T - 1], feats.token_ids(jnp.asarray(TOKENS), V, bigram_buckets=5))
     trigrams = ids[:, 2 * T - 1:]
     # Row 0's words (4, 5, 4, UNK) hold two trigrams; row 1's six words four.
     assert ((trigrams[0, :2] >= V + 5) & (trigrams[0, :2] < V + 8)).all()
     np.testing.assert_array_equal(trigrams[0, 2:], 0)
-    assert trigrams[1, 0] == V + 5 + ((7 * tc._HASH_MULTIPLIER + 7) * tc._HASH_MULTIPLIER + 7) % 2**32 % 3
+    assert trigrams[1, 0] == V + 5 + ((7 * feats._HASH_MULTIPLIER + 7) * feats._HASH_MULTIPLIER + 7) % 2**32 % 3
 
 
 def test_log_count_ratio_is_the_hand_computed_nb_ratio_over_the_ids_present():
     # Positive texts: {4, 5}, {4, 6}; negative: {5, 7}, {7} (7 twice: binarised, counted once).
     tokens = np.array([[4, 5, 0], [4, 6, 0], [5, 7, 0], [7, 7, 0]], np.int32)
-    r = tc.log_count_ratio(tokens, np.array([1, 1, 0, 0]), V, alpha=1.0)
+    r = feats.log_count_ratio(tokens, np.array([1, 1, 0, 0]), V, alpha=1.0)
     p, q = np.array([3.0, 2, 2, 1]), np.array([1.0, 2, 1, 3])  # alpha + texts holding ids 4, 5, 6, 7
     expected = np.zeros(V)
     expected[4:8] = np.log((p / 8) / (q / 7))
     np.testing.assert_allclose(r, expected, rtol=1e-6)
     # Chunking does not change it; hashed bigrams get ratios of their own after the words.
-    np.testing.assert_allclose(tc.log_count_ratio(tokens, np.array([1, 1, 0, 0]), V, chunk=1), r)
-    with_bigrams = tc.log_count_ratio(tokens, np.array([1, 1, 0, 0]), V, bigram_buckets=5)
+    np.testing.assert_allclose(feats.log_count_ratio(tokens, np.array([1, 1, 0, 0]), V, chunk=1), r)
+    with_bigrams = feats.log_count_ratio(tokens, np.array([1, 1, 0, 0]), V, bigram_buckets=5)
     # (4,5), (4,6) land in buckets 2, 3 (positive texts only), (5,7), (7,7) in 4, 0 (negative only).
     assert (with_bigrams[V + np.array([2, 3])] > 0).all() and (with_bigrams[V + np.array([4, 0])] < 0).all()
     assert with_bigrams[V + 1] == 0  # no text holds bucket 1
     with pytest.raises(ValueError, match="one 0/1 label per text"):
-        tc.log_count_ratio(tokens, np.array([1, 2, 0, 0]), V)
+        feats.log_count_ratio(tokens, np.array([1, 2, 0, 0]), V)
 
 
 def test_nb_weighting_scales_the_multi_hot_and_the_linear_bow_is_logistic_regression():
     ratio = jnp.asarray(np.random.default_rng(0).normal(size=V).astype(np.float32))
-    ids = tc.token_ids(jnp.asarray(TOKENS), V)
-    multi_hot = np.minimum(np.asarray(tc.counts(ids, V)), 1.0)
-    np.testing.assert_allclose(tc.bag_of_words(ids, V, "nb", ratio), multi_hot * np.asarray(ratio)[None], rtol=1e-6)
+    ids = feats.token_ids(jnp.asarray(TOKENS), V)
+    multi_hot = np.minimum(np.asarray(feats.counts(ids, V)), 1.0)
+    np.testing.assert_allclose(feats.bag_of_words(ids, V, "nb", ratio), multi_hot * np.asarray(ratio)[None], rtol=1e-6)
     model = tc.bow_mlp(T, 2, vocab_size=V, hidden=(), weighting="nb", nb_ratio=np.asarray(ratio),
                        kernel_init="normal")
     params = model.init(jax.random.key(0))

@@ -74,7 +74,7 @@ def test_tfidf_logistic_regression_baseline_runs_on_the_same_splits(data_dir):
 @pytest.mark.slow
 def test_nb_ratio_is_computed_on_the_training_split_only(data_dir, monkeypatch):
     from jaxdl import models
-    from jaxdl.models import text_classifiers as tc
+    from jaxdl.models import text_features
     from jaxdl.tasks import text_classification
 
     config = _config(data_dir, "sentiment_nb_bow", "data.name=pang_lee", "model.bigram_buckets=0")
@@ -82,7 +82,7 @@ def test_nb_ratio_is_computed_on_the_training_split_only(data_dir, monkeypatch):
     monkeypatch.setitem(models.MODELS, "text_classification/bow_mlp",
                         lambda *a, **kw: built.update(kw) or bow_mlp(*a, **kw))
     text_classification.build_model(config)
-    ratio = {split: tc.log_count_ratio(arrays["tokens"], arrays["label"], config.model.vocab_size)
+    ratio = {split: text_features.log_count_ratio(arrays["tokens"], arrays["label"], config.model.vocab_size)
              for split in ("train", "validation") for arrays in [data.load_arrays("pang_lee", split, data_dir)]}
     np.testing.assert_array_equal(built["nb_ratio"], ratio["train"])
     assert not np.allclose(ratio["train"], ratio["validation"])

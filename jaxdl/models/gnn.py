@@ -23,7 +23,7 @@ import numpy as np
 from flax import nnx
 
 from jaxdl.models import dropout as dropout_lib, inits
-from jaxdl.models.pure import PureModel
+from jaxdl.models.pure import PureModel, binder
 
 
 class Edges(NamedTuple):
@@ -118,21 +118,15 @@ def make(num_nodes: int, edges: Edges, num_classes: int, features_NxF: np.ndarra
                    sizes=(*hidden, num_classes), activation=activation, dropout=dropout,
                    dropout_impl=dropout_impl)
 
-    def build(key):
-        return GCN(**hparams, rngs=nnx.Rngs(params=key))
-
-    graphdef, abstract = nnx.split(nnx.eval_shape(lambda: build(jax.random.key(0))), nnx.Param)
+    bind = binder(GCN, **hparams)
 
     def init(key):
-        return nnx.to_pure_dict(nnx.split(build(key), nnx.Param)[1])
+        return nnx.to_pure_dict(nnx.split(GCN(**hparams, rngs=nnx.Rngs(params=key)), nnx.Param)[1])
 
     def forward(params, *, key=None, train=False):
         if train and key is None and dropout > 0:
             raise ValueError("gcn: forward(train=True) with dropout needs a `key`")
-        state = jax.tree.map(lambda a: a, abstract)
-        nnx.replace_by_pure_dict(state, params)
-        module = nnx.merge(graphdef, state)
-        return module(x, propagate_fn, train=train, rngs=None if key is None else nnx.Rngs(dropout=key))
+        return bind(params)(x, propagate_fn, train=train, rngs=None if key is None else nnx.Rngs(dropout=key))
 
     def apply(params, nodes_B, *, key=None, train=False):
         if nodes_B.ndim != 1:

@@ -32,6 +32,7 @@ import jax.numpy as jnp
 
 from jaxdl.models import attention as attn, positional
 from jaxdl.models.dropout import inverted_dropout
+from jaxdl.models.layers import init_layer_norm, layer_norm
 from jaxdl.models.lm import LanguageModel
 from jaxdl.models.pure import PureModel
 from jaxdl.models.sampling import sample_logits
@@ -74,21 +75,6 @@ class GPTConfig:
         return self.d_model // self.num_heads
 
 
-def _init_layer_norm(d: int) -> dict:
-    return {"scale": jnp.ones((d,), jnp.float32), "bias": jnp.zeros((d,), jnp.float32)}
-
-
-def layer_norm(p: dict, x: jax.Array, eps: float = 1e-5) -> jax.Array:
-    """LayerNorm over the last axis with float32 statistics; returns x's dtype."""
-    x32 = x.astype(jnp.float32)
-    mean = x32.mean(-1, keepdims=True)
-    var = jnp.square(x32 - mean).mean(-1, keepdims=True)
-    y = (x32 - mean) * jax.lax.rsqrt(var + eps)
-    y = y * attn.expand_to(p["scale"].astype(jnp.float32), y.ndim) + attn.expand_to(
-        p["bias"].astype(jnp.float32), y.ndim)
-    return y.astype(x.dtype)
-
-
 def init(key: jax.Array, cfg: GPTConfig) -> dict:
     """GPT-2's initialisation: N(0, 0.02) weights, residual projections N(0, 0.02/sqrt(2L))."""
     std, out_std = 0.02, 0.02 / math.sqrt(2 * cfg.num_layers)
@@ -98,9 +84,9 @@ def init(key: jax.Array, cfg: GPTConfig) -> dict:
     def init_block(k):
         k_attn, k_fc, k_proj = jax.random.split(k, 3)
         return {
-            "ln1": _init_layer_norm(d),
+            "ln1": init_layer_norm(d),
             "attn": attn.init_self_attention(k_attn, d, std=std, out_std=out_std),
-            "ln2": _init_layer_norm(d),
+            "ln2": init_layer_norm(d),
             "mlp": {"fc": attn.init_dense(k_fc, d, hidden, std=std),
                     "proj": attn.init_dense(k_proj, hidden, d, std=out_std)},
         }
@@ -109,7 +95,7 @@ def init(key: jax.Array, cfg: GPTConfig) -> dict:
         "embed": {"tokens": std * jax.random.normal(k_tok, (cfg.vocab_size, d), jnp.float32)},
         # One block's init vmapped over L keys: every leaf gets a leading layer axis.
         "blocks": jax.vmap(init_block)(jax.random.split(k_blocks, cfg.num_layers)),
-        "ln_f": _init_layer_norm(d),
+        "ln_f": init_layer_norm(d),
     }
     if cfg.positions == "learned":
         params["embed"]["positions"] = std * jax.random.normal(k_pos, (cfg.context, d), jnp.float32)

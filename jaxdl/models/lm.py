@@ -10,6 +10,7 @@ transformer). `jaxdl.models.sampling.generate` only ever sees this interface.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -63,20 +64,9 @@ def recurrent_lm(
     hparams = dict(cell=cell, hidden=hidden, layers=layers, embed_dim=embed_dim, activation=activation,
                    recurrent_init=rec_init, recurrent_sd=recurrent_sd, forget_bias=forget_bias, unroll=unroll)
 
-    def init(key: jax.Array) -> Params:
-        k_embed, k_head, *k_layers = jax.random.split(key, layers + 2)
-        params: Params = {}
-        width = vocab_size
-        if embed_dim > 0:
-            params["embed"] = jax.random.normal(k_embed, (vocab_size, embed_dim))
-            width = embed_dim
-        for i, k in enumerate(k_layers):
-            params[f"layer{i}"] = rnn.init_layer(
-                k, cell, width if i == 0 else hidden, hidden, recurrent_init=rec_init,
-                recurrent_sd=recurrent_sd, forget_bias=forget_bias, one_hot_inputs=i == 0 and embed_dim == 0)
-        params["head"] = {"kernel": jinit.lecun_normal()(k_head, (hidden, vocab_size)),
-                          "bias": jnp.zeros((vocab_size,))}
-        return params
+    init = functools.partial(_init_recurrent_lm, vocab_size=vocab_size, cell=cell, hidden=hidden, layers=layers,
+                             embed_dim=embed_dim, recurrent_init=rec_init, recurrent_sd=recurrent_sd,
+                             forget_bias=forget_bias)
 
     def _layers(params: Params) -> list[Params]:
         return [params[f"layer{i}"] for i in range(layers)]
@@ -102,3 +92,21 @@ def recurrent_lm(
 
     model = PureModel(f"{cell}_lm", hparams, (seq_len,), init, apply)
     return LanguageModel(model=model, vocab_size=vocab_size, init_cache=init_cache, step=step)
+
+
+def _init_recurrent_lm(key: jax.Array, *, vocab_size: int, cell: str, hidden: int, layers: int, embed_dim: int,
+                       recurrent_init: str, recurrent_sd: float, forget_bias: float) -> Params:
+    """`recurrent_lm`'s params: [embed], layer0..layer{L-1}, head."""
+    k_embed, k_head, *k_layers = jax.random.split(key, layers + 2)
+    params: Params = {}
+    width = vocab_size
+    if embed_dim > 0:
+        params["embed"] = jax.random.normal(k_embed, (vocab_size, embed_dim))
+        width = embed_dim
+    for i, k in enumerate(k_layers):
+        params[f"layer{i}"] = rnn.init_layer(
+            k, cell, width if i == 0 else hidden, hidden, recurrent_init=recurrent_init,
+            recurrent_sd=recurrent_sd, forget_bias=forget_bias, one_hot_inputs=i == 0 and embed_dim == 0)
+    params["head"] = {"kernel": jinit.lecun_normal()(k_head, (hidden, vocab_size)),
+                      "bias": jnp.zeros((vocab_size,))}
+    return params

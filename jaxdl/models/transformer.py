@@ -21,7 +21,7 @@ import jax.numpy as jnp
 
 from jaxdl.models import attention as attn, positional
 from jaxdl.models.dropout import inverted_dropout
-from jaxdl.models.gpt import _init_layer_norm, layer_norm
+from jaxdl.models.layers import init_layer_norm, layer_norm
 from jaxdl.models.pure import PureModel
 
 PAD = 0
@@ -58,14 +58,14 @@ def init(key: jax.Array, cfg: TransformerConfig) -> dict:
 
     def enc_layer(k):
         k1, k2 = jax.random.split(k)
-        return {"ln1": _init_layer_norm(d), "attn": attn.init_self_attention(k1, d),
-                "ln2": _init_layer_norm(d), "mlp": mlp(k2)}
+        return {"ln1": init_layer_norm(d), "attn": attn.init_self_attention(k1, d),
+                "ln2": init_layer_norm(d), "mlp": mlp(k2)}
 
     def dec_layer(k):
         k1, k2, k3 = jax.random.split(k, 3)
-        return {"ln1": _init_layer_norm(d), "self_attn": attn.init_self_attention(k1, d),
-                "ln2": _init_layer_norm(d), "cross_attn": attn.init_cross_attention(k2, d),
-                "ln3": _init_layer_norm(d), "mlp": mlp(k3)}
+        return {"ln1": init_layer_norm(d), "self_attn": attn.init_self_attention(k1, d),
+                "ln2": init_layer_norm(d), "cross_attn": attn.init_cross_attention(k2, d),
+                "ln3": init_layer_norm(d), "mlp": mlp(k3)}
 
     # Embeddings N(0, 1/D): times sqrt(D) they enter at unit scale, and as the tied
     # output projection they give logits of unit scale.
@@ -74,9 +74,9 @@ def init(key: jax.Array, cfg: TransformerConfig) -> dict:
         "src_embed": std * jax.random.normal(k_src, (cfg.src_vocab, d), jnp.float32),
         "tgt_embed": std * jax.random.normal(k_tgt, (cfg.tgt_vocab, d), jnp.float32),
         "encoder": jax.vmap(enc_layer)(jax.random.split(k_enc, cfg.num_layers)),
-        "enc_ln": _init_layer_norm(d),
+        "enc_ln": init_layer_norm(d),
         "decoder": jax.vmap(dec_layer)(jax.random.split(k_dec, cfg.num_layers)),
-        "dec_ln": _init_layer_norm(d),
+        "dec_ln": init_layer_norm(d),
     }
 
 

@@ -14,14 +14,12 @@ member axis of each chunk is split over an `ensemble` mesh axis.
 
 from __future__ import annotations
 
-import csv
-import dataclasses
 import json
 import math
 import os
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -32,7 +30,7 @@ import psutil
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from jaxdl import config as config_lib, parallel, rng, tasks
-from jaxdl.sweep import grid as grid_lib
+from jaxdl.sweep import grid as grid_lib, results
 from jaxdl.train import feeds, optimizers, steps, workdir as wd
 from jaxdl.train.progress import Progress
 from jaxdl.train.state import TrainState
@@ -41,25 +39,12 @@ ENSEMBLE = "ensemble"
 DATA_ORDERS = ("per_seed", "shared")
 
 
-@dataclasses.dataclass
-class SweepResult:
-    rows: list[dict[str, Any]]  # one per member: seed, swept values, final/best metrics, diverged
-    curves: list[dict[str, Any]]  # one per member, epoch and split
-    swept: list[str]  # the grid's keys (seed is always a column)
-    seconds: float
-    member_steps: int  # train steps summed over members
-    params: Any = None  # with keep_params: final params stacked over members (rows' order), on host
-    monitor: str = "accuracy"  # the task's headline metric (what the plots show)
-
-    def column(self, name: str) -> np.ndarray:
-        return np.asarray([r[name] for r in self.rows])
-
 
 def run(
     config: ml_collections.ConfigDict, *, seeds: int | Sequence[int] = 1, grid: dict[str, list] | None = None,
     workdir: str | None = None, chunk_size: int = 0, data_order: str = "per_seed", num_devices: int = 0,
     keep_params: bool = False, live: bool | None = None,
-) -> SweepResult:
+) -> results.SweepResult:
     """Trains `seeds x grid` members of `config`; writes results to `workdir` if given.
 
     `data_order="per_seed"`: each member shuffles with its own seed's data key (as a single
@@ -98,14 +83,23 @@ def run(
         curves += g_curves
         params += g_params
         member_steps += len(group) * g.total_steps
-    result = SweepResult(rows, curves, list(grid), time.perf_counter() - start, member_steps,
-                         monitor=g.task.monitor)
+    result = results.SweepResult(rows, curves, list(grid), time.perf_counter() - start, member_steps,
+                                 monitor=g.task.monitor)
     if keep_params:
         # Groups may differ in batch size only, so their params stack into one tree.
         result.params = jax.tree.map(lambda *p: np.concatenate(p), *params)
     if workdir:
-        _write(result, workdir)
+        results.write(result, workdir)
     return result
+
+
+class _Programs(NamedTuple):
+    """A group's jitted functions, each vmapped over members."""
+
+    init: Callable  # member arrays -> (states, their data and eval keys)
+    epoch: Callable  # (states, train arrays, batch indices) -> (states, per-step metrics)
+    evaluate: Callable  # (params, a split's arrays, eval keys) -> the split's metrics
+    indices: Callable  # (data keys, epoch) -> each member's batch order
 
 
 class Group:
@@ -113,6 +107,7 @@ class Group:
 
     def __init__(self, config, members, feed, mesh, data_order):
         self.config, self.members, self.feed, self.mesh = config, members, feed, mesh
+        self.member_sharding = NamedSharding(mesh, P(ENSEMBLE))
         self.data_order = data_order
         self.steps_per_epoch = feed.num_train // config.data.batch_size
         if self.steps_per_epoch == 0:
@@ -164,24 +159,10 @@ class Group:
     def train(self, chunk_size: int, live, keep_params: bool = False) -> tuple[list, list, list]:
         """Trains the group chunk by chunk; returns rows, curves and (if kept) params per chunk."""
         n_dev = self.mesh.shape[ENSEMBLE]
-        member_sharding = NamedSharding(self.mesh, P(ENSEMBLE))
         shared_key = rng.streams(self.config.seed)["data"]
-        per_seed = self.data_order == "per_seed"
-        n, batch = self.feed.num_train, self.config.data.batch_size
-
-        init_fn = jax.jit(jax.vmap(self.init_member), out_shardings=member_sharding)
-        epoch_fn = jax.jit(
-            jax.vmap(lambda st, d, idx: steps.scan_steps(self.train_step, st, d, idx),
-                     in_axes=(0, None, 0 if per_seed else None)),
-            donate_argnums=0, out_shardings=member_sharding,
-        )
-        eval_fn = jax.jit(jax.vmap(
-            lambda p, d, k: steps.evaluate_split(self.eval_step, self.task, p, d, self.config.data.eval_batch_size, k),
-            in_axes=(0, None, 0)))
-        # The epoch is traced (it only enters fold_in): one compile for every epoch.
-        indices = jax.jit(jax.vmap(lambda k, e: steps.epoch_indices(k, e, n, batch), in_axes=(0, None)))
-
-        chunk = chunk_size or self._auto_chunk(init_fn, epoch_fn, n_dev)
+        batch = self.config.data.batch_size
+        programs = self._compile()
+        chunk = chunk_size or self._auto_chunk(programs.init, programs.epoch, n_dev)
         chunk = min(_round_up(max(chunk, 1), n_dev), _round_up(len(self.members), n_dev))
         epochs = math.ceil(self.total_steps / self.steps_per_epoch)
         progress = Progress(
@@ -192,43 +173,67 @@ class Group:
         rows, curves, kept = [], [], []
         for lo in range(0, len(self.members), chunk):
             real = self.members[lo : lo + chunk]
-            padded = real + [real[-1]] * (chunk - len(real))  # fixed shapes: one compile
-            state, member_keys = init_fn(self.member_arrays(padded))
-            history = {m["member"]: [] for m in real}
-            diverged = np.zeros(len(padded), bool)
-            for epoch in range(1, epochs + 1):
-                if per_seed:
-                    idx = indices(member_keys["data"], epoch)
-                else:
-                    idx = steps.epoch_indices(shared_key, epoch, n, batch)
-                take = min(self.steps_per_epoch, self.total_steps - (epoch - 1) * self.steps_per_epoch)
-                idx = idx[..., :take, :]
-                state, metrics = epoch_fn(state, self.feed.arrays["train"], jax.device_put(
-                    idx, member_sharding if per_seed else parallel.replicated(self.mesh)))
-                metrics = jax.device_get(metrics)
-                diverged |= ~np.isfinite(metrics["loss"]).all(axis=1)
-                evals = {s: jax.device_get(eval_fn(state.params, self.feed.arrays[s], member_keys["eval"]))
-                         for s in self.config.train.eval_splits}
-                step = int(state.step[0])
-                for i, m in enumerate(real):
-                    history[m["member"]].append({"epoch": epoch, "step": step, "train": {
-                        k: float(v[i].mean()) for k, v in metrics.items() if k != "grad_norm"},
-                        **{s: {k: float(v[i]) for k, v in e.items() if k != "count"}
-                           for s, e in evals.items()}})
-                progress.update(take, {"loss": float(np.nanmean(metrics["loss"][: len(real)]))})
+            state, history, diverged = self._train_chunk(programs, real, chunk, epochs, shared_key, progress)
             if keep_params:
                 kept.append(jax.tree.map(lambda p: np.asarray(p)[: len(real)], jax.device_get(state.params)))
             for i, m in enumerate(real):
-                row, member_curves = _summarize(m, self.config.data.batch_size, history[m["member"]], diverged[i],
-                                                self.task)
+                row, member_curves = results.summarize(m, batch, history[m["member"]], diverged[i], self.task)
                 rows.append(row)
                 curves += member_curves
-            best = _best_member(rows[-len(real):], self.task)
+            best = results.best_member(rows[-len(real):], self.task)
             progress.message(
                 f"members {lo}-{lo + len(real) - 1}: {int(diverged[: len(real)].sum())} diverged"
-                + (f"; best member {best['member']} " + _fmt(best, self.task.monitor) if best else ""))
+                + (f"; best member {best['member']} " + results.format_finals(best, self.task.monitor) if best else ""))
         progress.close()
         return rows, curves, kept
+
+    def _compile(self) -> _Programs:
+        """The group's jitted programs, vmapped over members."""
+        per_seed = self.data_order == "per_seed"
+        n, batch = self.feed.num_train, self.config.data.batch_size
+        init_fn = jax.jit(jax.vmap(self.init_member), out_shardings=self.member_sharding)
+        epoch_fn = jax.jit(
+            jax.vmap(lambda st, d, idx: steps.scan_steps(self.train_step, st, d, idx),
+                     in_axes=(0, None, 0 if per_seed else None)),
+            donate_argnums=0, out_shardings=self.member_sharding,
+        )
+        eval_fn = jax.jit(jax.vmap(
+            lambda p, d, k: steps.evaluate_split(self.eval_step, self.task, p, d, self.config.data.eval_batch_size, k),
+            in_axes=(0, None, 0)))
+        # The epoch is traced (it only enters fold_in): one compile for every epoch.
+        indices = jax.jit(jax.vmap(lambda k, e: steps.epoch_indices(k, e, n, batch), in_axes=(0, None)))
+        return _Programs(init_fn, epoch_fn, eval_fn, indices)
+
+    def _train_chunk(self, programs: _Programs, real: list[dict], chunk: int, epochs: int, shared_key: jax.Array,
+                     progress: Progress) -> tuple[TrainState, dict[int, list[dict]], np.ndarray]:
+        """Trains the members `real`, padded to `chunk`: their states, per-epoch evals, and which diverged."""
+        per_seed = self.data_order == "per_seed"
+        n, batch = self.feed.num_train, self.config.data.batch_size
+        padded = real + [real[-1]] * (chunk - len(real))  # fixed shapes: one compile
+        state, member_keys = programs.init(self.member_arrays(padded))
+        history = {m["member"]: [] for m in real}
+        diverged = np.zeros(len(padded), bool)
+        for epoch in range(1, epochs + 1):
+            if per_seed:
+                idx = programs.indices(member_keys["data"], epoch)
+            else:
+                idx = steps.epoch_indices(shared_key, epoch, n, batch)
+            take = min(self.steps_per_epoch, self.total_steps - (epoch - 1) * self.steps_per_epoch)
+            idx = idx[..., :take, :]
+            state, metrics = programs.epoch(state, self.feed.arrays["train"], jax.device_put(
+                idx, self.member_sharding if per_seed else parallel.replicated(self.mesh)))
+            metrics = jax.device_get(metrics)
+            diverged |= ~np.isfinite(metrics["loss"]).all(axis=1)
+            evals = {s: jax.device_get(programs.evaluate(state.params, self.feed.arrays[s], member_keys["eval"]))
+                     for s in self.config.train.eval_splits}
+            step = int(state.step[0])
+            for i, m in enumerate(real):
+                history[m["member"]].append({"epoch": epoch, "step": step, "train": {
+                    k: float(v[i].mean()) for k, v in metrics.items() if k != "grad_norm"},
+                    **{s: {k: float(v[i]) for k, v in e.items() if k != "count"}
+                       for s, e in evals.items()}})
+            progress.update(take, {"loss": float(np.nanmean(metrics["loss"][: len(real)]))})
+        return state, history, diverged
 
     def _auto_chunk(self, init_fn, epoch_fn, n_dev: int) -> int:
         """Members per call from the compiled memory of an `n_dev`-member epoch."""
@@ -266,55 +271,6 @@ def _with_model(config: ml_collections.ConfigDict, overrides: dict) -> ml_collec
     return config
 
 
-def _best_member(rows: list[dict], task: tasks.Task) -> dict | None:
-    sign = 1.0 if task.monitor_mode == "max" else -1.0
-    fallback = -math.inf
-
-    def score(r):
-        value = r.get(f"final_validation_{task.monitor}", r.get(f"final_train_{task.monitor}"))
-        return fallback if value is None or not np.isfinite(value) else sign * value
-
-    return max((r for r in rows if not r["diverged"]), key=score, default=None)
-
-
-def _summarize(member: dict, batch_size: int, history: list[dict], diverged: bool, task: tasks.Task):
-    row = {**member, "batch_size": batch_size, "diverged": bool(diverged)}
-    curves = []
-    for record in history:
-        for split in ("train", "validation", "test"):
-            if split in record:
-                curves.append({"member": member["member"], "epoch": record["epoch"], "step": record["step"],
-                               "split": split, **record[split]})
-    for split, metrics in history[-1].items():
-        if isinstance(metrics, dict):
-            row.update({f"final_{split}_{k}": v for k, v in metrics.items()})
-    sign = 1.0 if task.monitor_mode == "max" else -1.0
-    val = [(r["validation"][task.monitor], r["epoch"]) for r in history if "validation" in r]
-    finite = [(a, e) for a, e in val if np.isfinite(a)]
-    if val:
-        best = max(finite, key=lambda ae: (sign * ae[0], ae[1])) if finite else (float("nan"), 0)
-        row[f"best_validation_{task.monitor}"], row["best_epoch"] = best[0], best[1]
-    return row, curves
-
-
-def _write(result: SweepResult, workdir: str) -> None:
-    with open(os.path.join(workdir, "results.jsonl"), "w") as f:
-        f.writelines(json.dumps(r) + "\n" for r in result.rows)
-    with open(os.path.join(workdir, "curves.jsonl"), "w") as f:
-        f.writelines(json.dumps(c) + "\n" for c in result.curves)
-    columns = list(dict.fromkeys(k for r in result.rows for k in r))
-    with open(os.path.join(workdir, "results.csv"), "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(result.rows)
-    from jaxdl.figures import sweep as plots
-    plots.write_all(result.rows, result.curves, result.swept, workdir, monitor=result.monitor)
-
 
 def _round_up(x: int, k: int) -> int:
     return -(-x // k) * k
-
-
-def _fmt(row: dict, monitor: str) -> str:
-    return " ".join(f"{k.removeprefix('final_')} {v:.4f}" for k, v in row.items()
-                    if k.startswith("final_") and k.endswith(monitor))

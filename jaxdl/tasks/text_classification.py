@@ -10,7 +10,7 @@ import ml_collections
 import numpy as np
 
 from jaxdl import data
-from jaxdl.models import PureModel, model_factory, text_classifiers
+from jaxdl.models import PureModel, model_factory, text_features
 from jaxdl.tasks import classification, losses
 from jaxdl.tasks.base import Task
 
@@ -31,9 +31,9 @@ def build_model(config: ml_collections.ConfigDict) -> PureModel:
         train = data.load_arrays(spec.name, "train", config.data.data_dir or None, max_examples=limit)
         ngrams = (hparams["vocab_size"], hparams.get("bigram_buckets", 0), hparams.get("trigram_buckets", 0))
         if hparams["weighting"] == "tfidf":
-            hparams["idf"] = text_classifiers.inverse_document_frequency(train["tokens"], *ngrams)
+            hparams["idf"] = text_features.inverse_document_frequency(train["tokens"], *ngrams)
         else:
-            hparams["nb_ratio"] = text_classifiers.log_count_ratio(train["tokens"], train["label"], *ngrams)
+            hparams["nb_ratio"] = text_features.log_count_ratio(train["tokens"], train["label"], *ngrams)
     return factory(spec.meta["max_len"], spec.num_classes, **hparams)
 
 

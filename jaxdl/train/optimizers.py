@@ -129,31 +129,8 @@ def make_optimizer(
     if cfg.clip_norm > 0:
         clip.append(optax.clip_by_global_norm(cfg.clip_norm))
 
-    def core(
-        momentum: jax.Array | None, b1: jax.Array | None, b2: jax.Array | None,
-        weight_decay: jax.Array | None,
-    ) -> optax.GradientTransformation:
-        if cfg.name == "sgd":
-            return optax.identity()
-        if cfg.name in ("momentum", "nesterov"):
-            return optax.trace(decay=momentum, nesterov=cfg.name == "nesterov")
-        if cfg.name == "adagrad":
-            return optax.scale_by_rss(cfg.initial_accumulator_value, cfg.adagrad_eps)
-        adam = optax.scale_by_adam(b1, b2, cfg.eps)
-        if cfg.name == "adam":
-            return adam
-        return optax.chain(adam, optax.add_decayed_weights(weight_decay, mask=weights_mask))
-
     # Explicit parameters: inject_hyperparams binds by signature and only injects
     # numeric arguments; the ones left at None are unused by this optimiser.
-    def scratch(learning_rate: jax.Array, momentum: jax.Array | None) -> optax.GradientTransformation:
-        """The hand-written optimiser, learning rate (and its minus sign) included."""
-        if cfg.name == "sgd_scratch":
-            return handwritten.gradient_descent(learning_rate)
-        if cfg.name == "adagrad_scratch":
-            return handwritten.adagrad(learning_rate, cfg.initial_accumulator_value, cfg.adagrad_eps)
-        return handwritten.momentum(learning_rate, momentum, nesterov=cfg.name == "nesterov_scratch")
-
     def chain(
         learning_rate: jax.Array,
         l2: jax.Array,
@@ -165,9 +142,9 @@ def make_optimizer(
         if cfg.name in SCRATCH:
             # The rate sits outside every hand-written state, so the schedule factor may
             # follow it: -lr * factor * direction either way.
-            step = [scratch(learning_rate, momentum), optax.scale_by_schedule(schedule)]
+            step = [_scratch(cfg, learning_rate, momentum), optax.scale_by_schedule(schedule)]
         else:
-            step = [core(momentum, b1, b2, weight_decay), optax.scale_by_schedule(schedule),
+            step = [_core(cfg, momentum, b1, b2, weight_decay), optax.scale_by_schedule(schedule),
                     optax.scale_by_learning_rate(learning_rate)]  # multiplies by -learning_rate
         return optax.chain(
             *prefix,
@@ -177,6 +154,11 @@ def make_optimizer(
             *step,
         )
 
+    return optax.inject_hyperparams(chain)(**_injected(cfg))
+
+
+def _injected(cfg: ml_collections.ConfigDict) -> dict[str, float]:
+    """The hyperparameters `cfg`'s optimiser keeps as arrays in its state."""
     hparams = {"learning_rate": cfg.learning_rate, "l2": cfg.l2}
     if cfg.name in _MOMENTUM:
         hparams["momentum"] = cfg.momentum
@@ -184,7 +166,35 @@ def make_optimizer(
         hparams.update(b1=cfg.b1, b2=cfg.b2)
     if cfg.name == "adamw":
         hparams["weight_decay"] = cfg.weight_decay
-    return optax.inject_hyperparams(chain)(**hparams)
+    return hparams
+
+
+def _core(
+    cfg: ml_collections.ConfigDict, momentum: jax.Array | None, b1: jax.Array | None, b2: jax.Array | None,
+    weight_decay: jax.Array | None,
+) -> optax.GradientTransformation:
+    """The optax optimiser's own gradient scaling, before the schedule and learning rate."""
+    if cfg.name == "sgd":
+        return optax.identity()
+    if cfg.name in ("momentum", "nesterov"):
+        return optax.trace(decay=momentum, nesterov=cfg.name == "nesterov")
+    if cfg.name == "adagrad":
+        return optax.scale_by_rss(cfg.initial_accumulator_value, cfg.adagrad_eps)
+    adam = optax.scale_by_adam(b1, b2, cfg.eps)
+    if cfg.name == "adam":
+        return adam
+    return optax.chain(adam, optax.add_decayed_weights(weight_decay, mask=weights_mask))
+
+
+def _scratch(
+    cfg: ml_collections.ConfigDict, learning_rate: jax.Array, momentum: jax.Array | None
+) -> optax.GradientTransformation:
+    """The hand-written optimiser, learning rate (and its minus sign) included."""
+    if cfg.name == "sgd_scratch":
+        return handwritten.gradient_descent(learning_rate)
+    if cfg.name == "adagrad_scratch":
+        return handwritten.adagrad(learning_rate, cfg.initial_accumulator_value, cfg.adagrad_eps)
+    return handwritten.momentum(learning_rate, momentum, nesterov=cfg.name == "nesterov_scratch")
 
 
 def get_learning_rate(opt_state: optax.OptState) -> jax.Array:
