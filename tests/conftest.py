@@ -21,3 +21,9 @@ jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 def data_dir(tmp_path_factory):
     """A TFDS data dir private to this test session (jaxdl builders prepare into it)."""
     return str(tmp_path_factory.mktemp("tfds"))
+
+
+@pytest.fixture(params=[True, False], ids=["with_jit", "without_jit"])
+def variant(request):
+    """`variant(fn)` is `jax.jit(fn)` or `fn` itself: a test taking it runs both ways (as chex.variants)."""
+    return jax.jit if request.param else (lambda fn: fn)

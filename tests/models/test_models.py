@@ -5,7 +5,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from absl.testing import parameterized
 
 from jaxdl import models
 from jaxdl.models import cnn, mlp
@@ -24,36 +23,39 @@ def _images(batch, seed=0):
     return jax.random.uniform(jax.random.key(seed), (batch, *IMAGE))
 
 
-class ModelTest(parameterized.TestCase):
-    @chex.variants(with_jit=True, without_jit=True)
-    @parameterized.named_parameters(*[(k, *v) for k, v in CONFIGS.items()])
-    def test_shapes_and_finite(self, name, hparams):
-        model = models.make(name, IMAGE, 10, **hparams)
-        params = model.init(jax.random.key(0))
-        chex.assert_tree_all_finite(params)
-        logits = self.variant(lambda p, x: model.apply(p, x))(params, _images(5))
-        chex.assert_shape(logits, (5, 10))
-        chex.assert_tree_all_finite(logits)
-        train_logits = self.variant(lambda p, x, k: model.apply(p, x, key=k, train=True))(
-            params, _images(5), jax.random.key(1))
-        chex.assert_shape(train_logits, (5, 10))
-        chex.assert_tree_all_finite(train_logits)
+EACH_CONFIG = pytest.mark.parametrize("name, hparams", list(CONFIGS.values()), ids=list(CONFIGS))
 
-    @parameterized.named_parameters(*[(k, *v) for k, v in CONFIGS.items()])
-    def test_init_is_a_pure_function_of_the_key(self, name, hparams):
-        model = models.make(name, IMAGE, 10, **hparams)
-        chex.assert_trees_all_equal(model.init(jax.random.key(3)), model.init(jax.random.key(3)))
-        a, b = model.init(jax.random.key(3)), model.init(jax.random.key(4))
-        assert any(not np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b))
-                   if np.asarray(x).std() > 0)
 
-    @parameterized.named_parameters(*[(k, *v) for k, v in CONFIGS.items()])
-    def test_vmap_init_equals_loop(self, name, hparams):
-        model = models.make(name, IMAGE, 10, **hparams)
-        keys = jax.random.split(jax.random.key(7), 4)
-        stacked = jax.vmap(model.init)(keys)
-        for i, key in enumerate(keys):
-            chex.assert_trees_all_close(jax.tree.map(lambda a: a[i], stacked), model.init(key), rtol=1e-6)
+@EACH_CONFIG
+def test_shapes_and_finite(variant, name, hparams):
+    model = models.make(name, IMAGE, 10, **hparams)
+    params = model.init(jax.random.key(0))
+    chex.assert_tree_all_finite(params)
+    logits = variant(lambda p, x: model.apply(p, x))(params, _images(5))
+    chex.assert_shape(logits, (5, 10))
+    chex.assert_tree_all_finite(logits)
+    train_logits = variant(lambda p, x, k: model.apply(p, x, key=k, train=True))(
+        params, _images(5), jax.random.key(1))
+    chex.assert_shape(train_logits, (5, 10))
+    chex.assert_tree_all_finite(train_logits)
+
+
+@EACH_CONFIG
+def test_init_is_a_pure_function_of_the_key(name, hparams):
+    model = models.make(name, IMAGE, 10, **hparams)
+    chex.assert_trees_all_equal(model.init(jax.random.key(3)), model.init(jax.random.key(3)))
+    a, b = model.init(jax.random.key(3)), model.init(jax.random.key(4))
+    assert any(not np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b))
+               if np.asarray(x).std() > 0)
+
+
+@EACH_CONFIG
+def test_vmap_init_equals_loop(name, hparams):
+    model = models.make(name, IMAGE, 10, **hparams)
+    keys = jax.random.split(jax.random.key(7), 4)
+    stacked = jax.vmap(model.init)(keys)
+    for i, key in enumerate(keys):
+        chex.assert_trees_all_close(jax.tree.map(lambda a: a[i], stacked), model.init(key), rtol=1e-6)
 
 
 def test_mlp_matches_matrix_algebra():

@@ -2,13 +2,11 @@
 import functools
 import math
 
-import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from absl.testing import parameterized
 
 from jaxdl.train import optimizers as opt_lib, schedules as sched_lib
 
@@ -138,84 +136,81 @@ OPTIMIZER_CASES = {
 }
 
 
-class OptimizerTest(chex.TestCase):
-    @chex.variants(with_jit=True, without_jit=True)
-    @parameterized.named_parameters(*[(n, n) for n in OPTIMIZER_CASES])
-    def test_optimizer_matches_equations(self, name):
-        overrides, equation = OPTIMIZER_CASES[name]
-        opt = opt_lib.make_optimizer(_config(name, **overrides), total_steps=10)
-        _assert_updates(_run(self.variant(opt.update), opt, 3), _reference(equation(), 3))
+@pytest.mark.parametrize("name", OPTIMIZER_CASES)
+def test_optimizer_matches_equations(variant, name):
+    overrides, equation = OPTIMIZER_CASES[name]
+    opt = opt_lib.make_optimizer(_config(name, **overrides), total_steps=10)
+    _assert_updates(_run(variant(opt.update), opt, 3), _reference(equation(), 3))
 
-    @chex.variants(with_jit=True, without_jit=True)
-    @parameterized.named_parameters(
-        ("l2", dict(l2=0.4), lambda g, w: g + 0.4 * w),
-        ("l1", dict(l1=0.4), lambda g, w: g + 0.4 * np.sign(w)),
-    )
-    def test_penalty_adds_its_gradient_to_weights_only(self, overrides, penalised):
-        opt = opt_lib.make_optimizer(_config("sgd", **overrides), total_steps=10)
 
-        def direction(t, g, w):
-            return {k: penalised(g[k], w[k]) if w[k].ndim >= 2 else g[k] for k in g}
+@pytest.mark.parametrize(
+    "overrides, penalised",
+    [(dict(l2=0.4), lambda g, w: g + 0.4 * w), (dict(l1=0.4), lambda g, w: g + 0.4 * np.sign(w))],
+    ids=["l2", "l1"],
+)
+def test_penalty_adds_its_gradient_to_weights_only(variant, overrides, penalised):
+    opt = opt_lib.make_optimizer(_config("sgd", **overrides), total_steps=10)
 
-        _assert_updates(_run(self.variant(opt.update), opt, 3), _reference(direction, 3))
+    def direction(t, g, w):
+        return {k: penalised(g[k], w[k]) if w[k].ndim >= 2 else g[k] for k in g}
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_penalty_enters_momentum_like_a_loss_term(self):
-        # Penalties come first in the chain, so the velocity accumulates g + l2 * w.
-        opt = opt_lib.make_optimizer(_config("momentum", momentum=0.8, l2=0.4), total_steps=10)
-        momentum = momentum_eq(0.8, nesterov=False)
+    _assert_updates(_run(variant(opt.update), opt, 3), _reference(direction, 3))
 
-        def direction(t, g, w):
-            return momentum(t, {k: g[k] + 0.4 * w[k] if w[k].ndim >= 2 else g[k] for k in g}, w)
 
-        _assert_updates(_run(self.variant(opt.update), opt, 3), _reference(direction, 3))
+def test_penalty_enters_momentum_like_a_loss_term(variant):
+    # Penalties come first in the chain, so the velocity accumulates g + l2 * w.
+    opt = opt_lib.make_optimizer(_config("momentum", momentum=0.8, l2=0.4), total_steps=10)
+    momentum = momentum_eq(0.8, nesterov=False)
 
-    @chex.variants(with_jit=True, without_jit=True)
-    @parameterized.named_parameters(
-        ("l2", dict(l2=0.4)),
-        ("l1", dict(l1=0.4)),
-        ("adamw_decay", dict(name="adamw", weight_decay=0.4)),
-    )
-    def test_biases_are_never_penalised(self, overrides):
-        # With zero gradients only the penalty can move anything.
-        opt = opt_lib.make_optimizer(_config(**overrides), total_steps=10)
-        params = _f32(PARAMS)
-        zeros = jax.tree.map(jnp.zeros_like, params)
-        updates, _ = self.variant(opt.update)(zeros, opt.init(params), params)
-        np.testing.assert_array_equal(updates["bias"], 0.0)
-        assert np.all(np.abs(np.asarray(updates["kernel"])) > 0)
+    def direction(t, g, w):
+        return momentum(t, {k: g[k] + 0.4 * w[k] if w[k].ndim >= 2 else g[k] for k in g}, w)
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_clip_by_value(self):
-        opt = opt_lib.make_optimizer(_config("sgd", clip_value=0.35), total_steps=10)
+    _assert_updates(_run(variant(opt.update), opt, 3), _reference(direction, 3))
 
-        def direction(t, g, w):
-            return {k: np.minimum(np.maximum(g[k], -0.35), 0.35) for k in g}
 
-        _assert_updates(_run(self.variant(opt.update), opt, 3), _reference(direction, 3))
+@pytest.mark.parametrize(
+    "overrides", [dict(l2=0.4), dict(l1=0.4), dict(name="adamw", weight_decay=0.4)], ids=["l2", "l1", "adamw_decay"]
+)
+def test_biases_are_never_penalised(variant, overrides):
+    # With zero gradients only the penalty can move anything.
+    opt = opt_lib.make_optimizer(_config(**overrides), total_steps=10)
+    params = _f32(PARAMS)
+    zeros = jax.tree.map(jnp.zeros_like, params)
+    updates, _ = variant(opt.update)(zeros, opt.init(params), params)
+    np.testing.assert_array_equal(updates["bias"], 0.0)
+    assert np.all(np.abs(np.asarray(updates["kernel"])) > 0)
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_clip_by_global_norm(self):
-        max_norm = 1.2
-        norms = [math.sqrt(sum(np.sum(v**2) for v in g.values())) for g in GRADS[:3]]
-        assert norms[0] < max_norm < norms[1]  # one step passes through, one is rescaled
-        opt = opt_lib.make_optimizer(_config("sgd", clip_norm=max_norm), total_steps=10)
 
-        def direction(t, g, w):
-            norm = math.sqrt(sum(np.sum(v**2) for v in g.values()))  # over ALL leaves
-            return {k: g[k] * min(1.0, max_norm / norm) for k in g}
+def test_clip_by_value(variant):
+    opt = opt_lib.make_optimizer(_config("sgd", clip_value=0.35), total_steps=10)
 
-        _assert_updates(_run(self.variant(opt.update), opt, 3), _reference(direction, 3))
+    def direction(t, g, w):
+        return {k: np.minimum(np.maximum(g[k], -0.35), 0.35) for k in g}
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_clipping_applies_after_penalty(self):
-        opt = opt_lib.make_optimizer(_config("sgd", l2=0.4, clip_value=0.35), total_steps=10)
+    _assert_updates(_run(variant(opt.update), opt, 3), _reference(direction, 3))
 
-        def direction(t, g, w):
-            pen = {k: g[k] + 0.4 * w[k] if w[k].ndim >= 2 else g[k] for k in g}
-            return {k: np.clip(pen[k], -0.35, 0.35) for k in g}
 
-        _assert_updates(_run(self.variant(opt.update), opt, 3), _reference(direction, 3))
+def test_clip_by_global_norm(variant):
+    max_norm = 1.2
+    norms = [math.sqrt(sum(np.sum(v**2) for v in g.values())) for g in GRADS[:3]]
+    assert norms[0] < max_norm < norms[1]  # one step passes through, one is rescaled
+    opt = opt_lib.make_optimizer(_config("sgd", clip_norm=max_norm), total_steps=10)
+
+    def direction(t, g, w):
+        norm = math.sqrt(sum(np.sum(v**2) for v in g.values()))  # over ALL leaves
+        return {k: g[k] * min(1.0, max_norm / norm) for k in g}
+
+    _assert_updates(_run(variant(opt.update), opt, 3), _reference(direction, 3))
+
+
+def test_clipping_applies_after_penalty(variant):
+    opt = opt_lib.make_optimizer(_config("sgd", l2=0.4, clip_value=0.35), total_steps=10)
+
+    def direction(t, g, w):
+        pen = {k: g[k] + 0.4 * w[k] if w[k].ndim >= 2 else g[k] for k in g}
+        return {k: np.clip(pen[k], -0.35, 0.35) for k in g}
+
+    _assert_updates(_run(variant(opt.update), opt, 3), _reference(direction, 3))
 
 
 # Schedule factors by hand; t is the 0-based update count.
@@ -236,75 +231,77 @@ SCHEDULE_CASES = {
 }
 
 
-class ScheduleTest(chex.TestCase):
-    @chex.variants(with_jit=True, without_jit=True)
-    @parameterized.named_parameters(*[(n, n) for n in SCHEDULE_CASES])
-    def test_schedule_factor(self, name):
-        overrides, factor = SCHEDULE_CASES[name]
-        cfg = sched_lib.default_schedule_config()
-        cfg.update(overrides)
-        schedule = self.variant(sched_lib.make_schedule(cfg, total_steps=6))
-        for t in range(9):  # past total_steps too: cosine must stay at end_factor
-            np.testing.assert_allclose(schedule(t), factor(t), rtol=RTOL, atol=ATOL, err_msg=str(t))
-
-    @chex.variants(with_jit=True, without_jit=True)
-    @parameterized.named_parameters(*[(n, n) for n in SCHEDULE_CASES])
-    def test_schedule_scales_momentum_updates(self, name):
-        overrides, factor = SCHEDULE_CASES[name]
-        cfg = _config("momentum", momentum=0.8, schedule=overrides)
-        opt = opt_lib.make_optimizer(cfg, total_steps=6)
-        expected = _reference(momentum_eq(0.8, nesterov=False), 5, factor=factor)
-        _assert_updates(_run(self.variant(opt.update), opt, 5), expected)
+@pytest.mark.parametrize("name", SCHEDULE_CASES)
+def test_schedule_factor(variant, name):
+    overrides, factor = SCHEDULE_CASES[name]
+    cfg = sched_lib.default_schedule_config()
+    cfg.update(overrides)
+    schedule = variant(sched_lib.make_schedule(cfg, total_steps=6))
+    for t in range(9):  # past total_steps too: cosine must stay at end_factor
+        np.testing.assert_allclose(schedule(t), factor(t), rtol=RTOL, atol=ATOL, err_msg=str(t))
 
 
-class InjectedHyperparamsTest(chex.TestCase):
-    @parameterized.named_parameters(
-        ("sgd", "sgd", {"learning_rate", "l2"}),
-        ("nesterov", "nesterov", {"learning_rate", "l2", "momentum"}),
-        ("adagrad", "adagrad", {"learning_rate", "l2"}),
-        ("adamw", "adamw", {"learning_rate", "l2", "b1", "b2", "weight_decay"}),
-    )
-    def test_hyperparams_live_in_state(self, name, keys):
-        cfg = _config(name, momentum=0.8)
-        state = opt_lib.make_optimizer(cfg, total_steps=10).init(_f32(PARAMS))
-        assert set(state.hyperparams) == keys
-        np.testing.assert_allclose(opt_lib.get_learning_rate(state), 0.05, rtol=RTOL)
-        if "momentum" in keys:
-            np.testing.assert_allclose(state.hyperparams["momentum"], 0.8, rtol=RTOL)
+@pytest.mark.parametrize("name", SCHEDULE_CASES)
+def test_schedule_scales_momentum_updates(variant, name):
+    overrides, factor = SCHEDULE_CASES[name]
+    cfg = _config("momentum", momentum=0.8, schedule=overrides)
+    opt = opt_lib.make_optimizer(cfg, total_steps=6)
+    expected = _reference(momentum_eq(0.8, nesterov=False), 5, factor=factor)
+    _assert_updates(_run(variant(opt.update), opt, 5), expected)
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_set_learning_rate_changes_next_update(self):
-        opt = opt_lib.make_optimizer(_config("momentum", momentum=0.8), total_steps=10)
-        update = self.variant(opt.update)
-        params = _f32(PARAMS)
-        _, state = update(_f32(GRADS[0]), opt.init(params), params)
-        new_state = opt_lib.set_learning_rate(state, 0.2)
-        np.testing.assert_allclose(opt_lib.get_learning_rate(state), 0.05, rtol=RTOL)  # pure
-        np.testing.assert_allclose(opt_lib.get_learning_rate(new_state), 0.2, rtol=RTOL)
-        updates, _ = update(_f32(GRADS[1]), new_state, params)
-        # Velocity after two steps: v = 0.8 * g0 + g1, applied with the new lr.
-        for k in PARAMS:
-            expected = -0.2 * (0.8 * GRADS[0][k] + GRADS[1][k])
-            np.testing.assert_allclose(updates[k], expected, rtol=RTOL, atol=ATOL)
 
-    def test_changing_learning_rate_does_not_recompile(self):
-        opt = opt_lib.make_optimizer(_config("adam"), total_steps=10)
-        traces = []
+@pytest.mark.parametrize(
+    "name, keys",
+    [
+        ("sgd", {"learning_rate", "l2"}),
+        ("nesterov", {"learning_rate", "l2", "momentum"}),
+        ("adagrad", {"learning_rate", "l2"}),
+        ("adamw", {"learning_rate", "l2", "b1", "b2", "weight_decay"}),
+    ],
+    ids=["sgd", "nesterov", "adagrad", "adamw"],
+)
+def test_hyperparams_live_in_state(name, keys):
+    cfg = _config(name, momentum=0.8)
+    state = opt_lib.make_optimizer(cfg, total_steps=10).init(_f32(PARAMS))
+    assert set(state.hyperparams) == keys
+    np.testing.assert_allclose(opt_lib.get_learning_rate(state), 0.05, rtol=RTOL)
+    if "momentum" in keys:
+        np.testing.assert_allclose(state.hyperparams["momentum"], 0.8, rtol=RTOL)
 
-        @jax.jit
-        def step(params, state, grads):
-            traces.append(None)  # runs only while tracing
-            updates, state = opt.update(grads, state, params)
-            return optax.apply_updates(params, updates), state
 
-        params = _f32(PARAMS)
-        state = opt.init(params)
-        for i, g in enumerate(GRADS):
-            params, state = step(params, state, _f32(g))
-            state = opt_lib.set_learning_rate(state, 0.1 / (i + 1))
-        assert len(traces) == 1
-        assert step._cache_size() == 1
-        np.testing.assert_allclose(opt_lib.get_learning_rate(state), 0.1 / len(GRADS), rtol=RTOL)
+def test_set_learning_rate_changes_next_update(variant):
+    opt = opt_lib.make_optimizer(_config("momentum", momentum=0.8), total_steps=10)
+    update = variant(opt.update)
+    params = _f32(PARAMS)
+    _, state = update(_f32(GRADS[0]), opt.init(params), params)
+    new_state = opt_lib.set_learning_rate(state, 0.2)
+    np.testing.assert_allclose(opt_lib.get_learning_rate(state), 0.05, rtol=RTOL)  # pure
+    np.testing.assert_allclose(opt_lib.get_learning_rate(new_state), 0.2, rtol=RTOL)
+    updates, _ = update(_f32(GRADS[1]), new_state, params)
+    # Velocity after two steps: v = 0.8 * g0 + g1, applied with the new lr.
+    for k in PARAMS:
+        expected = -0.2 * (0.8 * GRADS[0][k] + GRADS[1][k])
+        np.testing.assert_allclose(updates[k], expected, rtol=RTOL, atol=ATOL)
+
+
+def test_changing_learning_rate_does_not_recompile():
+    opt = opt_lib.make_optimizer(_config("adam"), total_steps=10)
+    traces = []
+
+    @jax.jit
+    def step(params, state, grads):
+        traces.append(None)  # runs only while tracing
+        updates, state = opt.update(grads, state, params)
+        return optax.apply_updates(params, updates), state
+
+    params = _f32(PARAMS)
+    state = opt.init(params)
+    for i, g in enumerate(GRADS):
+        params, state = step(params, state, _f32(g))
+        state = opt_lib.set_learning_rate(state, 0.1 / (i + 1))
+    assert len(traces) == 1
+    assert step._cache_size() == 1
+    np.testing.assert_allclose(opt_lib.get_learning_rate(state), 0.1 / len(GRADS), rtol=RTOL)
 
 
 def test_plateau_rule_on_scripted_accuracies():

@@ -6,7 +6,6 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from absl.testing import parameterized
 
 from jaxdl import models
 from jaxdl.tasks import classification, losses
@@ -77,49 +76,49 @@ def _data(n, seed=0):
     return {"image": jax.random.uniform(k1, (n, *IMAGE)), "label": jax.random.randint(k2, (n,), 0, 10)}
 
 
-class TrainStepTest(parameterized.TestCase):
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_sgd_step_equals_hand_gradient_descent(self):
-        model, tx, state = _setup(lr=0.5)
-        loss_fn = losses.make_loss("quadratic", "sigmoid")
-        batch = _data(8)
-        train_step = steps.make_train_step(classification.from_model(model, loss_fn), tx)
-        new_state, metrics = self.variant(train_step)(state, batch)
+def test_sgd_step_equals_hand_gradient_descent(variant):
+    model, tx, state = _setup(lr=0.5)
+    loss_fn = losses.make_loss("quadratic", "sigmoid")
+    batch = _data(8)
+    train_step = steps.make_train_step(classification.from_model(model, loss_fn), tx)
+    new_state, metrics = variant(train_step)(state, batch)
 
-        def cost(p):
-            l0, l1 = p["layers"][0], p["layers"][1]
-            h = jax.nn.sigmoid(batch["image"].reshape(8, -1) @ l0["kernel"] + l0["bias"][None])
-            a = jax.nn.sigmoid(h @ l1["kernel"] + l1["bias"][None])
-            return jnp.mean(0.5 * jnp.sum((a - jax.nn.one_hot(batch["label"], 10)) ** 2, -1))
+    def cost(p):
+        l0, l1 = p["layers"][0], p["layers"][1]
+        h = jax.nn.sigmoid(batch["image"].reshape(8, -1) @ l0["kernel"] + l0["bias"][None])
+        a = jax.nn.sigmoid(h @ l1["kernel"] + l1["bias"][None])
+        return jnp.mean(0.5 * jnp.sum((a - jax.nn.one_hot(batch["label"], 10)) ** 2, -1))
 
-        want = jax.tree.map(lambda w, g: w - 0.5 * g, state.params, jax.grad(cost)(state.params))
-        chex.assert_trees_all_close(new_state.params, want, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(metrics["loss"], cost(state.params), rtol=1e-5)
-        assert int(new_state.step) == 1
-        chex.assert_tree_all_finite(metrics)
+    want = jax.tree.map(lambda w, g: w - 0.5 * g, state.params, jax.grad(cost)(state.params))
+    chex.assert_trees_all_close(new_state.params, want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(metrics["loss"], cost(state.params), rtol=1e-5)
+    assert int(new_state.step) == 1
+    chex.assert_tree_all_finite(metrics)
 
-    def test_dropout_key_comes_from_state_and_step(self):
-        model, tx, state = _setup(dropout=0.5)
-        step = jax.jit(steps.make_train_step(classification.from_model(model, losses.softmax_cross_entropy), tx))
-        batch = _data(8)
-        a, _ = step(state, batch)
-        b, _ = step(state, batch)
-        chex.assert_trees_all_equal(a.params, b.params)  # same (rng, step): same masks
-        c, _ = step(state.replace(step=jnp.int32(5)), batch)
-        assert not np.allclose(a.params["layers"][0]["kernel"], c.params["layers"][0]["kernel"])
 
-    def test_scanned_steps_equal_a_python_loop(self):
-        model, tx, state = _setup(dropout=0.2)
-        train_step = steps.make_train_step(classification.from_model(model, losses.softmax_cross_entropy), tx)
-        data = _data(64)
-        idx = steps.epoch_indices(jax.random.key(3), 1, 64, 16)
-        loop_state, loop_losses = state, []
-        for idx_B in idx:
-            loop_state, m = jax.jit(train_step)(loop_state, jax.tree.map(lambda a: a[idx_B], data))
-            loop_losses.append(m["loss"])
-        scan_state, scan_metrics = steps.make_run_steps(train_step)(state, data, idx)
-        chex.assert_trees_all_close(scan_state.params, loop_state.params, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(scan_metrics["loss"], loop_losses, rtol=1e-5)
+def test_dropout_key_comes_from_state_and_step():
+    model, tx, state = _setup(dropout=0.5)
+    step = jax.jit(steps.make_train_step(classification.from_model(model, losses.softmax_cross_entropy), tx))
+    batch = _data(8)
+    a, _ = step(state, batch)
+    b, _ = step(state, batch)
+    chex.assert_trees_all_equal(a.params, b.params)  # same (rng, step): same masks
+    c, _ = step(state.replace(step=jnp.int32(5)), batch)
+    assert not np.allclose(a.params["layers"][0]["kernel"], c.params["layers"][0]["kernel"])
+
+
+def test_scanned_steps_equal_a_python_loop():
+    model, tx, state = _setup(dropout=0.2)
+    train_step = steps.make_train_step(classification.from_model(model, losses.softmax_cross_entropy), tx)
+    data = _data(64)
+    idx = steps.epoch_indices(jax.random.key(3), 1, 64, 16)
+    loop_state, loop_losses = state, []
+    for idx_B in idx:
+        loop_state, m = jax.jit(train_step)(loop_state, jax.tree.map(lambda a: a[idx_B], data))
+        loop_losses.append(m["loss"])
+    scan_state, scan_metrics = steps.make_run_steps(train_step)(state, data, idx)
+    chex.assert_trees_all_close(scan_state.params, loop_state.params, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(scan_metrics["loss"], loop_losses, rtol=1e-5)
 
 
 def test_epoch_indices_are_a_keyed_permutation():
