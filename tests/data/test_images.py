@@ -1,9 +1,4 @@
-"""jaxdl.data: offline builders on real files, public TFDS datasets without downloads."""
-import importlib.util
-import os
-import subprocess
-import sys
-import time
+"""Image datasets: MNIST-5k and Fashion-MNIST from offline files, public MNIST under TFDS mock data."""
 
 import numpy as np
 import pytest
@@ -88,47 +83,6 @@ def test_public_mnist_under_tfds_mock_data(tmp_path, monkeypatch):
     assert ((0 <= arrays["label"]) & (arrays["label"] < 10)).all()
 
 
-@pytest.mark.parametrize(
-    "name, alternative", [("mnist", "mnist5k"), ("fashion_mnist", "fashion_mnist_debian")]
-)
-def test_unprepared_public_dataset_fails_fast_and_clearly(tmp_path, name, alternative):
-    import tensorflow_datasets  # noqa: F401  (the one-off import is not what we time)
-
-    start = time.perf_counter()
-    with pytest.raises(data.DatasetNotAvailableError) as err:
-        data.source(name, "train", data_dir=str(tmp_path))
-    assert time.perf_counter() - start < 1.0
-    message = str(err.value)
-    for needle in (repr(name), f"jaxdl prepare {name}", f"tfds build {name} --file_format=array_record",
-                   str(tmp_path), alternative):
-        assert needle in message
-    assert not any(tmp_path.iterdir())  # nothing was downloaded or created
-    reason = f"not prepared as array_record in {tmp_path}"
-    assert data.availability(name, data_dir=str(tmp_path)) == (False, reason)
-    version = tmp_path / name / "3.0.1"
-    version.mkdir(parents=True)
-    (version / f"{name}-train.array_record-00000-of-00001").touch()
-    assert data.availability(name, data_dir=str(tmp_path)) == (True, f"prepared in {tmp_path}")
-
-
-def test_prepare_public_without_tensorflow_refuses_before_downloading(tmp_path):
-    if importlib.util.find_spec("tensorflow") is not None:
-        pytest.skip("tensorflow is installed, so prepare() would really download")
-    with pytest.raises(data.DatasetNotAvailableError, match="needs tensorflow"):
-        data.prepare("mnist", data_dir=str(tmp_path))
-    assert not any(tmp_path.iterdir())
-
-
-def test_unknown_dataset_and_split_list_valid_ones(data_dir):
-    valid = ", ".join(data.DATASETS)  # every registered family, in registry order
-    assert valid.startswith("mnist5k, fashion_mnist_debian, mnist, fashion_mnist")
-    with pytest.raises(ValueError, match=f"unknown dataset 'nope'; valid datasets: {valid}$"):
-        data.source("nope", "train", data_dir=data_dir)
-    for name in ("mnist5k", "mnist"):
-        with pytest.raises(ValueError, match="unknown split 'dev'.*valid splits: train, validation, test"):
-            data.source(name, "dev", data_dir=data_dir)
-
-
 def test_missing_offline_files_raise_with_install_command(tmp_path, monkeypatch):
     missing = tmp_path / "mnist_5k.csv.gz"
     monkeypatch.setattr(images, "mnist5k_csv_path", lambda: missing)
@@ -145,25 +99,3 @@ def test_missing_offline_files_raise_with_install_command(tmp_path, monkeypatch)
     assert not available and str(tmp_path) in reason and "apt-get install dataset-fashion-mnist" in reason
     with pytest.raises(data.DatasetNotAvailableError, match="JAXDL_FASHION_MNIST_DIR"):
         data.source("fashion_mnist_debian", "test", data_dir=str(tmp_path / "tfds"))
-
-
-def test_default_data_dir_precedence(monkeypatch):
-    monkeypatch.delenv("JAXDL_DATA_DIR", raising=False)
-    monkeypatch.delenv("TFDS_DATA_DIR", raising=False)
-    assert data.default_data_dir() == os.path.expanduser("~/tensorflow_datasets")
-    monkeypatch.setenv("TFDS_DATA_DIR", "/tfds")
-    assert data.default_data_dir() == "/tfds"
-    monkeypatch.setenv("JAXDL_DATA_DIR", "/jaxdl")
-    assert data.default_data_dir() == "/jaxdl"
-
-
-def test_import_is_lazy_and_loading_never_imports_tensorflow(data_dir):
-    script = (
-        "import sys, jaxdl.data as d\n"
-        "assert 'tensorflow_datasets' not in sys.modules, 'import jaxdl.data imported tfds'\n"
-        f"d.load_arrays('mnist5k', 'test', data_dir={data_dir!r})\n"
-        "assert 'tensorflow_datasets' in sys.modules\n"
-        "assert 'tensorflow' not in sys.modules, 'loading imported tensorflow'\n"
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]

@@ -1,14 +1,11 @@
-"""MovieLens and diamonds builders: documented counts, disjoint reproducible splits, id maps."""
-import jax
+"""MovieLens: documented counts, disjoint reproducible splits, id maps; TFDS movielens records."""
+
 import numpy as np
 import pandas as pd
-import pytest
 
 from jaxdl import data
-from jaxdl.data import diamonds, movielens
+from jaxdl.data import movielens
 from jaxdl.data.builders import movielens_small as ml_builder
-from jaxdl.models import cf
-from jaxdl.tasks import regression
 
 SPLITS = ("train", "validation", "test")
 
@@ -55,36 +52,6 @@ def test_movielens_small_documented_counts_disjoint_and_as_seeded(data_dir):
     assert abs(maps["train_mean"] - meta["train_mean"]) < 1e-4
     refit = data.load_arrays("movielens_small_refit", "train", data_dir=data_dir)
     assert _pairs(refit) == pairs["train"] | pairs["validation"]
-
-
-def test_predict_ratings_rejects_or_falls_back_on_unknown_ids():
-    model = cf.make_dot(2, 3)
-    params = model.init(jax.random.key(0))
-    users, items = {10: 0, 20: 1}, {5: 0, 6: 1, 7: 2}
-    known = regression.predict_ratings(model, params, users, items, [10, 20], [7, 5])
-    assert known.shape == (2,) and np.all((known > 0) & (known < 5.5))
-    with pytest.raises(ValueError, match="user id 99"):
-        regression.predict_ratings(model, params, users, items, [10, 99], [7, 5])
-    out = regression.predict_ratings(model, params, users, items, [10, 99], [7, 5], unknown="mean",
-                                     fallback=3.5)
-    np.testing.assert_allclose(out, [known[0], 3.5], rtol=1e-6)
-
-
-def test_diamonds_documented_counts_codes_and_train_standardised(data_dir):
-    arrays = {s: data.load_arrays("diamonds", s, data_dir=data_dir) for s in SPLITS}
-    assert {s: len(a["y"]) for s, a in arrays.items()} == diamonds.COUNTS
-    train = arrays["train"]
-    np.testing.assert_allclose(train["numeric"].mean(0), 0.0, atol=1e-4)
-    np.testing.assert_allclose(train["numeric"].std(0), 1.0, atol=1e-4)
-    assert abs(train["y"].mean() - diamonds.DIAMONDS.meta["train_mean"]) < 1e-3
-    for s in SPLITS:
-        assert (arrays[s]["categorical"].max(0) < np.array(diamonds.DIAMONDS.meta["cardinalities"])).all()
-    # The split is the seeded permutation of the table's rows: log prices match row for row.
-    table = pd.read_pickle(diamonds.DIAMONDS.locate(), compression="xz")
-    rows = ml_builder.random_split(len(table))
-    for s in SPLITS:
-        np.testing.assert_allclose(np.sort(arrays[s]["y"]), np.sort(np.log(table["price"].to_numpy()[rows[s]])),
-                                   rtol=1e-6)
 
 
 def test_tfds_movielens_records_decode_to_the_same_arrays():

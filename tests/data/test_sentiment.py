@@ -1,4 +1,4 @@
-"""Sentiment and graph TFDS builders: documented counts, disjoint reproducible stratified splits,
+"""Sentiment TFDS builders: documented counts, disjoint reproducible stratified splits,
 train-only vocabulary; IMDB spec through tfds.testing.mock_data."""
 
 import numpy as np
@@ -8,12 +8,10 @@ from jaxdl import data
 from jaxdl.data import sentiment, text
 from jaxdl.data.builders import sentiment as sentiment_builder
 
-# Documented in jaxdl.data.sentiment / jaxdl.data.graphs.
+# Documented in jaxdl.data.sentiment.
 COUNTS = {
     "rotten_tomatoes": {"train": 9181, "validation": 1020, "test": 2551},
     "pang_lee": {"train": 1080, "validation": 120, "test": 300},
-    "karate_club": {"train": 2, "test": 32, "nodes": 34},
-    "drosophila_left": {"train": 20, "validation": 20, "test": 169, "nodes": 209},
 }
 
 
@@ -111,7 +109,7 @@ def test_imdb_reviews_spec_reads_tfds_records_with_mock_data(tmp_path, monkeypat
     tfds = pytest.importorskip("tensorflow_datasets")
     from tensorflow_datasets.testing import mocking
 
-    # As in test_data: tfds 4.9.10's mock __getitems__ receives the keys as `self`.
+    # As in data/test_images.py: tfds 4.9.10's mock __getitems__ receives the keys as `self`.
     monkeypatch.setattr(
         mocking, "_getitems", lambda keys, generator, serialized=False: [generator[k] for k in keys])
     with tfds.testing.mock_data(num_examples=12):
@@ -127,23 +125,3 @@ def test_missing_sources_name_the_install_command(monkeypatch):
     monkeypatch.setattr(sentiment, "PATTERN_CORPORA", sentiment.PATTERN_CORPORA / "absent")
     with pytest.raises(data.DatasetNotAvailableError, match="apt-get install python3-pattern"):
         sentiment.pang_lee_file()
-
-
-def test_graph_edges_are_undirected_and_the_leaders_are_labelled(data_dir):
-    _available("karate_club")
-    from jaxdl.tasks import node_classification
-
-    edges = node_classification.load_edges("karate_club", data_dir)
-    pairs = set(zip(edges.senders_E.tolist(), edges.receivers_E.tolist()))
-    assert len(pairs) == 2 * 78 and all((r, s) in pairs for s, r in pairs)
-    train = data.load_arrays("karate_club", "train", data_dir)
-    order = np.argsort(train["node"])  # TFDS stores examples in its own order
-    np.testing.assert_array_equal(train["node"][order], [0, 33])
-    np.testing.assert_array_equal(train["label"][order], [0, 1])
-    _available("drosophila_left")
-    splits = {s: set(data.load_arrays("drosophila_left", s, data_dir)["node"].tolist())
-              for s in ("train", "validation", "test")}
-    assert not (splits["train"] & splits["test"]) and not (splits["validation"] & splits["test"])
-    assert len(splits["train"] | splits["validation"] | splits["test"]) == 209
-    x = node_classification.node_features("drosophila_left", data_dir, "degrees", 209)
-    assert x.shape == (209, 4) and np.allclose(x.mean(0), 0, atol=1e-5)

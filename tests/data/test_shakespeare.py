@@ -61,7 +61,7 @@ def test_tiny_shakespeare_under_tfds_mock_data(tmp_path, monkeypatch):
     import tensorflow_datasets as tfds
     from tensorflow_datasets.testing import mocking
 
-    # See test_data.test_public_mnist_under_tfds_mock_data: tfds 4.9.10's mock __getitems__.
+    # See data/test_images.py::test_public_mnist_under_tfds_mock_data: tfds 4.9.10's mock __getitems__.
     monkeypatch.setattr(
         mocking, "_getitems", lambda keys, generator, serialized=False: [generator[k] for k in keys]
     )

@@ -224,3 +224,51 @@ def test_nb_weighting_scales_the_multi_hot_and_the_linear_bow_is_logistic_regres
     chex.assert_trees_all_close(model.apply(params, jnp.asarray(TOKENS)), expected, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match=r"needs nb_ratio of shape \(12,\)"):
         tc.bow_mlp(T, 2, vocab_size=V, hidden=(), weighting="nb")
+
+
+def _pretrained(vocab_size=12, dim=5):
+    """Rows 4..7 given, the rest (the special tokens, unknown words) NaN."""
+    vectors = np.full((vocab_size, dim), np.nan, np.float32)
+    vectors[4:8] = np.random.default_rng(0).normal(0.0, 0.4, (4, dim))
+    return vectors
+
+
+def test_embedding_init_keeps_given_vectors_and_draws_the_rest_at_their_scale():
+    given = _pretrained(vocab_size=12)
+    table = np.asarray(tc.embedding_init(200, 5, pretrained_vectors=given)(jax.random.key(0)))
+    np.testing.assert_array_equal(table[4:8], given[4:8])
+    rest = np.concatenate([table[:4], table[8:]])
+    assert np.isfinite(rest).all()
+    np.testing.assert_allclose(rest.std(), given[4:8].std(), rtol=0.15)
+    again = np.asarray(tc.embedding_init(200, 5, pretrained_vectors=given)(jax.random.key(1)))
+    np.testing.assert_array_equal(again[4:8], given[4:8])
+    assert not np.allclose(again[8:], table[8:])
+    with pytest.raises(ValueError, match=r"embed_dim=6\); got \(12, 5\)"):
+        tc.embedding_init(200, 6, pretrained_vectors=given)
+    with pytest.raises(ValueError, match="no vector for any word"):
+        tc.embedding_init(200, 5, pretrained_vectors=np.full((3, 5), np.nan))
+
+
+PRETRAINED_TOKENS = jnp.asarray([[4, 5, 9, 0], [6, 7, 7, 1]], jnp.int32)
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: tc.lstm(4, 2, vocab_size=12, embed_dim=5, hidden=3, **kw),
+    lambda **kw: tc.embedding_bag(4, 2, vocab_size=12, embed_dim=5, **kw),
+])
+def test_text_models_start_from_or_freeze_pretrained_vectors(make):
+    given = _pretrained()
+    tuned = make(pretrained_vectors=given)
+    params = jax.vmap(tuned.init)(jax.random.split(jax.random.key(0), 3))
+    chex.assert_shape(params["embedding"], (3, 12, 5))
+    for member in params["embedding"]:
+        np.testing.assert_array_equal(member[4:8], given[4:8])
+    frozen = make(pretrained_vectors=given, trainable=False)
+    frozen_params = frozen.init(jax.random.key(0))
+    assert "embedding" not in frozen_params
+    # Frozen = the same model with the table held fixed: equal outputs for equal tables.
+    same = {**frozen_params, "embedding": jnp.asarray(tc.embedding_init(12, 5, pretrained_vectors=given)(
+        jax.random.key(frozen.hparams.get("frozen_seed", 0))))}
+    chex.assert_trees_all_close(frozen.apply(frozen_params, PRETRAINED_TOKENS), tuned.apply(same, PRETRAINED_TOKENS),
+                                rtol=1e-6)
+    assert tuned.hparams["pretrained"] and not make().hparams["pretrained"]

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from jaxdl import cli
+from jaxdl.data import glove
 from jaxdl.runs import ensemble
 from jaxdl.studies import ensemble as study
+from tests.helpers import write_glove_tarball
 
 LABELS = np.asarray([0, 1, 1, 0])
 # Each member gets 3 of 4 right; their mean gets all 4 (member a is unsure where b is sure).
@@ -70,3 +72,26 @@ def test_trained_members_average_to_the_ensemble(tmp_path, data_dir, capsys):
     np.testing.assert_allclose(r["members"][0]["rmse"], logged, rtol=1e-4)
     assert cli.main(["ensemble", *runs, "--splits", "test"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("ensemble of 2 test: rmse ")
+
+
+@pytest.mark.slow
+def test_a_glove_lstm_trains_and_ensembles_with_nb_lr(tmp_path, monkeypatch, data_dir):
+    from jaxdl import config as config_lib, data, experiments
+    from jaxdl.runs import ensemble
+    from jaxdl.train import loop
+
+    if not data.availability("pang_lee_open")[0]:
+        pytest.skip(data.availability("pang_lee_open")[1])
+    monkeypatch.setenv(glove.TARBALL_ENV, str(write_glove_tarball(tmp_path / glove.TARBALL_NAME)))
+    runs = []
+    for name in ("sentiment_lstm_glove", "sentiment_nb_bow"):
+        config = config_lib.apply_overrides(experiments.get_config(name), [
+            "data.name=pang_lee_open", f"data.data_dir={data_dir}", "data.max_train_examples=128",
+            "train.num_steps=4", "model.read_len=50" if name == "sentiment_lstm_glove" else "model.bigram_buckets=0"])
+        loop.train(config, str(tmp_path / name), live=False)
+        runs.append(str(tmp_path / name))
+    r = ensemble.evaluate(runs, ("test",))["test"]
+    assert r["count"] == 300 and 0 <= r["accuracy"] <= 1 and len(r["members"]) == 2
+    probs = [ensemble.member_outputs(w, ("test",))["test"][0] for w in runs]
+    labels = data.load_arrays("pang_lee_open", "test", data_dir)["label"]
+    assert r["correct"] == int(((probs[0] + probs[1]).argmax(1) == labels).sum())
