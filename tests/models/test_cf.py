@@ -1,29 +1,12 @@
-"""Embeddings (one-hot matmul == lookup), CF models' range and centring, the tabular MLP."""
+"""Collaborative-filtering models: either embedding, predictions inside the sigmoid range, centring, the penalty."""
+
 import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxdl.models import cf, embedding, tabular
-
-
-def test_one_hot_matmul_equals_lookup_values_and_gradients(variant):
-    table_VxD = jax.random.normal(jax.random.key(0), (11, 4))
-    ids_B = jnp.array([3, 0, 10, 3, 7])  # a repeated id: its gradient rows must add up
-    w_BxD = jax.random.normal(jax.random.key(1), (5, 4))
-
-    def loss(embed):
-        return variant(lambda t: jnp.sum(jnp.tanh(embed(t, ids_B)) * w_BxD))
-
-    chex.assert_trees_all_close(embedding.one_hot_embed(table_VxD, ids_B),
-                                embedding.lookup_embed(table_VxD, ids_B), rtol=1e-6)
-    g_one_hot = jax.grad(loss(embedding.one_hot_embed))(table_VxD)
-    g_lookup = jax.grad(loss(embedding.lookup_embed))(table_VxD)
-    chex.assert_trees_all_close(g_one_hot, g_lookup, rtol=1e-5, atol=1e-6)
-    # Only the looked-up rows get gradient.
-    assert np.all(np.asarray(g_lookup)[[1, 2, 4, 5, 6, 8, 9]] == 0)
-    assert np.all(np.abs(np.asarray(g_lookup)[[0, 3, 7, 10]]).sum(1) > 0)
+from jaxdl.models import cf
 
 
 def test_cf_models_with_either_embedding_agree():
@@ -32,16 +15,6 @@ def test_cf_models_with_either_embedding_agree():
         ref, homebrew = make(5, 10, impl="lookup"), make(5, 10, impl="one_hot")
         params = ref.init(jax.random.key(0))
         chex.assert_trees_all_close(ref.apply(params, x_Bx2), homebrew.apply(params, x_Bx2), rtol=1e-5)
-
-
-def test_entity_embeddings_concatenate_per_column_tables():
-    model = tabular.make((5, 7, 8), 6, hidden=(16,))
-    params = model.init(jax.random.key(0))
-    assert [t["table"].shape for t in params["embeddings"]["columns"].values()] == [(5, 3), (7, 4), (8, 4)]
-    x = {"categorical": jnp.array([[0, 6, 7], [4, 0, 0]]), "numeric": jnp.zeros((2, 6))}
-    chex.assert_shape(model.apply(params, x), (2,))
-    with pytest.raises(ValueError, match="dict of inputs"):
-        model.apply(params, x["numeric"])
 
 
 @pytest.mark.parametrize("make", [cf.make_dot, cf.make_split])

@@ -7,7 +7,7 @@ import numpy as np
 import optax
 import pytest
 
-from jaxdl.models import gpt, positional
+from jaxdl.models import gpt
 
 # Jitted: eager op-by-op dispatch of the scanned blocks is what makes these tests slow.
 apply = jax.jit(gpt.apply, static_argnames=("cfg", "train"))
@@ -93,18 +93,6 @@ def test_bad_configs_are_rejected():
         gpt.GPTConfig(vocab_size=3, context=4, d_model=32, num_heads=5)
     with pytest.raises(ValueError, match=r"T <= 16"):
         apply(gpt.init(jax.random.key(0), CFG), jnp.zeros((1, 17), jnp.int32), CFG)
-
-
-def test_rotary_relative_positions():
-    # <rot(q, m), rot(k, n)> depends on m - n only.
-    q = jax.random.normal(jax.random.key(0), (1, 1, 1, 8))
-    k = jax.random.normal(jax.random.key(1), (1, 1, 1, 8))
-
-    def dot(m, n):
-        return float(jnp.sum(positional.rotary(q, jnp.array([m])) * positional.rotary(k, jnp.array([n]))))
-
-    assert dot(3, 1) == pytest.approx(dot(7, 5), rel=1e-5)
-    assert dot(3, 1) != pytest.approx(dot(3, 2), rel=1e-3)
 
 
 @pytest.mark.parametrize("positions", gpt.POSITIONS)

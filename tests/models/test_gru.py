@@ -82,4 +82,3 @@ def test_mask_carries_state_over_padding(reverse):
     # what sits in the padding does not matter
     noisy = jnp.where(mask_BxT[..., None] > 0, x_BxTxD, 100.0)
     chex.assert_trees_all_close(gru.scan(params, noisy, h_BxH, mask_BxT, reverse=reverse)[0], h_last)
-

@@ -1,4 +1,4 @@
-"""Models as pure init/apply: shapes, finiteness, determinism, vmap, input checks."""
+"""Every model family by name (jaxdl.models.make): shapes, finiteness, pure init, vmap, input checks."""
 
 import chex
 import jax
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from jaxdl import models
-from jaxdl.models import cnn, mlp
+from jaxdl.models import mlp
 
 IMAGE = (28, 28, 1)
 CONFIGS = {
@@ -58,56 +58,6 @@ def test_vmap_init_equals_loop(name, hparams):
         chex.assert_trees_all_close(jax.tree.map(lambda a: a[i], stacked), model.init(key), rtol=1e-6)
 
 
-def test_mlp_matches_matrix_algebra():
-    model = mlp.make(IMAGE, 10, hidden=(30,), activation="sigmoid")
-    params = model.init(jax.random.key(0))
-    x = _images(4)
-    l0, l1 = params["layers"][0], params["layers"][1]
-    h = jax.nn.sigmoid(x.reshape(4, -1) @ l0["kernel"] + l0["bias"][None])
-    chex.assert_trees_all_close(model.apply(params, x), h @ l1["kernel"] + l1["bias"][None], rtol=1e-5, atol=1e-5)
-
-
-def test_nielsen_inits_have_the_documented_scale():
-    ch1 = mlp.make(IMAGE, 10, hidden=(100,), kernel_init="normal", bias_init="normal")
-    ch3 = mlp.make(IMAGE, 10, hidden=(100,), kernel_init="scaled_normal", bias_init="normal")
-    w1 = ch1.init(jax.random.key(0))["layers"][0]["kernel"]
-    w3 = ch3.init(jax.random.key(0))["layers"][0]["kernel"]
-    np.testing.assert_allclose(np.std(w1), 1.0, rtol=0.02)
-    np.testing.assert_allclose(np.std(w3), 1.0 / np.sqrt(784), rtol=0.02)
-    np.testing.assert_allclose(np.std(ch1.init(jax.random.key(0))["layers"][0]["bias"]), 1.0, rtol=0.2)
-
-
-def test_dropout_is_keyed_and_off_in_eval():
-    model = mlp.make(IMAGE, 10, hidden=(64,), dropout=0.5)
-    params, x = model.init(jax.random.key(0)), _images(8)
-    a = model.apply(params, x, key=jax.random.key(1), train=True)
-    chex.assert_trees_all_equal(a, model.apply(params, x, key=jax.random.key(1), train=True))
-    assert not np.allclose(a, model.apply(params, x, key=jax.random.key(2), train=True))
-    chex.assert_trees_all_equal(model.apply(params, x), model.apply(params, x, key=jax.random.key(2)))
-    with pytest.raises(ValueError, match="needs a `key`"):
-        model.apply(params, x, train=True)
-
-
-def test_cnn_is_the_keras_architecture():
-    params = cnn.make(IMAGE, 10).init(jax.random.key(0))
-    shapes = jax.tree.map(jnp.shape, params)
-    assert shapes["convs"][0]["kernel"] == (3, 3, 1, 32)
-    assert shapes["convs"][1]["kernel"] == (3, 3, 32, 64)
-    assert shapes["head"]["kernel"] == (5 * 5 * 64, 10)  # 28 -conv-> 26 -pool-> 13 -conv-> 11 -pool-> 5
-
-
-@pytest.mark.parametrize("hw", [(26, 26), (11, 9)])  # even and odd (dropped edge) sizes
-def test_max_pool_2x2_equals_nnx_max_pool(hw):
-    from flax import nnx
-
-    x = jax.random.normal(jax.random.key(0), (2, *hw, 3))
-    ref = nnx.max_pool(x, window_shape=(2, 2), strides=(2, 2))
-    chex.assert_trees_all_equal(cnn.max_pool_2x2(x), ref)
-    # Distinct values (no ties): the gradient goes to each window's maximum, as reduce_window's.
-    chex.assert_trees_all_equal(jax.grad(lambda x: (cnn.max_pool_2x2(x) ** 2).sum())(x),
-                                jax.grad(lambda x: (nnx.max_pool(x, (2, 2), strides=(2, 2)) ** 2).sum())(x))
-
-
 @pytest.mark.parametrize("name", ["mlp", "cnn"])
 def test_wrong_input_shape_is_a_clear_error(name):
     model = models.make(name, IMAGE, 10)
@@ -124,17 +74,6 @@ def test_unknown_names_list_the_valid_ones():
         mlp.make(IMAGE, 10, activation="swish")
     with pytest.raises(ValueError, match="unknown kernel init 'xavier'"):
         mlp.make(IMAGE, 10, kernel_init="xavier")
-
-
-@pytest.mark.parametrize("name, fn", [("gelu", jax.nn.gelu), ("silu", jax.nn.silu)])
-def test_mlp_hidden_activation_is_the_named_one(name, fn):
-    model = mlp.make(IMAGE, 10, hidden=(8,), activation=name)
-    params = model.init(jax.random.key(0))
-    x_BxHxWxC = jax.random.normal(jax.random.key(1), (2, *IMAGE))
-    layers = params["layers"]
-    hidden = fn(x_BxHxWxC.reshape(2, -1) @ layers[0]["kernel"] + layers[0]["bias"][None])
-    expected = hidden @ layers[1]["kernel"] + layers[1]["bias"][None]
-    chex.assert_trees_all_close(model.apply(params, x_BxHxWxC), expected, rtol=1e-5, atol=1e-6)
 
 
 def _ids(shape, vocab):

@@ -1,4 +1,4 @@
-"""Encoder-decoder transformer: masks, greedy decoding, label smoothing, the seq2seq task, copy."""
+"""Encoder-decoder transformer: masks, greedy decoding, label smoothing, learning to copy."""
 
 import chex
 import jax
@@ -7,10 +7,8 @@ import numpy as np
 import optax
 import pytest
 
-from jaxdl.data import copy_task, text
-from jaxdl.experiments import get_config
+from jaxdl.data import text
 from jaxdl.models import transformer as tfm
-from jaxdl.tasks import transformer_seq2seq
 
 # Jitted: eager op-by-op dispatch of the scanned stacks is what makes these tests slow.
 apply = jax.jit(tfm.apply, static_argnames=("cfg", "train"))
@@ -86,39 +84,6 @@ def test_dropout_needs_a_key():
     assert float(jnp.abs(a - apply(params, src, tgt, cfg)).max()) > 1e-3
 
 
-def test_copy_examples_are_framed_copies():
-    ex = copy_task.make_examples(50, seed=0)
-    chex.assert_shape(ex["source"], (50, copy_task.MAX_LEN))
-    for src, tgt in zip(ex["source"], ex["target"]):
-        n = int((src != text.PAD).sum())
-        assert 1 <= n <= copy_task.MAX_LEN and tgt[0] == text.BOS and tgt[n + 1] == text.EOS
-        np.testing.assert_array_equal(tgt[1:n + 1], src[:n])
-        assert not tgt[n + 2:].any() and not src[n:].any()
-
-
-def test_task_loss_and_eval_sums_on_copy_batches():
-    config = get_config("transformer_copy")
-    config.model.update(num_layers=1, d_model=32, d_ff=64, num_heads=2)
-    task = transformer_seq2seq.make(config)
-    params = task.model.init(jax.random.key(0))
-    batch = {k: jnp.asarray(v) for k, v in copy_task.make_examples(8, seed=3).items()}
-    loss, metrics = jax.jit(lambda p, b, k: task.loss(p, b, key=k, train=True))(params, batch, jax.random.key(1))
-    assert np.isfinite(float(loss)) and 0.0 <= float(metrics["token_accuracy"]) <= 1.0
-    mask = jnp.array([1.0] * 6 + [0.0] * 2)
-    sums = jax.jit(lambda p, b, m: task.eval_sums(p, b, m, key=None))(params, batch, mask)
-    tokens = float(((batch["target"][:, 1:] != 0) * mask[:, None]).sum())
-    assert float(sums["count"]) == 6.0 and float(sums["tokens"]) == tokens
-    summary = task.summarize(sums)
-    assert 0.0 <= float(summary["exact_match"]) <= 1.0
-
-
-def test_task_rejects_a_dataset_without_sequence_pairs():
-    config = get_config("transformer_copy")
-    config.data.name = "mnist5k"
-    with pytest.raises(ValueError, match="needs a sequence-pair dataset"):
-        transformer_seq2seq.make(config)
-
-
 @pytest.mark.slow
 def test_learns_the_copy_task_to_100_percent_on_short_sequences():
     cfg = tfm.TransformerConfig(src_vocab=9, tgt_vocab=9, max_len=8, num_layers=2, d_model=32, num_heads=4,
@@ -158,13 +123,3 @@ def test_learns_the_copy_task_to_100_percent_on_short_sequences():
     pred = tfm.greedy_decode(params, src_te, cfg=cfg, length=6, bos=text.BOS)
     exact = np.mean(np.all(np.asarray(pred) == np.asarray(tgt_te[:, 1:]), axis=1))
     assert exact == 1.0
-
-
-def test_attention_map_writes_a_png(tmp_path):
-    from jaxdl import figures
-
-    w = np.full((2, 3), 1 / 3)
-    path = figures.attention_map(w, ["a", "b"], ["x", "y", "\n"], "t", str(tmp_path / "a.png"))
-    assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
-    with pytest.raises(ValueError, match="need 2 row and 2 column labels"):
-        figures.attention_map(w, ["a", "b"], ["x", "y"], "t", str(tmp_path / "b.png"))

@@ -1,4 +1,4 @@
-"""VAE maths: KL in closed form, the reparameterised sample, ELBO <= IWAE <= 0, chunking; binarisation."""
+"""VAE maths: KL in closed form, the reparameterised sample, ELBO <= IWAE <= 0, chunking."""
 
 import chex
 import jax
@@ -76,17 +76,3 @@ def test_chunking_does_not_change_the_estimate_and_one_sample_iwae_is_the_elbo(s
     np.testing.assert_allclose(one["iwae"], log_w1[:, 0], rtol=1e-6)
     with pytest.raises(ValueError, match=r"num_samples \(100\) must be a positive multiple of chunk \(30\)"):
         vae_lib.importance_weighted(vae, params, x, key, num_samples=100, chunk=30)
-
-
-def test_fixed_binarisation_depends_on_the_image_only_and_dynamic_on_the_key():
-    x = jax.random.uniform(jax.random.key(0), (64, 784))
-    bits = binary.fixed(x)
-    assert set(np.unique(np.asarray(bits))) == {0.0, 1.0}
-    # Same image, any batch position or batch size: the same bits.
-    chex.assert_trees_all_equal(binary.fixed(x[::-1])[::-1], bits)
-    chex.assert_trees_all_equal(binary.fixed(x[10:11]), bits[10:11])
-    # Bernoulli(x): the fraction of ones tracks the intensity.
-    np.testing.assert_allclose(bits.mean(), x.mean(), atol=0.01)
-    a, b = binary.dynamic(jax.random.key(1), x), binary.dynamic(jax.random.key(2), x)
-    assert not np.array_equal(a, b)
-    np.testing.assert_allclose(a.mean(), x.mean(), atol=0.01)

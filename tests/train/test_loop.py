@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from jaxdl import config as config_lib, data, experiments, tasks
-from jaxdl.models import cnn
 from jaxdl.runs import saved
 from jaxdl.train import loop, steps, workdir as wd
 
@@ -97,20 +96,6 @@ def test_existing_run_is_never_clobbered(tmp_path, data_dir):
     with pytest.raises(wd.RunExistsError, match="already holds a run.*--overwrite"):
         _train(tmp_path, config)
     assert (tmp_path / "run" / "metrics.jsonl").read_text() == before
-
-
-def test_im2col_conv_equals_xla_conv():
-    xla = cnn.make((28, 28, 1), 10, conv="xla", dropout=0.0)
-    im2col = cnn.make((28, 28, 1), 10, conv="im2col", dropout=0.0)
-    params = xla.init(jax.random.key(0))
-    chex.assert_trees_all_equal_shapes(params, im2col.init(jax.random.key(0)))
-    x = jax.random.uniform(jax.random.key(1), (4, 28, 28, 1))
-    chex.assert_trees_all_close(im2col.apply(params, x), xla.apply(params, x), rtol=1e-4, atol=1e-5)
-
-    def grads(model):
-        return jax.grad(lambda p: model.apply(p, x).sum())(params)
-
-    chex.assert_trees_all_close(grads(im2col), grads(xla), rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.slow
