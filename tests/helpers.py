@@ -2,9 +2,26 @@
 
 import io
 import json
+import math
 import tarfile
 
+from jaxdl import config as config_lib, experiments
 from jaxdl.data import glove
+from jaxdl.train import loop
+
+# --- Short training runs of named experiments. ---
+
+
+def experiment_config(data_dir, name="mnist_mlp", *overrides):
+    """Experiment `name` on the session's data dir, two progress updates per epoch, then `overrides`."""
+    base = [f"data.data_dir={data_dir}", "train.progress_updates_per_epoch=2"]
+    return config_lib.apply_overrides(experiments.get_config(name), base + list(overrides))
+
+
+def train_run(tmp_path, config, name="run"):
+    """Trains `config` into tmp_path/name, without a live progress bar."""
+    return loop.train(config, str(tmp_path / name), live=False)
+
 
 # --- A stand-in for the GloVe tarball (jaxdl.data.glove): a few words with known vectors. ---
 
@@ -28,3 +45,23 @@ def write_glove_tarball(path, words=GLOVE_WORDS):
         info.size = len(raw)
         tar.addfile(info, io.BytesIO(raw))
     return path
+
+
+# --- Learning-rate schedules (jaxdl.train.schedules) by hand: config overrides and factor(t). ---
+
+# t is the 0-based update count.
+SCHEDULE_CASES = {
+    "constant": (dict(name="constant"), lambda t: 1.0),
+    "plateau": (dict(name="plateau"), lambda t: 1.0),
+    "step": (dict(name="step", decay_rate=0.5, decay_every=2), lambda t: 0.5 ** (t // 2)),
+    "exponential": (dict(name="exponential", decay_rate=0.5, decay_every=2), lambda t: 0.5 ** (t / 2)),
+    "cosine": (
+        dict(name="cosine", warmup_steps=2, end_factor=0.1),
+        # total_steps = 6: warm up 0 -> 1 over 2 steps, then cosine over the remaining 4.
+        lambda t: t / 2 if t < 2 else 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(t - 2, 4) / 4)),
+    ),
+    "step_with_warmup": (
+        dict(name="step", decay_rate=0.5, decay_every=2, warmup_steps=2),
+        lambda t: t / 2 if t < 2 else 0.5 ** ((t - 2) // 2),
+    ),
+}

@@ -1,5 +1,5 @@
-"""Optimisers, penalties, clipping and schedules against update equations done by hand in numpy."""
-import functools
+"""Optimisers, penalties, clipping and scheduled updates against update equations done by hand in numpy."""
+
 import math
 
 import jax
@@ -8,7 +8,8 @@ import numpy as np
 import optax
 import pytest
 
-from jaxdl.train import optimizers as opt_lib, schedules as sched_lib
+from jaxdl.train import optimizers as opt_lib
+from tests.helpers import SCHEDULE_CASES
 
 RTOL, ATOL = 1e-6, 1e-8
 
@@ -213,34 +214,6 @@ def test_clipping_applies_after_penalty(variant):
     _assert_updates(_run(variant(opt.update), opt, 3), _reference(direction, 3))
 
 
-# Schedule factors by hand; t is the 0-based update count.
-SCHEDULE_CASES = {
-    "constant": (dict(name="constant"), lambda t: 1.0),
-    "plateau": (dict(name="plateau"), lambda t: 1.0),
-    "step": (dict(name="step", decay_rate=0.5, decay_every=2), lambda t: 0.5 ** (t // 2)),
-    "exponential": (dict(name="exponential", decay_rate=0.5, decay_every=2), lambda t: 0.5 ** (t / 2)),
-    "cosine": (
-        dict(name="cosine", warmup_steps=2, end_factor=0.1),
-        # total_steps = 6: warm up 0 -> 1 over 2 steps, then cosine over the remaining 4.
-        lambda t: t / 2 if t < 2 else 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(t - 2, 4) / 4)),
-    ),
-    "step_with_warmup": (
-        dict(name="step", decay_rate=0.5, decay_every=2, warmup_steps=2),
-        lambda t: t / 2 if t < 2 else 0.5 ** ((t - 2) // 2),
-    ),
-}
-
-
-@pytest.mark.parametrize("name", SCHEDULE_CASES)
-def test_schedule_factor(variant, name):
-    overrides, factor = SCHEDULE_CASES[name]
-    cfg = sched_lib.default_schedule_config()
-    cfg.update(overrides)
-    schedule = variant(sched_lib.make_schedule(cfg, total_steps=6))
-    for t in range(9):  # past total_steps too: cosine must stay at end_factor
-        np.testing.assert_allclose(schedule(t), factor(t), rtol=RTOL, atol=ATOL, err_msg=str(t))
-
-
 @pytest.mark.parametrize("name", SCHEDULE_CASES)
 def test_schedule_scales_momentum_updates(variant, name):
     overrides, factor = SCHEDULE_CASES[name]
@@ -304,37 +277,6 @@ def test_changing_learning_rate_does_not_recompile():
     np.testing.assert_allclose(opt_lib.get_learning_rate(state), 0.1 / len(GRADS), rtol=RTOL)
 
 
-def test_plateau_rule_on_scripted_accuracies():
-    # patience 3, halve each time, stop at 1/8 of the initial lr.
-    accuracies = [0.50, 0.60, 0.60, 0.55, 0.59, 0.70, 0.69, 0.70, 0.65, 0.71, 0.60, 0.60, 0.70]
-    expected_scale = [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25, 0.125]
-    expected_best = [0.5, 0.6, 0.6, 0.6, 0.6, 0.7, 0.7, 0.7, 0.7, 0.71, 0.71, 0.71, 0.71]
-    state = sched_lib.plateau_init()
-    for epoch, acc in enumerate(accuracies):
-        assert not sched_lib.plateau_should_stop(state, min_scale=0.125), epoch
-        state = sched_lib.plateau_update(state, acc, patience=3, factor=0.5)
-        assert state.scale == pytest.approx(expected_scale[epoch]), epoch
-        assert state.best == pytest.approx(expected_best[epoch]), epoch
-    assert state.bad_epochs == 0  # reset by the last reduction
-    assert sched_lib.plateau_should_stop(state, min_scale=0.125)
-
-
-def test_plateau_rule_min_mode_and_min_delta():
-    update = functools.partial(
-        sched_lib.plateau_update, patience=2, factor=0.1, mode="min", min_delta=0.02
-    )
-    state = sched_lib.plateau_init()
-    # Loss 1.0 -> 0.95 is an improvement of 0.05 > min_delta; 0.94 is not (0.01).
-    for loss in [1.0, 0.95, 0.94]:
-        state = update(state, loss)
-    assert (state.best, state.bad_epochs, state.scale) == (0.95, 1, 1.0)
-    state = update(state, 0.96)
-    assert state.scale == pytest.approx(0.1) and state.bad_epochs == 0
-    assert jax.tree.leaves(state) == [0.95, 0, pytest.approx(0.1)]  # a pytree, for checkpoints
-    # min_scale 1/10 reached up to float rounding.
-    assert sched_lib.plateau_should_stop(state, min_scale=0.1)
-
-
 @pytest.mark.parametrize(
     "overrides, match",
     [
@@ -352,19 +294,6 @@ def test_invalid_config_raises(overrides, match):
     cfg = _config(**overrides)
     with pytest.raises(ValueError, match=match):
         opt_lib.make_optimizer(cfg, total_steps=10)
-
-
-def test_noam_schedule_matches_the_paper_formula():
-    d_model, warmup = 512, 4000
-    cfg = sched_lib.default_schedule_config()
-    cfg.update(name="noam", warmup_steps=warmup)
-    factor = sched_lib.make_schedule(cfg, total_steps=1)
-    base = (d_model * warmup) ** -0.5
-    for step in (0, 1, 100, warmup - 1, warmup, 20000):
-        n = step + 1
-        paper = d_model ** -0.5 * min(n ** -0.5, n * warmup ** -1.5)
-        np.testing.assert_allclose(base * float(factor(step)), paper, rtol=1e-6)
-    assert float(factor(warmup - 1)) == pytest.approx(1.0)
 
 
 def test_stacked_biases_and_scales_are_not_weights():
