@@ -5,7 +5,9 @@ import json
 import math
 import tarfile
 
-from jaxdl import config as config_lib, experiments
+import pytest
+
+from jaxdl import config as config_lib, data, experiments
 from jaxdl.data import glove
 from jaxdl.train import loop
 
@@ -16,6 +18,14 @@ def experiment_config(data_dir, name="mnist_mlp", *overrides):
     """Experiment `name` on the session's data dir, two progress updates per epoch, then `overrides`."""
     base = [f"data.data_dir={data_dir}", "train.progress_updates_per_epoch=2"]
     return config_lib.apply_overrides(experiments.get_config(name), base + list(overrides))
+
+
+def experiment_config_or_skip(data_dir, name, *overrides):
+    """Experiment `name` on the session's data dir with `overrides`; skips the test when its dataset is absent."""
+    ok, why = data.availability(experiments.get_config(name).data.name)
+    if not ok:
+        pytest.skip(why)
+    return config_lib.apply_overrides(experiments.get_config(name), [f"data.data_dir={data_dir}", *overrides])
 
 
 def train_run(tmp_path, config, name="run"):

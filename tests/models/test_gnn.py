@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from jaxdl.models import gnn
+from jaxdl.train import loop
+from tests.helpers import experiment_config_or_skip
 
 N, F, K = 7, 5, 3
 
@@ -97,3 +99,12 @@ def test_bad_inputs_are_named():
     model = gnn.make(N, _random_graph(), K)
     with pytest.raises(ValueError, match="vector of node indices"):
         model.model.apply(model.model.init(jax.random.key(0)), jnp.zeros((2, 2), jnp.int32))
+
+
+@pytest.mark.slow
+def test_karate_gcn_dense_reference_trains_to_the_same_params(tmp_path, data_dir):
+    overrides = ("train.epochs=20", "train.eval_every_epochs=20")
+    a = loop.train(experiment_config_or_skip(data_dir, "karate_gcn", *overrides), str(tmp_path / "a"), live=False)
+    dense = experiment_config_or_skip(data_dir, "karate_gcn", *overrides, "model.propagation=dense")
+    b = loop.train(dense, str(tmp_path / "b"), live=False)
+    np.testing.assert_allclose(a.final["test"]["loss"], b.final["test"]["loss"], rtol=1e-4)

@@ -4,15 +4,14 @@ import jax
 import numpy as np
 import pytest
 
-from jaxdl.data import glove
-from tests.helpers import GLOVE_WORDS, glove_vector, write_glove_tarball
+from jaxdl import config as config_lib, data, experiments, models
+from jaxdl.data import glove, sentiment
+from jaxdl.models import text_features
+from jaxdl.tasks import text_classification
+from tests.helpers import GLOVE_WORDS, experiment_config_or_skip, glove_vector, write_glove_tarball
 
 
 def test_experiment_config_looks_up_its_vocabulary_and_checks_the_width(tmp_path, monkeypatch, data_dir):
-    from jaxdl import config as config_lib, data, experiments
-    from jaxdl.data import sentiment
-    from jaxdl.tasks import text_classification
-
     if not data.availability("pang_lee")[0]:
         pytest.skip(data.availability("pang_lee")[1])
     monkeypatch.setenv(glove.TARBALL_ENV, str(write_glove_tarball(tmp_path / glove.TARBALL_NAME)))
@@ -27,3 +26,16 @@ def test_experiment_config_looks_up_its_vocabulary_and_checks_the_width(tmp_path
         text_classification.build_model(config_lib.apply_overrides(config, ["model.embed_dim=64"]))
     with pytest.raises(ValueError, match="unknown pretrained vectors 'word2vec'; valid: glove_6b_100d"):
         text_classification.build_model(config_lib.apply_overrides(config, ["model.pretrained=word2vec"]))
+
+
+@pytest.mark.slow
+def test_nb_ratio_is_computed_on_the_training_split_only(data_dir, monkeypatch):
+    config = experiment_config_or_skip(data_dir, "sentiment_nb_bow", "data.name=pang_lee", "model.bigram_buckets=0")
+    built, bow_mlp = {}, models.MODELS["text_classification/bow_mlp"]
+    monkeypatch.setitem(models.MODELS, "text_classification/bow_mlp",
+                        lambda *a, **kw: built.update(kw) or bow_mlp(*a, **kw))
+    text_classification.build_model(config)
+    ratio = {split: text_features.log_count_ratio(arrays["tokens"], arrays["label"], config.model.vocab_size)
+             for split in ("train", "validation") for arrays in [data.load_arrays("pang_lee", split, data_dir)]}
+    np.testing.assert_array_equal(built["nb_ratio"], ratio["train"])
+    assert not np.allclose(ratio["train"], ratio["validation"])
