@@ -27,3 +27,46 @@ def data_dir(tmp_path_factory):
 def variant(request):
     """`variant(fn)` is `jax.jit(fn)` or `fn` itself: a test taking it runs both ways (as chex.variants)."""
     return jax.jit if request.param else (lambda fn: fn)
+
+
+# --- Tiny finished runs that tests in several folders read (figures/, runs/): trained once a session. ---
+
+GENERATIVE_TINY = ["data.max_train_examples=400", "train.epochs=1", "train.progress_updates_per_epoch=1",
+                   "data.eval_batch_size=200"]
+
+
+def _cli_train(tmp_path_factory, data_dir, experiment, sets):
+    from jaxdl import cli
+
+    workdir = str(tmp_path_factory.mktemp(experiment))
+    args = [f"data.data_dir={data_dir}", *GENERATIVE_TINY, *sets]
+    assert cli.main(["train", experiment, "--workdir", workdir, *[a for s in args for a in ("--set", s)]]) == 0
+    return workdir
+
+
+@pytest.fixture(scope="session")
+def vae_run(tmp_path_factory, data_dir):
+    """The workdir of a tiny vae_mnist run (2-d latent space)."""
+    return _cli_train(tmp_path_factory, data_dir, "vae_mnist",
+                      ["model.latent_dim=2", "model.hidden=(64,)", "vae.iwae_samples=10", "vae.iwae_chunk=5"])
+
+
+@pytest.fixture(scope="session")
+def made_run(tmp_path_factory, data_dir):
+    """The workdir of a tiny made_mnist run (4 masks)."""
+    return _cli_train(tmp_path_factory, data_dir, "made_mnist",
+                      ["model.hidden=(64,)", "made.num_masks=4", "made.eval_masks=4"])
+
+
+@pytest.fixture(scope="session")
+def latent_run(tmp_path_factory, data_dir):
+    """A tiny nielsen_latent3 run (2 epochs, 2 checkpoints): (config, workdir, RunResult)."""
+    from jaxdl import config as config_lib, experiments
+    from jaxdl.train import loop
+
+    config = config_lib.apply_overrides(
+        experiments.get_config("nielsen_latent3"),
+        [f"data.data_dir={data_dir}", "train.epochs=2", "data.max_train_examples=1000",
+         "train.progress_updates_per_epoch=1"])
+    workdir = str(tmp_path_factory.mktemp("latent3"))
+    return config, workdir, loop.train(config, workdir, live=False)

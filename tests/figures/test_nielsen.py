@@ -1,17 +1,14 @@
-"""Figures from a run's checkpoints (weight masks, 3-unit latent space) and loading runs back."""
+"""Figures from a run's checkpoints: weight masks, the 3-unit latent space; figures that do not fit the run."""
 
 import json
-import shutil
 
-import chex
 import matplotlib.image
 import numpy as np
 import pytest
 from PIL import Image
 
-from jaxdl import cli, config as config_lib, experiments, figures
+from jaxdl import cli, figures
 from jaxdl.runs import saved
-from jaxdl.train import loop
 
 TINY = ["data.max_train_examples=1000", "train.progress_updates_per_epoch=1"]
 
@@ -23,14 +20,6 @@ def masks_run(tmp_path_factory, data_dir):
     assert cli.main(["train", "nielsen_weight_masks", "--workdir", workdir,
                      *[a for s in sets for a in ("--set", s)]]) == 0
     return workdir
-
-
-@pytest.fixture(scope="module")
-def latent_run(tmp_path_factory, data_dir):
-    config = config_lib.apply_overrides(experiments.get_config("nielsen_latent3"),
-                                        [f"data.data_dir={data_dir}", "train.epochs=2", *TINY])
-    workdir = str(tmp_path_factory.mktemp("latent3"))
-    return config, workdir, loop.train(config, workdir, live=False)
 
 
 def _assert_png(path):
@@ -76,35 +65,3 @@ def test_a_figure_that_does_not_fit_the_run_names_the_experiment_to_run(masks_ru
     assert "without hidden layers" in err and "hidden=(10, 3)" in err and "nielsen_weight_masks" in err
     with pytest.raises(ValueError, match="3 units.*hidden=\\(\\).*nielsen_latent3"):
         figures.latent3(masks_run)
-
-
-def test_restore_gives_back_the_trained_state_and_config(latent_run, tmp_path, monkeypatch):
-    config, workdir, result = latent_run
-    restored_config, model, state = saved.restore(workdir)
-    assert restored_config.to_dict() == config.to_dict()  # tuples stay tuples
-    assert restored_config.model.hidden == (10, 3)
-    chex.assert_trees_all_equal(state.params, result.state.params)
-    assert int(state.step) == int(result.state.step) == saved.checkpoint_steps(workdir)[-1]
-    first = saved.restore(workdir, saved.checkpoint_steps(workdir)[0])[2]
-    assert int(first.step) == 10
-    assert model.apply(state.params, np.zeros((2, 28, 28, 1), np.float32)).shape == (2, 10)
-
-    # An option the experiment gained after the run was saved restores at its default.
-    make_config = experiments.EXPERIMENTS[config.experiment]
-
-    def with_new_option():
-        c = make_config()
-        c.new_option = False
-        return c
-
-    monkeypatch.setitem(experiments.EXPERIMENTS, config.experiment, with_new_option)
-    restored_config, _, state = saved.restore(workdir)
-    assert restored_config.new_option is False
-    chex.assert_trees_all_equal(state.params, result.state.params)
-    monkeypatch.undo()
-
-    with pytest.raises(ValueError, match=f"no {tmp_path}/config.json"):
-        saved.restore(str(tmp_path))
-    shutil.copy(f"{workdir}/config.json", tmp_path)
-    with pytest.raises(ValueError, match=f"no checkpoints.*{tmp_path}/checkpoints"):
-        saved.restore(str(tmp_path))
