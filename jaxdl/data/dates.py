@@ -13,7 +13,7 @@ Learnable to 100% because every written form names exactly one day:
   So es_ES and it_IT, whose babel short formats are "d/M/yy" and "dd/MM/yy", use
   their four-digit-year forms instead (`SHORT_OVERRIDES`);
 - no month name or abbreviation means different months in two locales.
-`tests/test_dates.py` checks the last two by formatting every day of 1999-2000 in
+`tests/data/test_dates.py` checks the last two by formatting every day of 1999-2000 in
 every (locale, pattern) and finding each string names one day only.
 Non-breaking spaces (babel puts U+202F/U+00A0 in some forms) become plain spaces.
 

@@ -4,7 +4,7 @@ An embedding of a categorical id is row `id` of a (V, D) table. Written as the
 matrix product `one_hot(ids) @ table` it is an ordinary linear layer on a
 one-hot input (the "homebrew" embedding); `table[ids]` computes the same rows
 without the V-wide one-hot, and its gradient only touches the rows in the
-batch. `tests/test_embedding.py` checks both give the same values and gradients.
+batch. `tests/models/test_embedding.py` checks both give the same values and gradients.
 
 Ids must lie in [0, V): out-of-range ids are a caller's bug (a one-hot of one is
 all zeros, a lookup clamps), so data code remaps and checks ids before they

@@ -2,7 +2,7 @@
 
 For study: each is an `optax.GradientTransformation` whose `update` is the
 textbook rule on every leaf, with its running state kept in a NamedTuple.
-`tests/test_handwritten.py` checks they produce optax's updates step for step;
+`tests/train/test_handwritten.py` checks they produce optax's updates step for step;
 `optimizer.name=momentum_scratch|nesterov_scratch|adagrad_scratch` trains any
 experiment with them (see `jaxdl.train.optimizers`).
 
