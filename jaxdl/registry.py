@@ -12,10 +12,14 @@ import difflib
 import functools
 import importlib
 import inspect
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+# Installed packages contribute experiments, models, tasks and datasets through this entry-point group.
+PLUGIN_GROUP = "jaxdl.plugins"
+_LOADED_PLUGINS: set[str] = set()
 
 
 def _origin(obj: Any) -> str:
@@ -26,6 +30,39 @@ def _origin(obj: Any) -> str:
     module = getattr(obj, "__module__", None) or type(obj).__module__
     name = getattr(obj, "__qualname__", None) or type(obj).__qualname__
     return f"{module}:{name}"
+
+
+def _registered_from(entry: Any) -> str:
+    """`entry`'s own origin when it names one (a function, a class, a lazy "module:attribute"),
+    else where `register` was called from: the first frame outside the register functions."""
+    if isinstance(entry, str) or hasattr(entry, "__qualname__") or isinstance(entry, functools.partial):
+        return _origin(entry)
+    frame = sys._getframe(1)
+    while frame is not None and (frame.f_code.co_name.startswith("register") or frame.f_code.co_name == "<lambda>"):
+        frame = frame.f_back
+    where = f"{frame.f_globals.get('__name__')} (line {frame.f_lineno})" if frame is not None else "?"
+    return f"{_origin(entry)} registered in {where}"
+
+
+def load_plugins(group: str = PLUGIN_GROUP) -> list[str]:
+    """Imports every installed package's `group` entry points, once: each registers its own
+    experiments, models, tasks or datasets (a module is imported, a function is called)."""
+    from importlib import metadata
+
+    loaded = []
+    for point in metadata.entry_points(group=group):
+        if point.value in _LOADED_PLUGINS:
+            continue
+        try:
+            target = point.load()
+            if callable(target):
+                target()
+        except Exception as e:  # a broken plugin names itself instead of failing somewhere later
+            raise ValueError(f"jaxdl plugin {point.name!r} ({point.value}) failed to load: "
+                             f"{type(e).__name__}: {e}") from e
+        _LOADED_PLUGINS.add(point.value)
+        loaded.append(point.name)
+    return loaded
 
 
 def _resolve(target: str) -> Any:
@@ -62,29 +99,40 @@ class Registry(Mapping[str, T], Generic[T]):
         self.kind = kind
         self.plural = plural or f"{kind}s"
         self._entries: dict[str, Any] = {}
+        self._origins: dict[str, str] = {}
 
     def register(self, name: str, entry: Any = None) -> Any:
-        """Adds `name`; as a decorator when `entry` is omitted. A name taken twice is an error."""
+        """Adds `name`; as a decorator when `entry` is omitted.
+
+        Registering the same entry again is a no-op (a re-run script or notebook cell); another
+        entry under a taken name is an error naming both origins.
+        """
         if entry is None:
             return lambda obj: self.register(name, obj)
         if not isinstance(name, str) or not name:
             raise ValueError(f"a {self.kind} name must be a non-empty string, got {name!r}")
+        origin = _registered_from(entry)
         if name in self._entries:
-            raise ValueError(f"{self.kind} {name!r} is registered twice: by {_origin(self._entries[name])} "
-                             f"and by {_origin(entry)}")
+            if self._entries[name] is entry or self._origins[name] == origin:
+                return entry
+            raise ValueError(f"{self.kind} {name!r} is registered twice: by {self._origins[name]} and by {origin}")
         self._entries[name] = entry
+        self._origins[name] = origin
         return entry
 
     def __setitem__(self, name: str, entry: Any) -> None:
         """Replaces (or adds) `name` on purpose: a test's monkeypatch, an interactive session."""
         self._entries[name] = entry
+        self._origins[name] = _registered_from(entry)
 
     def __delitem__(self, name: str) -> None:
         del self._entries[name]
+        del self._origins[name]
 
     def origin(self, name: str) -> str:
-        """Where `name`'s entry is defined, as "module:attribute"."""
-        return _origin(self._entries[name])
+        """Where `name`'s entry comes from: "module:attribute" of a function or class (or a lazy
+        entry's target), else the module and line that registered it."""
+        return self._origins[name]
 
     def get_or_raise(self, name: str) -> T:
         if name not in self._entries:

@@ -144,7 +144,12 @@ def test_a_taken_task_name_is_an_error_naming_both_origins():
         tasks.make(ml_collections.ConfigDict({"task": "regresion"}))
 
 
-def test_a_taken_dataset_name_is_an_error():
-    with pytest.raises(ValueError, match="dataset 'mnist5k' is registered twice"):
-        data.register_dataset(data.get_spec("mnist5k"))
+def test_a_taken_dataset_name_is_an_error_naming_both_origins():
+    import dataclasses
+
+    spec = data.get_spec("mnist5k")
+    data.register_dataset(spec)  # the same entry again: a no-op (a re-run script or notebook cell)
+    with pytest.raises(ValueError, match=r"dataset 'mnist5k' is registered twice: by jaxdl.data.spec:DatasetSpec "
+                       r"registered in jaxdl.data.registry \(line \d+\) and by .* registered in tests.test_registry"):
+        data.register_dataset(dataclasses.replace(spec, description="another"))
     assert list(data.DATASETS)[:2] == ["mnist5k", "fashion_mnist_debian"]  # registration order
