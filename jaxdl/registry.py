@@ -101,20 +101,22 @@ class Registry(Mapping[str, T], Generic[T]):
         self._entries: dict[str, Any] = {}
         self._origins: dict[str, str] = {}
 
-    def register(self, name: str, entry: Any = None) -> Any:
+    def register(self, name: str, entry: Any = None, *, origin: str | None = None) -> Any:
         """Adds `name`; as a decorator when `entry` is omitted.
 
-        Registering the same entry again is a no-op (a re-run script or notebook cell); another
-        entry under a taken name is an error naming both origins.
+        `origin` says where the entry comes from (default: the function's or class's own
+        "module:name", else the module and line that called `register`). The same origin again
+        replaces the entry (a re-run script or notebook cell redefines it); another origin under a
+        taken name is an error naming both.
         """
         if entry is None:
-            return lambda obj: self.register(name, obj)
+            return lambda obj: self.register(name, obj, origin=origin)
         if not isinstance(name, str) or not name:
             raise ValueError(f"a {self.kind} name must be a non-empty string, got {name!r}")
-        origin = _registered_from(entry)
-        if name in self._entries:
-            if self._entries[name] is entry or self._origins[name] == origin:
-                return entry
+        if self._entries.get(name) is entry:
+            return entry
+        origin = origin or _registered_from(entry)
+        if name in self._entries and self._origins[name] != origin:
             raise ValueError(f"{self.kind} {name!r} is registered twice: by {self._origins[name]} and by {origin}")
         self._entries[name] = entry
         self._origins[name] = origin

@@ -12,7 +12,9 @@ from jaxdl.data.registry import (
     get_spec,
     load_arrays,
     prepare,
+    register_arrays,
     register_dataset,
+    register_npz,
     source,
 )
 from jaxdl.data.spec import decode_images
@@ -28,6 +30,8 @@ __all__ = [
     "get_spec",
     "load_arrays",
     "prepare",
+    "register_arrays",
     "register_dataset",
+    "register_npz",
     "source",
 ]

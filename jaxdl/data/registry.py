@@ -18,7 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from jaxdl.data import copy_task, dates, diamonds, graphs, images, movielens, sentiment, shakespeare
+from jaxdl.data import (
+    arrays as arrays_lib,
+    copy_task,
+    dates,
+    diamonds,
+    graphs,
+    images,
+    movielens,
+    sentiment,
+    shakespeare,
+)
 from jaxdl.data.spec import DatasetNotAvailableError, DatasetSpec
 from jaxdl.registry import Registry
 
@@ -48,6 +58,18 @@ _ARRAY_RECORD = {"file_format": "array_record"}
 _CHUNK = 4096  # examples per __getitems__ call in load_arrays
 
 
+def register_arrays(name: str, splits: arrays_lib.Splits, *, num_classes: int | None = None,
+                    description: str = "", input_key: str = "image") -> DatasetSpec:
+    """Your arrays as dataset `name`: {split: {key: array}}, example axis first (see jaxdl.data.arrays)."""
+    return register_dataset(arrays_lib.array_spec(name, splits, num_classes=num_classes, description=description,
+                                                  input_key=input_key))
+
+
+def register_npz(name: str, path: str, **options: Any) -> DatasetSpec:
+    """An .npz file holding "SPLIT/KEY" arrays as dataset `name` (options as `register_arrays`)."""
+    return register_arrays(name, arrays_lib.load_npz(path), **options)
+
+
 def get_spec(name: str) -> DatasetSpec:
     return DATASETS.get_or_raise(name)
 
@@ -73,6 +95,8 @@ def availability(name: str, data_dir: str | None = None) -> tuple[bool, str]:
     """Whether `source(name, ...)` can work here, without any network access."""
     spec = get_spec(name)
     data_dir = data_dir or default_data_dir()
+    if spec.arrays is not None:
+        return True, "in memory"
     if spec.offline:
         try:
             return True, f"built locally from {offline_source_path(name)}"
@@ -103,6 +127,8 @@ def _build_lock(data_dir: str, tfds_name: str) -> Iterator[None]:
 def prepare(name: str, data_dir: str | None = None) -> None:
     """Generate the dataset's array_record files; the only function that may download."""
     spec = get_spec(name)
+    if spec.arrays is not None:
+        return  # in memory: nothing to generate
     data_dir = data_dir or default_data_dir()
     if spec.offline:
         offline_source_path(name)  # fail with install instructions before tfds does
@@ -155,6 +181,8 @@ def source(name: str, split: str, data_dir: str | None = None) -> Any:
     """
     spec = get_spec(name)
     data_dir = data_dir or default_data_dir()
+    if spec.arrays is not None:
+        return arrays_lib.ArraySource(spec.arrays[_tfds_split(spec, split)])
     if not spec.offline:
         return _public_source(spec, split, data_dir)
     tfds_split = _tfds_split(spec, split)
@@ -181,6 +209,9 @@ def load_arrays(
     """A whole split (or its first `max_examples`) decoded into arrays."""
     if max_examples is not None and max_examples < 1:
         raise ValueError(f"max_examples must be >= 1, got {max_examples}")
+    spec = get_spec(name)
+    if spec.arrays is not None:  # in memory already: no records to decode
+        return {k: v[:max_examples] for k, v in spec.arrays[_tfds_split(spec, split)].items()}
     src = source(name, split, data_dir)
     n = len(src) if max_examples is None else min(max_examples, len(src))
     # Batched reads amortise array_record's per-call overhead; decoding per chunk

@@ -38,6 +38,9 @@ class DatasetSpec:
     # Records of a TFDS source -> arrays with the example axis first (any keys).
     decode: Callable[[Sequence[dict]], dict[str, np.ndarray]] = decode_images
     meta: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # whatever a task needs
+    # A user's in-memory dataset (jaxdl.data.arrays): split -> {key: array}, read instead of TFDS.
+    arrays: Mapping[str, Mapping[str, np.ndarray]] | None = dataclasses.field(default=None, compare=False,
+                                                                              repr=False)
 
     def missing(self, what: str) -> DatasetNotAvailableError:
         """The error for an offline dataset whose source `what` is absent."""

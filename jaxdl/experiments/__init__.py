@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 import ml_collections
 
 from jaxdl import config as config_lib
-from jaxdl.registry import Registry
+from jaxdl.experiments import study
+from jaxdl.registry import Registry, load_plugins
 
 EXPERIMENTS: Registry[Callable[[], ml_collections.ConfigDict]] = Registry("experiment")
 register_experiment = EXPERIMENTS.register
@@ -65,7 +66,17 @@ def describe(name: str) -> str:
 
 
 def get_config(name: str) -> ml_collections.ConfigDict:
-    """The named experiment's config, with `config.experiment` set to its name."""
+    """The named experiment's config, with `config.experiment` set to its name.
+
+    `name` may also be a study file, "path/to/study.py" (its `get_config()`) or "path/to/study.py:fn"
+    (its `fn()`): the file is imported first, so the models, tasks and datasets it registers exist;
+    `config.experiment` is then the file's absolute path (and ":fn"), so a resumed run finds it again.
+    Installed plugins (entry points `jaxdl.plugins`) are loaded before a name is looked up.
+    """
+    if study.is_study(name):
+        return study.get_config(name)
+    if name not in EXPERIMENTS:
+        load_plugins()
     config = EXPERIMENTS.get_or_raise(name)()
     config.experiment = name
     return config

@@ -5,10 +5,12 @@ from __future__ import annotations
 from jaxdl import data, experiments
 from jaxdl.experiments.comparisons import COMPARISONS
 from jaxdl.experiments.sweeps import SWEEPS
+from jaxdl.registry import load_plugins
 
 
 def listing() -> str:
-    """One section per kind; a missing dataset says why and how to get it."""
+    """One section per kind (installed plugins' entries too); a missing dataset says why and how to get it."""
+    load_plugins()
     # One column wide enough for the longest name of any section.
     width = 2 + max(len(n) for n in (*experiments.EXPERIMENTS, *SWEEPS, *COMPARISONS, *data.DATASETS))
     lines = ["experiments:"]

@@ -31,9 +31,9 @@ from jaxdl.registry import Registry, unknown_name_error
 MODELS: Registry[Callable[..., Any]] = Registry("model")
 
 
-def register_model(task: str, name: str, factory: Any = None) -> Any:
+def register_model(task: str, name: str, factory: Any = None, *, origin: str | None = None) -> Any:
     """Adds model `name` for `task` (a decorator when `factory` is omitted); a name taken twice is an error."""
-    return MODELS.register(f"{task}/{name}", factory)
+    return MODELS.register(f"{task}/{name}", factory, origin=origin)
 
 
 def model_names(task: str) -> list[str]:

@@ -25,12 +25,18 @@ def headline(m) -> str:
 
 
 def build_model(config: ml_collections.ConfigDict) -> models.PureModel:
+    """The config's `model.name` for its task, built for the dataset's input shape and class count."""
     spec = data.get_spec(config.data.name)
     if not spec.image_shape or not spec.num_classes:
-        raise ValueError(f"the classification task needs an image classification dataset; "
-                         f"{spec.name!r} is not one")
+        raise ValueError(f"the {config.task} task needs a dataset of inputs and integer labels (an image "
+                         f"classification dataset, or your arrays with a 'label'); {spec.name!r} is not one")
     hparams = {k: v for k, v in config.model.items() if k != "name"}
-    return models.make(config.model.name, spec.image_shape, spec.num_classes, **hparams)
+    return models.model_factory(config.task, config.model.name)(spec.image_shape, spec.num_classes, **hparams)
+
+
+def input_key(config: ml_collections.ConfigDict) -> str:
+    """The batch key holding the model's input: "image" for jaxdl's datasets, your arrays' own key."""
+    return data.get_spec(config.data.name).meta.get("input_key", "image")
 
 
 def from_model(model: models.PureModel, loss_fn: losses.LossFn, input_key: str = "image") -> Task:
@@ -55,4 +61,4 @@ def from_model(model: models.PureModel, loss_fn: losses.LossFn, input_key: str =
 
 
 def make(config: ml_collections.ConfigDict) -> Task:
-    return from_model(build_model(config), losses.make_loss(config.loss.name, config.loss.output))
+    return from_model(build_model(config), losses.make_loss(config.loss.name, config.loss.output), input_key(config))

@@ -17,8 +17,12 @@ class RunExistsError(FileExistsError):
 
 
 def default_workdir(*parts: str) -> str:
-    """runs/PARTS.../YYYYmmdd-HHMMSS: where a command's output goes when no --workdir is given."""
-    return os.path.join("runs", *parts, time.strftime("%Y%m%d-%H%M%S"))
+    """runs/PARTS.../YYYYmmdd-HHMMSS: where a command's output goes when no --workdir is given.
+
+    A study file's experiment ("/path/to/study.py:fn") contributes its stem ("study_fn").
+    """
+    names = [os.path.basename(p).replace(".py:", "_").removesuffix(".py") for p in parts]
+    return os.path.join("runs", *names, time.strftime("%Y%m%d-%H%M%S"))
 
 
 def prepare(workdir: str, config: ml_collections.ConfigDict, *, overwrite: bool = False) -> None:

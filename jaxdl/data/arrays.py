@@ -1,0 +1,132 @@
+"""Your own arrays as a dataset: splits of in-memory arrays, or an .npz file, registered by name.
+
+    data.register_arrays("digits", {"train": {"image": x_train, "label": y_train},
+                                    "validation": {"image": x_val, "label": y_val}})
+
+Each split is a dict of arrays with the example axis first; every split has the same keys, and
+within a split every array has the same length. The loop, sweeps and `evaluate` read them exactly
+as they read a TFDS dataset (`source`, `load_arrays`), so the same config trains either.
+An .npz file holds the same thing under keys "SPLIT/KEY" ("train/image", "train/label", ...).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from jaxdl.data.spec import DatasetSpec
+
+Splits = Mapping[str, Mapping[str, Any]]
+
+
+class ArraySource:
+    """Random access to one split's examples (len, [i], __getitems__), like a TFDS data source."""
+
+    def __init__(self, arrays: Mapping[str, np.ndarray]):
+        self.arrays = arrays
+
+    def __len__(self) -> int:
+        return len(next(iter(self.arrays.values())))
+
+    def __getitem__(self, i: int) -> dict[str, np.ndarray]:
+        return {k: v[i] for k, v in self.arrays.items()}
+
+    def __getitems__(self, indices: Sequence[int]) -> list[dict[str, np.ndarray]]:
+        return [self[i] for i in indices]
+
+
+def _stack(records: Sequence[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {k: np.stack([r[k] for r in records]) for k in records[0]}
+
+
+def check_splits(splits: Splits) -> dict[str, dict[str, np.ndarray]]:
+    """The splits as numpy arrays; a one-line ValueError for anything a train step cannot take."""
+    if not isinstance(splits, Mapping) or "train" not in splits:
+        got = sorted(splits) if isinstance(splits, Mapping) else type(splits).__name__
+        raise ValueError(f"data must be a dict of splits with at least 'train', each a dict of arrays; got {got}")
+    out, keys = {}, None
+    for split, arrays in splits.items():
+        if not isinstance(arrays, Mapping) or not arrays:
+            raise ValueError(f"split {split!r} must be a non-empty dict of arrays (example axis first); "
+                             f"got {type(arrays).__name__}")
+        if keys is not None and set(arrays) != keys:
+            raise ValueError(f"split {split!r} has keys {sorted(arrays)}, but 'train' has {sorted(keys)}: "
+                             "every split needs the same keys")
+        keys = set(arrays)
+        out[split] = {k: _numeric(split, k, v) for k, v in arrays.items()}
+        lengths = {k: len(v) for k, v in out[split].items()}
+        if len(set(lengths.values())) != 1:
+            raise ValueError(f"split {split!r}: arrays differ in length {lengths}; every array needs one row "
+                             "per example")
+        if not next(iter(lengths.values())):
+            raise ValueError(f"split {split!r} has no examples")
+    return out
+
+
+def _numeric(split: str, key: str, value: Any) -> np.ndarray:
+    array = np.asarray(value)
+    if array.ndim == 0 or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise ValueError(f"split {split!r} key {key!r}: expected a numeric array with the example axis first; "
+                         f"got dtype {array.dtype} and shape {array.shape}")
+    if array.dtype == np.float64:  # JAX computes in float32 unless x64 is on
+        array = array.astype(np.float32)
+    if array.dtype == np.int64:
+        array = array.astype(np.int32)
+    return array
+
+
+def load_npz(path: str) -> dict[str, dict[str, np.ndarray]]:
+    """{"train/image": ..., "train/label": ...} in an .npz file -> {"train": {"image": ..., "label": ...}}."""
+    if not os.path.exists(path):
+        raise ValueError(f"no .npz file at {path}")
+    splits: dict[str, dict[str, np.ndarray]] = {}
+    with np.load(path, allow_pickle=False) as npz:
+        for name in npz.files:
+            split, sep, key = name.partition("/")
+            if not sep:
+                raise ValueError(f"{path}: key {name!r} is not SPLIT/KEY (e.g. 'train/image')")
+            splits.setdefault(split, {})[key] = npz[name]
+    return splits
+
+
+def fingerprint(splits: Mapping[str, Mapping[str, np.ndarray]]) -> str:
+    """A short content hash: equal arrays, equal name; a changed array, a new name."""
+    digest = hashlib.sha1()
+    for split in sorted(splits):
+        for key in sorted(splits[split]):
+            a = np.ascontiguousarray(splits[split][key])
+            digest.update(f"{split}/{key}{a.dtype}{a.shape}".encode())
+            digest.update(a.tobytes())
+    return digest.hexdigest()[:10]
+
+
+def array_spec(name: str, splits: Splits, *, num_classes: int | None = None, description: str = "",
+               input_key: str = "image", meta: Mapping[str, Any] | None = None) -> DatasetSpec:
+    """A DatasetSpec holding `splits` in memory (checked, as numpy arrays).
+
+    `image_shape` is the per-example shape of `input_key` and `num_classes` (for classifiers, when
+    the splits have a "label") defaults to the largest training label + 1.
+    """
+    arrays = check_splits(splits)
+    train = arrays["train"]
+    if num_classes is None and "label" in train and np.issubdtype(train["label"].dtype, np.integer):
+        num_classes = int(train["label"].max()) + 1
+    shapes = {k: v.shape[1:] for k, v in train.items()}
+    sizes = ", ".join(f"{s} {len(next(iter(a.values())))}" for s, a in arrays.items())
+    return DatasetSpec(
+        name=name,
+        tfds_name=name,
+        description=description or f"in-memory arrays ({sizes}; {shapes})",
+        splits={s: s for s in arrays},
+        offline=True,
+        how_to_get="in memory: register the arrays again in this process (data.register_arrays)",
+        image_shape=tuple(shapes.get(input_key, ())),
+        num_classes=num_classes or 0,
+        decode=_stack,
+        meta={"input_key": input_key, **(meta or {})},
+        arrays=arrays,
+    )

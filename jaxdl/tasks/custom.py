@@ -1,0 +1,56 @@
+"""Your own task in a few lines: a per-example loss (and metrics) of the model's outputs.
+
+    task = tasks.supervised(lambda out_BxK, batch: optax.softmax_cross_entropy_with_integer_labels(
+        out_BxK, batch["label"]), metrics={"accuracy": lambda out, b: out.argmax(-1) == b["label"]})
+
+`supervised(...)` returns a task factory `(config) -> Task` to register (`register_task`) or pass
+to `jaxdl.experiments.experiment(task=...)`: the model is the config's `model.name` registered for
+the task, applied to `batch[input_key]`; train loss and metrics are batch means, evaluations sums
+over the masked rows divided by their count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+
+from jaxdl.tasks import classification
+from jaxdl.tasks.base import Task, divide_by_count
+
+PerExample = Callable[[jax.Array, dict], jax.Array]  # (outputs, batch) -> one value per example
+
+
+def supervised(loss: PerExample, *, metrics: Mapping[str, PerExample] | None = None, input_key: str | None = None,
+               monitor: str = "loss", monitor_mode: str = "min") -> Callable[[ml_collections.ConfigDict], Task]:
+    """The task factory of a per-example `loss` and `metrics` of `model.apply(params, batch[input_key])`."""
+    metrics = dict(metrics or {})
+    if monitor != "loss" and monitor not in metrics:
+        raise ValueError(f"monitor {monitor!r} is neither 'loss' nor one of the metrics {sorted(metrics)}")
+
+    def make(config: ml_collections.ConfigDict) -> Task:
+        model = classification.build_model(config)
+        key_in = input_key or classification.input_key(config)
+
+        def per_example(params, batch, key, train):
+            outputs = model.apply(params, batch[key_in], key=key, train=train)
+            return loss(outputs, batch), {name: fn(outputs, batch) for name, fn in metrics.items()}
+
+        def task_loss(params, batch, *, key=None, train=False):
+            values, extra = per_example(params, batch, key, train)
+            return jnp.mean(values), {name: jnp.mean(v.astype(jnp.float32)) for name, v in extra.items()}
+
+        def eval_sums(params, batch, mask_B, *, key=None):
+            values, extra = per_example(params, batch, key, False)
+            sums = {name: jnp.sum(v.astype(jnp.float32) * mask_B) for name, v in extra.items()}
+            return {"loss": jnp.sum(values * mask_B), **sums, "count": jnp.sum(mask_B)}
+
+        def headline(m) -> str:
+            return " ".join(f"{name} {float(m[name]):.4f}" for name in ("loss", *metrics))
+
+        return Task(model=model, loss=task_loss, eval_sums=eval_sums, summarize=divide_by_count,
+                    monitor=monitor, monitor_mode=monitor_mode, headline=headline)
+
+    return make
