@@ -109,7 +109,9 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
     def make_state() -> TrainState:
         # Fresh keys each time: the state is donated to the step, and `keys` must outlive it.
         fresh = rng.streams(config.seed)
-        return jax.device_put(create(model, tx, fresh["init"], fresh["dropout"]), shardings)
+        # jit's out_shardings place the state on every process's devices; device_put cannot
+        # reach devices that another process of a multi-host run owns.
+        return jax.jit(lambda: create(model, tx, fresh["init"], fresh["dropout"]), out_shardings=shardings)()
 
     ckpt_dir = os.path.join(workdir, "checkpoints")
     resuming = resume and checkpoint.has_checkpoint(ckpt_dir)
