@@ -10,6 +10,7 @@ import dataclasses
 import math
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import tasks
@@ -77,6 +78,7 @@ class EpochLoop:
                 self.state, metrics_S = self.run_steps(self.state, idx[step - epoch_start : end - epoch_start])
                 metrics_S = jax.device_get(metrics_S)
                 self._guard(metrics_S, step)
+                self._guard_state(step, end)
                 for k, v in metrics_S.items():
                     self.sums[k] = self.sums.get(k, 0.0) + float(np.sum(v))
                 self.count += end - step
@@ -169,6 +171,20 @@ class EpochLoop:
                     raise NonFiniteError(message + "; rerun with --set train.debug_nans=true to locate the op")
                 raise NonFiniteError(f"{message}; {self._locate_nan(step)}")
 
+    def _guard_state(self, start: int, end: int) -> None:
+        """Stops when the state after a chunk is not finite although its losses and gradients were
+        (an overflowing update): such a state is never saved, so every checkpoint is finite."""
+        if bool(_all_finite(self.state)):
+            return
+        self.ckpt.wait()
+        last = self.ckpt.latest_step()
+        where = (f"last good checkpoint: step {last} in {self.ckpt.directory}" if last is not None
+                 else "no checkpoint was saved before it")
+        steps_run = f"step {end}" if end == start + 1 else f"steps {start + 1}-{end}"
+        raise NonFiniteError(
+            f"non-finite params or optimizer state after {steps_run} (epoch {self.epoch}) with finite "
+            f"loss and gradients: an update overflowed (is the learning rate too large?); training stopped; {where}")
+
     def _locate_nan(self, bad_step: int) -> str:
         """Replays from the last good state to `bad_step` under jax_debug_nans, one jitted
         step at a time (not scanned), so the error names the op that made the NaN."""
@@ -185,6 +201,14 @@ class EpochLoop:
         except FloatingPointError as e:
             return f"jax_debug_nans replay: {e}"
         return "the jax_debug_nans replay found no NaN (is the failure nondeterministic?)"
+
+
+@jax.jit
+def _all_finite(state) -> jax.Array:
+    """Whether every floating-point leaf of `state` (params, optimiser state) is finite: one
+    reduction per chunk, so the check costs nothing next to the steps."""
+    leaves = [x for x in jax.tree.leaves(state) if jnp.issubdtype(x.dtype, jnp.floating)]
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
 
 
 def _chunk_ends(step: int, epoch_start: int, epoch_end: int, per_call: int) -> list[int]:

@@ -233,6 +233,26 @@ def test_nan_stops_training_naming_the_step_and_keeps_the_last_good_checkpoint(t
     chex.assert_tree_all_finite(state.params)
 
 
+@pytest.mark.parametrize("chunking", [["train.checkpoint_every_steps=1", "train.progress_updates_per_epoch=27"], []],
+                         ids=["checkpoint_every_step", "default_chunks"])
+def test_an_overflowing_update_is_never_saved(tmp_path, data_dir, capsys, chunking):
+    # Plain SGD at 1e40 turns the params inf in the first update while that step's loss and
+    # gradient (computed before the update) are finite.
+    args = ["train", "mnist_mlp", "--workdir", str(tmp_path / "run"), "--set", f"data.data_dir={data_dir}",
+            "--set", "optimizer.name=sgd", "--set", "optimizer.learning_rate=1e40",
+            *[a for s in chunking for a in ("--set", s)]]
+    assert cli.main(args) == 3
+    err = capsys.readouterr().err
+    assert "non-finite" in err and "training stopped" in err
+    if chunking:  # one step per chunk: the state guard, not the loss guard, stops it
+        assert "non-finite params or optimizer state after step 1 (epoch 1) with finite loss" in err
+    if "last good checkpoint" in err:
+        _, _, state = saved.restore(tmp_path / "run")
+        chex.assert_tree_all_finite((state.params, state.opt_state))
+    else:
+        assert "no checkpoint was saved before it" in err
+
+
 def test_debug_nans_replay_names_the_op(tmp_path, data_dir, capsys):
     args = ["train", "mnist_mlp", "--workdir", str(tmp_path / "run"), "--set", f"data.data_dir={data_dir}",
             "--set", "optimizer.name=sgd", "--set", "optimizer.learning_rate=1e30",
