@@ -21,11 +21,13 @@ def experiment_config(data_dir, name="mnist_mlp", *overrides):
 
 
 def experiment_config_or_skip(data_dir, name, *overrides):
-    """Experiment `name` on the session's data dir with `overrides`; skips the test when its dataset is absent."""
-    ok, why = data.availability(experiments.get_config(name).data.name)
+    """Experiment `name` on the session's data dir with `overrides`; skips the test when the dataset it
+    trains on (after the overrides: `data.name=...` may change it) is absent."""
+    config = config_lib.apply_overrides(experiments.get_config(name), [f"data.data_dir={data_dir}", *overrides])
+    ok, why = data.availability(config.data.name)
     if not ok:
         pytest.skip(why)
-    return config_lib.apply_overrides(experiments.get_config(name), [f"data.data_dir={data_dir}", *overrides])
+    return config
 
 
 def train_run(tmp_path, config, name="run"):

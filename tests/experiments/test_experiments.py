@@ -2,7 +2,7 @@
 
 import pytest
 
-from jaxdl import experiments, models, tasks
+from jaxdl import data, experiments, models, tasks
 
 
 def test_unknown_experiment_lists_the_valid_ones():
@@ -23,6 +23,9 @@ def test_every_experiment_builds_its_model_and_optimizer(name):
 
         if not glove.available():
             pytest.skip(f"{name} needs {glove.tarball_path()} ({glove.HOW_TO_GET})")
+    ok, why = data.availability(config.data.name)
+    if not ok:  # building a model may read its dataset (vocabulary, NB ratios)
+        pytest.skip(why)
     tasks.make(config)
     if "loss" in config:  # classification's per-example cost; other tasks define their own loss
         losses.make_loss(config.loss.name, config.loss.output)
