@@ -175,10 +175,3 @@ def cross_attention(
     k, v = jnp.split(dense(p["kv"], memory_BxSxD), 2, axis=-1)
     o = attend(q, split_heads(k, num_heads), split_heads(v, num_heads), mask, impl=impl)
     return dense(p["out"], merge_heads(o))
-
-
-def self_attention_weights(p: dict, x_BxTxD: jax.Array, num_heads: int,
-                           mask: jax.Array | None = None) -> jax.Array:
-    """The (B, N, T, S) attention weights of a self-attention layer, for attention maps."""
-    q, k, _ = project_qkv(p, x_BxTxD, num_heads)
-    return attention_weights(q, k, mask)

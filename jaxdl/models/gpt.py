@@ -204,13 +204,6 @@ def num_params(params: dict) -> int:
     return sum(int(a.size) for a in jax.tree.leaves(params))
 
 
-def flops_per_token(cfg: GPTConfig, seq_len: int) -> float:
-    """Training FLOPs per token (forward + backward): 6 * matmul params + attention (PaLM, app. B)."""
-    d, layers = cfg.d_model, cfg.num_layers
-    matmul_params = layers * (4 * d * d + 2 * cfg.mlp_ratio * d * d) + d * cfg.vocab_size
-    return 6.0 * matmul_params + 12.0 * layers * d * seq_len
-
-
 # --- generation with a KV cache -------------------------------------------------------------
 
 

@@ -137,16 +137,6 @@ def step(cell: CellFn, layer: Params, carry: Carry, xu_BxG: jax.Array) -> tuple[
     return carry, carry[-1]
 
 
-def rnn_step(layer: Params, carry: Carry, xu_BxH: jax.Array, activation: str = "tanh"):
-    """h_t = act(h_{t-1} W + x_t U + b), with `xu_BxH` = x_t U + b."""
-    return step(cell_fn("rnn", activation), layer, carry, xu_BxH)
-
-
-def lstm_step(layer: Params, carry: Carry, xu_Bx4H: jax.Array):
-    """One LSTM step given `xu_Bx4H` = x_t U + b (gates i, f, g, o fused)."""
-    return step(lstm_cell, layer, carry, xu_Bx4H)
-
-
 def zero_carry(cell: str, batch: int, hidden: int, dtype=jnp.float32) -> Carry:
     h = jnp.zeros((batch, hidden), dtype)
     return (h, h) if cell == "lstm" else (h,)
