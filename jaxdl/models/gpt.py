@@ -225,27 +225,46 @@ def extend(params: dict, cache: dict, tokens_BxT: jax.Array, pos: jax.Array, cfg
     return _run(params, tokens_BxT, cfg, key=None, cache=cache, pos=jnp.asarray(pos, jnp.int32))
 
 
-def language_model(vocab_size: int, seq_len: int, **hparams) -> LanguageModel:
+def language_model(vocab_size: int, seq_len: int, *, decode: str = "exact", **hparams) -> LanguageModel:
     """The GPT behind `jaxdl.models.lm`'s interface (char_lm task, `jaxdl generate`).
 
-    Trained on windows of `seq_len` (its context). Its decoding cache is the KV ring
-    buffer of `seq_len` slots plus the position: with rotary positions it generates any
-    length (each token sees the last `seq_len`); learned positions stop at `seq_len`.
+    Trained on windows of `seq_len` (its context). Decoding keeps a KV cache of `seq_len`
+    slots, exact while the text fits the context. Past it (rotary positions only):
+    `decode="exact"` (default) runs the model on the last `seq_len` tokens at every step, as
+    nanoGPT's `generate` does; `decode="ring"` keeps extending the KV ring buffer, each token
+    attending to the last `seq_len` cached keys, which is faster but approximate (the cached
+    keys of deeper layers were computed from longer contexts; the logits drift from exact, by
+    about 1e-2 for a 2-layer test model).
     """
+    if decode not in ("exact", "ring"):
+        raise ValueError(f"decode={decode!r}; valid: exact, ring")
     cfg = GPTConfig(vocab_size=vocab_size, context=seq_len, **hparams)
+    model = make(cfg)
 
     def lm_init_cache(params, batch_size: int, max_len: int) -> dict:
         del params
         if cfg.positions == "learned" and max_len > cfg.context:
             raise ValueError(f"a GPT with learned positions decodes at most its context ({cfg.context}) "
                              f"tokens, asked for {max_len}; train with model.positions=rotary to go further")
-        return {**init_cache(cfg, batch_size, min(max_len, cfg.context)), "pos": jnp.int32(0)}
+        return {**init_cache(cfg, batch_size, min(max_len, cfg.context)), "pos": jnp.int32(0),
+                "window": jnp.zeros((batch_size, cfg.context), jnp.int32)}
+
+    def cached(params, cache: dict, ids_B: jax.Array):
+        logits, kv = extend(params, {"k": cache["k"], "v": cache["v"]}, ids_B[:, None], cache["pos"], cfg)
+        window = cache["window"].at[:, jnp.minimum(cache["pos"], cfg.context - 1)].set(ids_B)
+        return {**kv, "pos": cache["pos"] + 1, "window": window}, logits[:, 0].astype(jnp.float32)
+
+    def recomputed(params, cache: dict, ids_B: jax.Array):
+        window = jnp.concatenate([cache["window"][:, 1:], ids_B[:, None].astype(jnp.int32)], axis=1)
+        logits = model.apply(params, window)[:, -1]
+        return {**cache, "pos": cache["pos"] + 1, "window": window}, logits.astype(jnp.float32)
 
     def lm_step(params, cache: dict, ids_B: jax.Array):
-        logits, kv = extend(params, {"k": cache["k"], "v": cache["v"]}, ids_B[:, None], cache["pos"], cfg)
-        return {**kv, "pos": cache["pos"] + 1}, logits[:, 0]
+        if decode == "ring":
+            return cached(params, cache, ids_B)
+        return jax.lax.cond(cache["pos"] < cfg.context, cached, recomputed, params, cache, ids_B)
 
-    return LanguageModel(model=make(cfg), vocab_size=vocab_size, init_cache=lm_init_cache, step=lm_step)
+    return LanguageModel(model=model, vocab_size=vocab_size, init_cache=lm_init_cache, step=lm_step)
 
 
 @functools.partial(jax.jit, static_argnames=("cfg", "num_new", "top_k"))

@@ -7,7 +7,7 @@ import numpy as np
 import optax
 import pytest
 
-from jaxdl.models import gpt
+from jaxdl.models import gpt, sampling
 
 # Jitted: eager op-by-op dispatch of the scanned blocks is what makes these tests slow.
 apply = jax.jit(gpt.apply, static_argnames=("cfg", "train"))
@@ -173,9 +173,35 @@ def test_language_model_steps_equal_full_recompute_and_wrap_with_rotary():
     for t in range(8):
         cache, logits = step(params, cache, x[:, t])
         chex.assert_trees_all_close(logits, full[:, t], atol=1e-5)
-    # Past the buffer the ring wraps: 3 + 20 tokens through 8 slots.
     out = sampling.generate(lm, params, jax.random.key(2), x[:, :3], 20, 1.0, 0)
     chex.assert_shape(out, (2, 20))
     learned = gpt.language_model(11, 8, num_layers=1, d_model=32, num_heads=4)
     with pytest.raises(ValueError, match="model.positions=rotary"):
         learned.init_cache(None, 1, 9)
+
+
+def test_decoding_past_the_context_equals_recomputing_the_last_context_tokens():
+    # nanoGPT's generate: every step runs the model on the last `context` tokens. A 2-layer model,
+    # context 8, 3 + 17 tokens: the cache covers the first 8, then every step is past the context.
+    kw = dict(num_layers=2, d_model=32, num_heads=4, positions="rotary")
+    lm = gpt.language_model(11, 8, **kw)
+    cfg = gpt.GPTConfig(vocab_size=11, context=8, **kw)
+    params = lm.model.init(jax.random.key(0))
+    tokens = _tokens(jax.random.key(1), t=20, cfg=cfg)
+    step, ring_step = jax.jit(lm.step), jax.jit(gpt.language_model(11, 8, decode="ring", **kw).step)
+    cache = ring = lm.init_cache(params, 2, 20)
+    drift = 0.0
+    for t in range(20):
+        cache, logits = step(params, cache, tokens[:, t])
+        ring, ring_logits = ring_step(params, ring, tokens[:, t])
+        expected = apply(params, tokens[:, max(0, t + 1 - 8): t + 1], cfg)[:, -1]
+        chex.assert_trees_all_close(logits, expected, atol=1e-5)
+        drift = max(drift, float(jnp.abs(ring_logits - expected).max()))
+    assert drift > 1e-3  # the opt-in ring buffer is an approximation past the context
+    greedy = sampling.generate(lm, params, jax.random.key(3), tokens[:, :3], 17, 0.0, 0)
+    window = tokens[:, :3]
+    for _ in range(17):  # greedy decoding by full recomputation, one token at a time
+        nxt = jnp.argmax(apply(params, window[:, -8:], cfg)[:, -1], axis=-1)
+        window = jnp.concatenate([window, nxt[:, None].astype(window.dtype)], axis=1)
+    chex.assert_trees_all_equal(greedy, window[:, 3:].astype(greedy.dtype))
+
