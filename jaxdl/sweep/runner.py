@@ -31,7 +31,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from jaxdl import config as config_lib, parallel, rng, tasks
 from jaxdl.sweep import grid as grid_lib, results
-from jaxdl.train import feeds, optimizers, steps, workdir as wd
+from jaxdl.train import checks, feeds, optimizers, steps, workdir as wd
 from jaxdl.train.progress import Progress
 from jaxdl.train.state import TrainState
 
@@ -73,11 +73,12 @@ def run(
     )
     start = time.perf_counter()
     rows, curves, member_steps, params = [], [], 0, []
-    batch_sizes = grid.get("data.batch_size", [config.data.batch_size])
-    for batch_size in batch_sizes:
+    groups = []
+    for batch_size in grid.get("data.batch_size", [config.data.batch_size]):
         group = [m for m in members if m.get("data.batch_size", config.data.batch_size) == batch_size]
         group_config = config_lib.apply_overrides(config, [f"data.batch_size={batch_size}"])
-        g = Group(group_config, group, feed, mesh, data_order)
+        groups.append(Group(group_config, group, feed, mesh, data_order))  # each checks its task
+    for g in groups:
         g_rows, g_curves, g_params = g.train(chunk_size, live, keep_params)
         rows += g_rows
         curves += g_curves
@@ -121,6 +122,8 @@ class Group:
         self.tasks = [tasks.make(_with_model(config, {**unit, **({"kernel_init": k} if k is not None else {})}))
                       for k in self.inits]
         self.task = self.tasks[0]  # members differ in params only: one step serves them all
+        checks.check_task(self.task, feed.example_batch("train", config.data.batch_size),
+                          key=rng.streams(config.seed)["dropout"])
         self.models = [t.model for t in self.tasks]
         self.tx = optimizers.make_optimizer(config.optimizer, total_steps=self.total_steps)
         self.train_step = steps.make_train_step(self.task, self.tx)

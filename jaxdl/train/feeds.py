@@ -40,6 +40,10 @@ class DeviceFeed:
         self.num_train = int(jax.tree.leaves(self.arrays["train"])[0].shape[0])
         self.eval_batch_size = eval_batch_size
 
+    def example_batch(self, split: str, batch_size: int) -> dict:
+        """The shapes of one global batch of `split` (for `checks.check_task`)."""
+        return jax.tree.map(lambda a: jax.ShapeDtypeStruct((batch_size, *a.shape[1:]), a.dtype), self.arrays[split])
+
     def batch(self, split: str, idx_B) -> dict:
         """One batch (for replaying single steps), replicated."""
         return jax.tree.map(lambda a: a[jnp.asarray(idx_B)], self.arrays[split])
@@ -65,6 +69,12 @@ class StreamFeed:
         n = len(self.sources["train"])
         self.num_train = min(n, max_train_examples) if max_train_examples > 0 else n
         self.eval_batch_size = eval_batch_size
+
+    def example_batch(self, split: str, batch_size: int) -> dict:
+        """The shapes of one global batch of `split`, from its first record (records batch into
+        fixed shapes, so one says what `batch_size` of them look like)."""
+        first = data.decode_records(self.dataset, self.sources[split].__getitems__([0]))
+        return {k: jax.ShapeDtypeStruct((batch_size, *a.shape[1:]), a.dtype) for k, a in first.items()}
 
     def batch(self, split: str, idx_B) -> dict:
         """Reads this process's rows of the global batch `idx_B`; returns the global arrays."""

@@ -19,7 +19,7 @@ import jax
 import ml_collections
 
 from jaxdl import parallel, rng, tasks
-from jaxdl.train import checkpoint, feeds, optimizers, schedules, steps, workdir as wd
+from jaxdl.train import checkpoint, checks, feeds, optimizers, schedules, steps, workdir as wd
 from jaxdl.train.epoch_loop import EpochLoop, NonFiniteError, format_evals
 from jaxdl.train.progress import Progress
 from jaxdl.train.state import TrainState, create
@@ -101,6 +101,8 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
     tx = optimizers.make_optimizer(config.optimizer, total_steps=total_steps)
     lr_factor = schedules.make_schedule(config.optimizer.schedule, total_steps)
     keys = rng.streams(config.seed)
+    # Bad user code fails here in one line, not as a traceback from inside the compiled step.
+    checks.check_task(task, feed.example_batch("train", batch_size), key=keys["dropout"])
 
     shardings = parallel.state_shardings(
         jax.eval_shape(lambda: create(model, tx, keys["init"], keys["dropout"])), mesh, fsdp=config.train.fsdp

@@ -1,8 +1,12 @@
 """Feeds: streaming batches from the host trains the same model as the whole dataset on device."""
 
 import chex
+import jax
+import jax.numpy as jnp
 import numpy as np
 
+from jaxdl import parallel
+from jaxdl.train import feeds
 from tests.helpers import experiment_config, train_run
 
 
@@ -15,3 +19,13 @@ def test_streaming_feed_trains_the_same_model_as_the_device_feed(tmp_path, data_
     for split in ("validation", "test"):
         np.testing.assert_allclose(device.final[split]["loss"], stream.final[split]["loss"], rtol=1e-5)
         assert device.final[split]["accuracy"] == stream.final[split]["accuracy"]
+
+
+def test_both_feeds_give_the_shapes_of_one_global_batch(data_dir):
+    expected = {"image": jax.ShapeDtypeStruct((48, 28, 28, 1), jnp.float32),
+                "label": jax.ShapeDtypeStruct((48,), jnp.int32)}
+    for on_device in ("true", "false"):
+        config = experiment_config(data_dir, "mnist_mlp", "data.max_train_examples=600", f"data.on_device={on_device}")
+        feed = feeds.make_feed(config, parallel.make_mesh(config.train.num_devices))
+        assert feed.example_batch("train", 48) == expected
+        assert feed.example_batch("test", 48) == expected
