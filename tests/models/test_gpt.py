@@ -33,7 +33,9 @@ def test_param_shapes_are_stacked_over_layers():
 
 @pytest.mark.parametrize("positions", gpt.POSITIONS)
 @pytest.mark.parametrize("impl", ["fast", "scratch"])
-def test_changing_a_future_token_leaves_past_logits_unchanged(positions, impl):
+def test_changing_a_future_token_leaves_past_logits_unchanged(positions, impl, request):
+    if impl == "fast":
+        request.getfixturevalue("library_attention")
     cfg = gpt.GPTConfig(**{**CFG.__dict__, "positions": positions, "attention": impl})
     params = gpt.init(jax.random.key(1), cfg)
     x = _tokens(jax.random.key(2), cfg=cfg)
@@ -45,7 +47,7 @@ def test_changing_a_future_token_leaves_past_logits_unchanged(positions, impl):
     assert float(jnp.abs(y2[:, 7:] - y[:, 7:]).max()) > 1e-4
 
 
-def test_fast_and_scratch_attention_give_the_same_model():
+def test_fast_and_scratch_attention_give_the_same_model(library_attention):
     params = gpt.init(jax.random.key(3), CFG)
     x = _tokens(jax.random.key(4))
     scratch = gpt.GPTConfig(**{**CFG.__dict__, "attention": "scratch"})
@@ -68,7 +70,8 @@ def test_bfloat16_compute_keeps_float32_params_and_logits():
     x = _tokens(jax.random.key(8))
     y = apply(params, x, cfg)
     assert y.dtype == jnp.float32
-    chex.assert_trees_all_close(y, apply(params, x, CFG), atol=5e-2)
+    # Measured: 1.7e-3 max abs difference on logits of magnitude ~0.5.
+    chex.assert_trees_all_close(y, apply(params, x, CFG), atol=5e-3)
 
 
 def test_dropout_needs_a_key_and_uses_it():

@@ -31,7 +31,9 @@ def test_shapes_and_stacked_layers():
 
 
 @pytest.mark.parametrize("impl", ["fast", "scratch"])
-def test_decoder_is_causal_and_padding_is_invisible(impl):
+def test_decoder_is_causal_and_padding_is_invisible(impl, request):
+    if impl == "fast":
+        request.getfixturevalue("library_attention")
     cfg = tfm.TransformerConfig(**{**CFG.__dict__, "attention": impl})
     params = tfm.init(jax.random.key(2), cfg)
     src, tgt = _batch(jax.random.key(3))
@@ -45,7 +47,7 @@ def test_decoder_is_causal_and_padding_is_invisible(impl):
     assert float(jnp.abs(apply(params, src.at[:, 0].set(5), tgt, cfg) - y).max()) > 1e-4
 
 
-def test_fast_and_scratch_attention_agree():
+def test_fast_and_scratch_attention_agree(library_attention):
     params = tfm.init(jax.random.key(4), CFG)
     src, tgt = _batch(jax.random.key(5))
     scratch = tfm.TransformerConfig(**{**CFG.__dict__, "attention": "scratch"})
