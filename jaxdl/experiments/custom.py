@@ -51,7 +51,12 @@ def experiment(model: Any, data: Any, *, task: str | Callable = "classification"
     config.sources = ml_collections.ConfigDict(dict(model=model_source, data=data_source, task=task_source))
     config = config_lib.apply_overrides(config, overrides)
     frozen = copy.deepcopy(config)
-    EXPERIMENTS.register(name, lambda: copy.deepcopy(frozen), origin=f"experiment({model_source}, {data_source})")
+
+    def get_config() -> ml_collections.ConfigDict:
+        return copy.deepcopy(frozen)
+
+    get_config.__doc__ = f"{model_name} ({model_source}) on {data_source}, task {task_name}."
+    EXPERIMENTS.register(name, get_config, origin=f"experiment({model_source}, {data_source})")
     return config
 
 

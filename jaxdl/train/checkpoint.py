@@ -64,7 +64,7 @@ class Checkpointer:
         )
 
     def save(self, step: int, state: TrainState, extra: dict) -> None:
-        """Writes checkpoint `step` and returns once it is committed on disk."""
+        """Starts writing checkpoint `step`; it is committed in the background (`wait` blocks until it is)."""
         path = self._path(step)
         latest = self.latest_step()
         if latest is not None and step <= latest:
