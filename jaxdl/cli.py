@@ -262,8 +262,14 @@ def _parser() -> argparse.ArgumentParser:
 def run(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     out = COMMANDS[args.command].call(args)
-    if out is not None:
+    if out is not None and _is_lead():
         print(out, flush=True)
+
+
+def _is_lead() -> bool:
+    """Only process 0 of a multi-process run prints (without starting JAX for commands that never did)."""
+    jax = sys.modules.get("jax")
+    return jax is None or not jax.distributed.is_initialized() or jax.process_index() == 0
 
 
 def _enable_compilation_cache() -> None:

@@ -60,6 +60,16 @@ def start(cpu_devices: int = 0) -> None:
         initialize_distributed()
 
 
+def fetch(tree):
+    """Host (numpy) copies of `tree`'s arrays; in a multi-process run each process gets the whole
+    of every array, the parts other processes' devices hold included."""
+    if jax.process_count() == 1:
+        return jax.device_get(tree)
+    from jax.experimental import multihost_utils
+
+    return multihost_utils.process_allgather(tree, tiled=True)
+
+
 def is_lead() -> bool:
     """Only process 0 writes logs, metrics and progress."""
     return jax.process_index() == 0

@@ -18,14 +18,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _jaxdl(args, *, devices, process=None, port=None, processes=2):
+def _jaxdl(args, *, devices, process=None, port=None, processes=2, program=("-m", "jaxdl"), extra_env=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_COORDINATOR")}
     env.update(XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}", JAX_PLATFORMS="cpu",
                JAXDL_COMPILATION_CACHE="")
     if process is not None:
         env.update(JAX_COORDINATOR_ADDRESS=f"127.0.0.1:{port}", JAX_NUM_PROCESSES=str(processes),
                    JAX_PROCESS_ID=str(process))
-    return subprocess.Popen([sys.executable, "-m", "jaxdl", *args], env=env, stdout=subprocess.PIPE,
+    env.update(extra_env or {})
+    return subprocess.Popen([sys.executable, *program, *args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 
 
@@ -52,3 +53,56 @@ def test_two_processes_train_like_one_process_with_as_many_devices(tmp_path, dat
     for a, b in zip(two, single):
         np.testing.assert_allclose(a["loss"], b["loss"], rtol=1e-5)
         np.testing.assert_allclose(a["accuracy"], b["accuracy"], atol=1e-6)
+
+
+def _two_processes(args, **kwargs):
+    port = _free_port()
+    procs = [_jaxdl(args, devices=2, process=i, port=port, **kwargs) for i in (0, 1)]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    return [p.returncode for p in procs], outs
+
+
+@pytest.mark.slow
+def test_a_two_process_sweep_equals_the_one_process_sweep(tmp_path, data_dir):
+    data.source("mnist5k", "train", data_dir)
+    args = ["sweep", "mnist_mlp", "--seeds", "2", "--set", "optimizer.learning_rate=0.001,0.003",
+            "--set", "train.epochs=1", "--set", f"data.data_dir={data_dir}"]
+    codes, outs = _two_processes([*args, "--workdir", str(tmp_path / "two")])
+    assert codes == [0, 0], outs
+    assert "4 members (0 diverged)" in outs[0] and "members (0 diverged)" not in outs[1]
+    one = _jaxdl([*args, "--workdir", str(tmp_path / "one")], devices=4)
+    assert one.wait(timeout=300) == 0, one.stdout.read()
+    for name in ("results.csv", "curves.jsonl"):
+        assert (tmp_path / "two" / name).read_text() == (tmp_path / "one" / name).read_text()
+
+
+# Each process kills itself right after the step-10 checkpoint is committed (see train/test_loop.py).
+_KILL_AFTER_SAVE = """
+import os, signal, sys
+from jaxdl import cli
+from jaxdl.train import checkpoint
+save = checkpoint.Checkpointer.save
+def save_then_kill(self, step, state, extra):
+    save(self, step, state, extra)
+    if step >= 10 and os.path.basename(self.directory) == "checkpoints":
+        self.wait()
+        os.kill(os.getpid(), signal.SIGKILL)
+checkpoint.Checkpointer.save = save_then_kill
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_killed_and_resumed_end_like_an_uninterrupted_run(tmp_path, data_dir):
+    data.source("mnist5k", "train", data_dir)
+    args = ["train", "mnist_mlp", "--set", f"data.data_dir={data_dir}", "--set", "train.epochs=3",
+            "--set", "model.dropout=0.3", "--set", "train.checkpoint_every_steps=5"]
+    codes, outs = _two_processes([*args, "--workdir", str(tmp_path / "straight")])
+    assert codes == [0, 0], outs
+    codes, outs = _two_processes([*args, "--workdir", str(tmp_path / "killed")], program=("-c", _KILL_AFTER_SAVE))
+    assert codes == [-9, -9], outs
+    codes, outs = _two_processes([*args, "--workdir", str(tmp_path / "killed"), "--resume"])
+    assert codes == [0, 0], outs
+    strip = lambda records: [{k: v for k, v in r.items() if k != "time"} for r in records]  # noqa: E731
+    assert strip(_records(tmp_path / "killed")) == strip(_records(tmp_path / "straight"))
+

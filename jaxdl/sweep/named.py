@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from jaxdl import config as config_lib, experiments
+from jaxdl import config as config_lib, experiments, parallel
 from jaxdl.experiments.sweeps import SWEEPS
 from jaxdl.sweep import grid as grid_lib, runner
 from jaxdl.train import workdir as wd
@@ -26,7 +26,9 @@ def report(name: str, overrides: Sequence[str] = (), *, seeds: int = 0, workdir:
     axes = {**(spec.grid if spec else {}), **axes}
     seeds = seeds or (spec.seeds if spec else 1)
     workdir = workdir or wd.default_workdir("sweeps", name)
-    print(f"{name}: {seeds} seeds x {axes or 'no grid'} -> {workdir}", flush=True)
+    parallel.start(config.train.get("cpu_devices", 0))
+    if parallel.is_lead():
+        print(f"{name}: {seeds} seeds x {axes or 'no grid'} -> {workdir}", flush=True)
     result = runner.run(config, seeds=seeds, grid=axes, workdir=workdir, chunk_size=chunk_size,
                         data_order=data_order, num_devices=num_devices)
     diverged = sum(r["diverged"] for r in result.rows)

@@ -59,7 +59,8 @@ def run(
         raise ValueError(f"unknown data order '{data_order}'; valid: {', '.join(DATA_ORDERS)}")
     if not config.data.on_device:
         raise ValueError("sweeps train on on-device data: set data.on_device=true")
-    if workdir:
+    parallel.start(config.train.get("cpu_devices", 0))  # before anything starts the backend
+    if workdir and parallel.is_lead():
         wd.prepare(workdir, config)
         with open(os.path.join(workdir, "sweep.json"), "w") as f:
             json.dump({"seeds": seeds, "grid": grid, "data_order": data_order}, f, indent=2)
@@ -89,7 +90,7 @@ def run(
     if keep_params:
         # Groups may differ in batch size only, so their params stack into one tree.
         result.params = jax.tree.map(lambda *p: np.concatenate(p), *params)
-    if workdir:
+    if workdir and parallel.is_lead():
         results.write(result, workdir)
     return result
 
@@ -178,7 +179,7 @@ class Group:
             real = self.members[lo : lo + chunk]
             state, history, diverged = self._train_chunk(programs, real, chunk, epochs, shared_key, progress)
             if keep_params:
-                kept.append(jax.tree.map(lambda p: np.asarray(p)[: len(real)], jax.device_get(state.params)))
+                kept.append(jax.tree.map(lambda p: np.asarray(p)[: len(real)], parallel.fetch(state.params)))
             for i, m in enumerate(real):
                 row, member_curves = results.summarize(m, batch, history[m["member"]], diverged[i], self.task)
                 rows.append(row)
@@ -223,13 +224,14 @@ class Group:
                 idx = steps.epoch_indices(shared_key, epoch, n, batch)
             take = min(self.steps_per_epoch, self.total_steps - (epoch - 1) * self.steps_per_epoch)
             idx = idx[..., :take, :]
-            state, metrics = programs.epoch(state, self.feed.arrays["train"], jax.device_put(
-                idx, self.member_sharding if per_seed else parallel.replicated(self.mesh)))
-            metrics = jax.device_get(metrics)
+            if not per_seed:  # the same order on every process: each gives its (whole) copy
+                idx = parallel.global_array(np.asarray(idx), parallel.replicated(self.mesh))
+            state, metrics = programs.epoch(state, self.feed.arrays["train"], idx)
+            metrics = parallel.fetch(metrics)
             diverged |= ~np.isfinite(metrics["loss"]).all(axis=1)
-            evals = {s: jax.device_get(programs.evaluate(state.params, self.feed.arrays[s], member_keys["eval"]))
+            evals = {s: parallel.fetch(programs.evaluate(state.params, self.feed.arrays[s], member_keys["eval"]))
                      for s in self.config.train.eval_splits}
-            step = int(state.step[0])
+            step = int(parallel.fetch(state.step)[0])
             for i, m in enumerate(real):
                 history[m["member"]].append({"epoch": epoch, "step": step, "train": {
                     k: float(v[i].mean()) for k, v in metrics.items() if k != "grad_norm"},
