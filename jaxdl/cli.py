@@ -273,31 +273,40 @@ def _is_lead() -> bool:
 
 
 def _enable_compilation_cache() -> None:
-    """Programs compiled once are reused by later commands (compiles take seconds on CPU)."""
-    import jax
-
+    """Programs compiled once are reused by later commands (compiles take seconds on CPU). Set
+    through JAX's environment variable, so commands that never compile never import JAX."""
     path = os.environ.get("JAXDL_COMPILATION_CACHE", os.path.expanduser("~/.cache/jaxdl/jax"))
-    if path and not jax.config.jax_compilation_cache_dir:
-        jax.config.update("jax_compilation_cache_dir", path)
+    if path:
+        os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", path)
+
+
+def _exit_code(error: Exception) -> int | None:
+    """2 for bad input, 3 for a run stopped on a NaN/Inf, None for a bug (its traceback is shown).
+    The error classes are imported only when something failed: `jaxdl list` stays quick."""
+    from jaxdl.data import DatasetNotAvailableError
+    from jaxdl.train.checkpoint import CheckpointError
+    from jaxdl.train.epoch_loop import NonFiniteError
+    from jaxdl.train.workdir import RunExistsError
+
+    if isinstance(error, NonFiniteError):
+        return 3
+    if isinstance(error, (ValueError, DatasetNotAvailableError, RunExistsError, CheckpointError)):
+        return 2
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     """Exit codes: 0 done (or preempted by SIGTERM with a checkpoint saved), 2 bad input,
     3 training stopped on a NaN/Inf (the last good checkpoint is kept)."""
-    from jaxdl.data import DatasetNotAvailableError
-    from jaxdl.train.checkpoint import CheckpointError
-    from jaxdl.train.loop import NonFiniteError
-    from jaxdl.train.workdir import RunExistsError
-
     _enable_compilation_cache()
     try:
         run(argv)
-    except (ValueError, DatasetNotAvailableError, RunExistsError, CheckpointError) as e:
+    except Exception as e:
+        code = _exit_code(e)
+        if code is None:
+            raise
         print(f"jaxdl: error: {e}", file=sys.stderr)
-        return 2
-    except NonFiniteError as e:
-        print(f"jaxdl: error: {e}", file=sys.stderr)
-        return 3
+        return code
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ml_collections
 
-from jaxdl.train.optimizers import default_optimizer_config
+from jaxdl.train.defaults import default_optimizer_config
 
 
 def base(task: str = "classification", dataset: str = "mnist5k") -> ml_collections.ConfigDict:

@@ -16,34 +16,13 @@ import ml_collections
 import optax
 
 from jaxdl.train import handwritten
-from jaxdl.train.schedules import default_schedule_config, make_schedule
+from jaxdl.train.defaults import default_optimizer_config, default_schedule_config  # noqa: F401 (re-exported)
+from jaxdl.train.schedules import make_schedule
 
 # The *_scratch optimisers are jaxdl.train.handwritten's, written from their update equations.
 SCRATCH = ("sgd_scratch", "momentum_scratch", "nesterov_scratch", "adagrad_scratch")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adam", "adamw", *SCRATCH)
 _MOMENTUM = ("momentum", "nesterov", "momentum_scratch", "nesterov_scratch")
-
-
-def default_optimizer_config() -> ml_collections.ConfigDict:
-    """Every field `make_optimizer` reads; experiments override values."""
-    return ml_collections.ConfigDict(
-        dict(
-            name="sgd",
-            learning_rate=0.1,
-            momentum=0.9,  # momentum / nesterov (and their _scratch versions)
-            b1=0.9,  # adam / adamw
-            b2=0.999,
-            eps=1e-8,
-            adagrad_eps=1e-7,  # optax.adagrad's defaults (adagrad, adagrad_scratch)
-            initial_accumulator_value=0.1,
-            weight_decay=1e-4,  # adamw only (decoupled); weights only (`weights_mask`), like the penalties
-            clip_value=0.0,  # 0 = off
-            clip_norm=0.0,  # 0 = off
-            l1=0.0,
-            l2=0.0,
-            schedule=default_schedule_config(),
-        )
-    )
 
 
 # Leaves with these names are never weights, whatever their rank: models that stack

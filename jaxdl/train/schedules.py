@@ -12,24 +12,9 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
+from jaxdl.train.defaults import default_schedule_config  # noqa: F401 (re-exported)
+
 SCHEDULES = ("constant", "step", "exponential", "cosine", "noam", "plateau")
-
-
-def default_schedule_config() -> ml_collections.ConfigDict:
-    """All fields `make_schedule` and the plateau rule read, with defaults."""
-    return ml_collections.ConfigDict(
-        dict(
-            name="constant",
-            warmup_steps=0,  # linear warmup of the factor from 0 to 1 (every schedule)
-            decay_rate=0.1,  # step / exponential: factor per `decay_every` steps
-            decay_every=1000,
-            end_factor=0.0,  # cosine: factor reached at `total_steps`
-            # plateau (Nielsen's "no-improvement-in-ten" rule, driven by the loop):
-            patience=10,
-            factor=0.5,
-            min_scale=1.0 / 128,
-        )
-    )
 
 
 def make_schedule(cfg: ml_collections.ConfigDict, total_steps: int) -> optax.Schedule:
