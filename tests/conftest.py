@@ -38,6 +38,23 @@ def data_dir(tmp_path_factory):
     return str(tmp_path_factory.mktemp("tfds"))
 
 
+@pytest.fixture
+def forget_registrations():
+    """Unregisters, when the test ends, the experiments, models, tasks and datasets it registered (a
+    user's own, through jaxdl.experiment or a study file): later tests in this process, and their
+    comparisons with a fresh `jaxdl list`, see only jaxdl's own entries and installed plugins'."""
+    from jaxdl import data, experiments, models, tasks
+    from jaxdl.registry import load_plugins
+
+    load_plugins()  # plugins register once per process: never forget theirs
+    registries = (experiments.EXPERIMENTS, models.MODELS, tasks.TASKS, data.DATASETS)
+    before = [set(registry) for registry in registries]
+    yield
+    for registry, names in zip(registries, before):
+        for name in [n for n in registry if n not in names]:
+            del registry[name]
+
+
 @pytest.fixture(params=[True, False], ids=["with_jit", "without_jit"])
 def variant(request):
     """`variant(fn)` is `jax.jit(fn)` or `fn` itself: a test taking it runs both ways (as chex.variants)."""

@@ -5,6 +5,7 @@ import json
 import math
 import tarfile
 
+import numpy as np
 import pytest
 
 from jaxdl import config as config_lib, data, experiments
@@ -33,6 +34,20 @@ def experiment_config_or_skip(data_dir, name, *overrides):
 def train_run(tmp_path, config, name="run"):
     """Trains `config` into tmp_path/name, without a live progress bar."""
     return loop.train(config, str(tmp_path / name), live=False)
+
+
+# --- Your own data: a small synthetic problem for user models (tests of jaxdl.experiment, fit, ...). ---
+
+
+def xor_arrays(n, seed):
+    """n points uniform in [-1, 1]^2 labelled 1 where x0 * x1 > 0: learnable, but by no linear model."""
+    x = np.random.default_rng(seed).uniform(-1, 1, (n, 2)).astype(np.float32)
+    return {"x": x, "label": (x[:, 0] * x[:, 1] > 0).astype(np.int32)}
+
+
+def xor_splits(train=1024, validation=256):
+    """{"train", "validation"} XOR splits, the same arrays every call."""
+    return {"train": xor_arrays(train, 0), "validation": xor_arrays(validation, 1)}
 
 
 # --- A stand-in for the GloVe tarball (jaxdl.data.glove): a few words with known vectors. ---

@@ -1,13 +1,15 @@
 """The registry class behind every named kind, and jaxdl's registries of models, tasks and datasets."""
 
 import functools
+import json
 import sys
+from importlib import metadata
 
 import ml_collections
 import pytest
 
-from jaxdl import data, models, tasks
-from jaxdl.registry import Registry, UnknownNameError, call_with_accepted
+from jaxdl import cli, data, models, tasks
+from jaxdl.registry import Registry, UnknownNameError, call_with_accepted, load_plugins
 
 
 def first(x):
@@ -153,3 +155,45 @@ def test_a_taken_dataset_name_is_an_error_naming_both_origins():
                        r"registered in jaxdl.data.registry \(line \d+\) and by .* registered in tests.test_registry"):
         data.register_dataset(dataclasses.replace(spec, description="another"))
     assert list(data.DATASETS)[:2] == ["mnist5k", "fashion_mnist_debian"]  # registration order
+
+
+# Plugins: an installed package's `jaxdl.plugins` entry points add experiments, models and datasets.
+
+def _test_plugin_or_skip():
+    """The names tests/plugin_pkg registers; skips when that package is not installed here."""
+    if not any(p.name == "jaxdl_test_plugin" for p in metadata.entry_points(group="jaxdl.plugins")):
+        pytest.skip("the jaxdl_test_plugin package (tests/plugin_pkg) is not installed: run `make setup`")
+    import jaxdl_test_plugin
+
+    return jaxdl_test_plugin
+
+
+def test_jaxdl_list_shows_an_installed_plugins_experiment_and_dataset(capsys):
+    plugin = _test_plugin_or_skip()
+    assert cli.main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    (experiment,) = [line for line in lines if line.split()[:1] == [plugin.EXPERIMENT]]
+    assert f"{plugin.MODEL} on {plugin.DATASET} (classification; jaxdl_test_plugin.register:{plugin.MODEL})" \
+        in experiment
+    (dataset,) = [line for line in lines if line.split()[:1] == [plugin.DATASET]]
+    assert "available: XOR" in dataset
+
+
+def test_a_plugins_experiment_trains_by_name_through_the_command(tmp_path):
+    plugin = _test_plugin_or_skip()
+    workdir = tmp_path / "run"
+    assert cli.main(["train", plugin.EXPERIMENT, "--workdir", str(workdir), "--set", "train.num_devices=1"]) == 0
+    config = json.loads((workdir / "config.json").read_text())
+    assert config["experiment"] == plugin.EXPERIMENT and config["data"]["name"] == plugin.DATASET
+    assert config["sources"] == {"model": f"jaxdl_test_plugin.register:{plugin.MODEL}", "data": plugin.DATASET,
+                                 "task": "classification"}
+    last = json.loads((workdir / "metrics.jsonl").read_text().splitlines()[-1])
+    assert (last["epoch"], last["split"]) == (2, "validation")  # the plugin's own train.epochs=2
+
+
+def test_a_plugin_that_fails_to_import_names_itself(monkeypatch):
+    broken = metadata.EntryPoint(name="broken", value="jaxdl_no_such_module", group="jaxdl.plugins")
+    monkeypatch.setattr(metadata, "entry_points", lambda group: [broken] if group == "jaxdl.plugins" else [])
+    with pytest.raises(ValueError, match=r"^jaxdl plugin 'broken' \(jaxdl_no_such_module\) failed to load: "
+                                         r"ModuleNotFoundError: No module named 'jaxdl_no_such_module'$"):
+        load_plugins()

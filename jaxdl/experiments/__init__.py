@@ -61,8 +61,8 @@ DEFAULT = "mnist_cnn"
 
 
 def describe(name: str) -> str:
-    """The first line of the experiment's docstring (empty when it has none)."""
-    return ((EXPERIMENTS[name].__doc__ or "").strip().splitlines() or [""])[0]
+    """The first line of the experiment's docstring ("" without one)."""
+    return next(iter((EXPERIMENTS[name].__doc__ or "").strip().splitlines()), "")
 
 
 def get_config(name: str) -> ml_collections.ConfigDict:

@@ -33,8 +33,8 @@ def experiment(model: Any, data: Any, *, task: str | Callable = "classification"
     model: an nnx.Module class, a PureModel, an (init, apply) pair, or a model name the task has.
     data: {split: {key: array}} (example axis first; 'train' required), a path to an .npz file of
       "SPLIT/KEY" arrays, or a registered dataset name (any TFDS dataset jaxdl knows, prepared).
-    task: a task name ("classification" by default) or a task factory such as `tasks.supervised(...)`.
-    hparams: the model's constructor arguments (config `model.*`, sweepable and --set-able).
+    task: a task name ("classification" by default) or a task factory such as `tasks.custom.supervised(...)`.
+    hparams: the model's constructor arguments (config `model.*`, --set-able: `--set model.width=128`).
     overrides: `--set` items applied last, e.g. "train.epochs=5", "optimizer.learning_rate=3e-3".
     """
     task_name, task_source = _register_task(task, name)
@@ -55,8 +55,10 @@ def experiment(model: Any, data: Any, *, task: str | Callable = "classification"
     def get_config() -> ml_collections.ConfigDict:
         return copy.deepcopy(frozen)
 
-    get_config.__doc__ = f"{model_name} ({model_source}) on {data_source}, task {task_name}."
-    EXPERIMENTS.register(name, get_config, origin=f"experiment({model_source}, {data_source})")
+    get_config.__doc__ = f"{model_name} on {dataset} ({task_name}; {model_source})"  # its line in `jaxdl list`
+    # The origin is the model's code, not the data: the same code run again on other arrays (a
+    # notebook cell, a study variant) replaces the entry; another model under this name is a clash.
+    EXPERIMENTS.register(name, get_config, origin=f"experiment({model_source})")
     return config
 
 

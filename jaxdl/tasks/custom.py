@@ -1,10 +1,10 @@
 """Your own task in a few lines: a per-example loss (and metrics) of the model's outputs.
 
-    task = tasks.supervised(lambda out_BxK, batch: optax.softmax_cross_entropy_with_integer_labels(
+    task = tasks.custom.supervised(lambda out_BxK, batch: optax.softmax_cross_entropy_with_integer_labels(
         out_BxK, batch["label"]), metrics={"accuracy": lambda out, b: out.argmax(-1) == b["label"]})
 
 `supervised(...)` returns a task factory `(config) -> Task` to register (`register_task`) or pass
-to `jaxdl.experiments.experiment(task=...)`: the model is the config's `model.name` registered for
+to `jaxdl.experiment(task=...)`: the model is the config's `model.name` registered for
 the task, applied to `batch[input_key]`; train loss and metrics are batch means, evaluations sums
 over the masked rows divided by their count.
 """
@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
+from jaxdl import data, models
 from jaxdl.tasks import classification
 from jaxdl.tasks.base import Task, divide_by_count
 
@@ -31,8 +32,8 @@ def supervised(loss: PerExample, *, metrics: Mapping[str, PerExample] | None = N
         raise ValueError(f"monitor {monitor!r} is neither 'loss' nor one of the metrics {sorted(metrics)}")
 
     def make(config: ml_collections.ConfigDict) -> Task:
-        model = classification.build_model(config)
         key_in = input_key or classification.input_key(config)
+        model = _build_model(config, key_in)
 
         def per_example(params, batch, key, train):
             outputs = model.apply(params, batch[key_in], key=key, train=train)
@@ -54,3 +55,17 @@ def supervised(loss: PerExample, *, metrics: Mapping[str, PerExample] | None = N
                     monitor=monitor, monitor_mode=monitor_mode, headline=headline)
 
     return make
+
+
+def _build_model(config: ml_collections.ConfigDict, key_in: str):
+    """The config's model for the shape of `batch[key_in]`; unlike a classifier's, the data need no labels
+    (a regression target, say): the class count is the labels' when there are any, else 0."""
+    spec = data.get_spec(config.data.name)
+    if spec.arrays is None:  # a jaxdl dataset: its own input shape and classes
+        return classification.build_model(config)
+    if key_in not in spec.arrays["train"]:
+        raise ValueError(f"the {config.task} task reads batch[{key_in!r}], but {spec.name!r} has keys "
+                         f"{sorted(spec.arrays['train'])}")
+    hparams = {k: v for k, v in config.model.items() if k != "name"}
+    shape = spec.arrays["train"][key_in].shape[1:]
+    return models.model_factory(config.task, config.model.name)(shape, spec.num_classes, **hparams)
