@@ -89,13 +89,9 @@ def _compare(args: argparse.Namespace) -> str:
 def _plot_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workdir", required=True)
     p.add_argument("--figure", default="curves",
-                   help="curves: learning curves; weight_masks: a 784-10 net's weights per checkpoint "
-                   "(nielsen_weight_masks); latent3: test digits in a 3-unit hidden layer (nielsen_latent3); "
-                   "attention: a decoder head's attention over the source (transformer_seq2seq runs); "
-                   "vae_reconstructions, vae_samples, vae_manifold, vae_latents (the last two for "
-                   "model.latent_dim=2): vae_mnist runs; made_samples: made_mnist runs; "
-                   "node_embeddings: a GCN's 2-D node embeddings by class (karate_gcn, drosophila_gcn); "
-                   "word_pca: --words' learned vectors in 2-D (sentiment_embedding_bag, sentiment_lstm)")
+                   help="a name from jaxdl.figures.FIGURES: curves (any run), weight_masks and latent3 (Nielsen's "
+                   "nets), attention (transformer_seq2seq), vae_reconstructions, vae_samples, vae_manifold, "
+                   "vae_latents, made_samples, node_embeddings (GCNs), word_pca (text models, with --words)")
     p.add_argument("--text", default=None, help="attention: the source string (default: a validation example)")
     p.add_argument("--layer", type=int, default=-1, help="attention: decoder layer (default: the last)")
     p.add_argument("--head", type=int, default=0, help="attention: head")

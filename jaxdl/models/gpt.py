@@ -228,13 +228,10 @@ def extend(params: dict, cache: dict, tokens_BxT: jax.Array, pos: jax.Array, cfg
 def language_model(vocab_size: int, seq_len: int, *, decode: str = "exact", **hparams) -> LanguageModel:
     """The GPT behind `jaxdl.models.lm`'s interface (char_lm task, `jaxdl generate`).
 
-    Trained on windows of `seq_len` (its context). Decoding keeps a KV cache of `seq_len`
-    slots, exact while the text fits the context. Past it (rotary positions only):
-    `decode="exact"` (default) runs the model on the last `seq_len` tokens at every step, as
-    nanoGPT's `generate` does; `decode="ring"` keeps extending the KV ring buffer, each token
-    attending to the last `seq_len` cached keys, which is faster but approximate (the cached
-    keys of deeper layers were computed from longer contexts; the logits drift from exact, by
-    about 1e-2 for a 2-layer test model).
+    Decoding keeps a KV cache of `seq_len` (the context) slots. Past the context (rotary only),
+    `decode="exact"` runs the model on the last `seq_len` tokens at every step (nanoGPT's
+    `generate`); `decode="ring"` keeps extending the KV ring buffer: faster, but approximate
+    (deeper layers' cached keys saw longer contexts; logits drift ~1e-2 on a 2-layer model).
     """
     if decode not in ("exact", "ring"):
         raise ValueError(f"decode={decode!r}; valid: exact, ring")
