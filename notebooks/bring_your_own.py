@@ -29,6 +29,7 @@ SMALL = os.environ.get("JAXDL_NOTEBOOK_SMALL", "0") == "1"  # the test suite's q
 N_TRAIN, N_VALIDATION, N_TEST = (512, 256, 256) if SMALL else (10_000, 5_000, 10_000)
 EPOCHS = 2 if SMALL else 4
 BATCH = 64 if SMALL else 128
+EVAL_BATCH = 256 if SMALL else 1000  # evaluation pads each split to a multiple of this
 WIDTH = 8 if SMALL else 16  # channels of the first stage (the second has twice as many)
 SEEDS = 2
 LEARNING_RATES = [1e-3, 3e-3] if SMALL else [3e-4, 1e-3, 3e-3]
@@ -159,9 +160,14 @@ class ResidualCNN(nnx.Module):
         return self.head(x.mean(axis=(1, 2)))
 
 
-net = ResidualCNN(width=WIDTH, rngs=nnx.Rngs(0))
-print(f"{sum(p.size for p in jax.tree.leaves(nnx.state(net, nnx.Param))):,} params; "
-      f"logits of a batch: {net(data['train']['image'][:2]).shape}")
+def build_and_apply(x):
+    net = ResidualCNN(width=WIDTH, rngs=nnx.Rngs(0))
+    return net(x), nnx.state(net, nnx.Param)
+
+
+# Shapes only (traced, not run): the logits of a batch and the params.
+logits, params = jax.eval_shape(build_and_apply, data["train"]["image"][:2])
+print(f"logits {logits.shape}; {sum(p.size for p in jax.tree.leaves(params)):,} params")
 
 # %% [markdown]
 # ## Train it with `jaxdl.fit`
@@ -174,7 +180,7 @@ print(f"{sum(p.size for p in jax.tree.leaves(nnx.state(net, nnx.Param))):,} para
 # %%
 root = tempfile.mkdtemp(prefix="jaxdl-nb-byo-")
 OPTIONS = dict(hparams=dict(width=WIDTH), overrides=[f"train.epochs={EPOCHS}", f"data.batch_size={BATCH}",
-                                                      "train.num_devices=1"])
+                                                      f"data.eval_batch_size={EVAL_BATCH}", "train.num_devices=1"])
 run = jaxdl.fit(ResidualCNN, data, workdir=os.path.join(root, "fit"), live=False, **OPTIONS)
 print({split: round(m["accuracy"], 4) for split, m in run.final.items()}, f"in {run.seconds:.1f} s")
 
@@ -273,9 +279,10 @@ with np.load(path) as npz:
           f"{len(npz.files)} arrays, {os.path.getsize(path):,} bytes: {', '.join(npz.files[:3])}, ...")
 
 model = tasks.make(config).model
+apply = jax.jit(model.apply)  # one compiled program instead of op-by-op dispatch
 batch = data["test"]["image"][:256]
-before = np.asarray(model.apply(best_params, batch))
-after = np.asarray(model.apply(reloaded, batch))
+before = np.asarray(apply(best_params, batch))
+after = np.asarray(apply(reloaded, batch))
 np.testing.assert_array_equal(before, after)
 
 # The plain module, without jaxdl: put the reloaded params into a fresh ResidualCNN.
@@ -283,10 +290,10 @@ fresh = ResidualCNN(width=WIDTH, rngs=nnx.Rngs(1))
 state = nnx.state(fresh, nnx.Param)
 nnx.replace_by_pure_dict(state, reloaded)
 nnx.update(fresh, state)
-np.testing.assert_allclose(np.asarray(fresh(batch)), after, rtol=1e-5, atol=1e-5)
+np.testing.assert_allclose(np.asarray(nnx.jit(lambda net, x: net(x))(fresh, batch)), after, rtol=1e-5, atol=1e-5)
 
 validation = data["validation"]
-accuracy = float(np.mean(np.asarray(model.apply(reloaded, validation["image"])).argmax(-1) == validation["label"]))
+accuracy = float(np.mean(np.asarray(apply(reloaded, validation["image"])).argmax(-1) == validation["label"]))
 print(f"validation accuracy from the reloaded params {accuracy:.4f}; the sweep reported "
       f"{best['final_validation_accuracy']:.4f}")
 # Equal up to a near-tie flipping (the sweep evaluated in batches of data.eval_batch_size).
