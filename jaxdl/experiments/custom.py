@@ -63,11 +63,14 @@ def experiment(model: Any, data: Any, *, task: str | Callable = "classification"
 
 
 def fit(model: Any, data: Any, *, workdir: str | None = None, resume: bool = False, overwrite: bool = False,
-        **options: Any):
-    """`experiment(model, data, **options)` trained by the shared loop (`jaxdl.train.loop.train`); its RunResult."""
+        live: bool | None = None, **options: Any):
+    """`experiment(model, data, **options)` trained by the shared loop (`jaxdl.train.loop.train`); its RunResult.
+
+    `live`: redraw the progress line in place (default: when stdout is a terminal).
+    """
     from jaxdl.train import loop
 
-    return loop.train(experiment(model, data, **options), workdir, resume=resume, overwrite=overwrite)
+    return loop.train(experiment(model, data, **options), workdir, resume=resume, overwrite=overwrite, live=live)
 
 
 def _register_task(task: str | Callable, name: str | None) -> tuple[str, str]:

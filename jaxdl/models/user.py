@@ -73,12 +73,22 @@ def from_functions(init: Callable, apply: Callable, name: str = "model") -> Fact
 
 
 def as_factory(model: Any, name: str | None = None) -> Factory:
-    """The factory for any model a user may pass (see the module docstring)."""
+    """The factory for any model a user may pass (see the module docstring).
+
+    The factory carries the model's own module and name, so `register_model(task, name,
+    as_factory(MyNet))` records MyNet's origin: another model under a taken name is a clash.
+    """
     if isinstance(model, type) and issubclass(model, nnx.Module):
-        return from_nnx(model, name)
-    if isinstance(model, PureModel):
-        return lambda input_shape, num_classes, **hparams: model
-    if isinstance(model, tuple) and len(model) == 2:
-        return from_functions(*model, name=name or display_name(model))
-    raise ValueError(f"a model is an nnx.Module class, a PureModel or an (init, apply) pair of functions; "
-                     f"got {type(model).__name__}")
+        factory = from_nnx(model, name)
+    elif isinstance(model, PureModel):
+        def factory(input_shape, num_classes, **hparams) -> PureModel:
+            return model
+    elif isinstance(model, tuple) and len(model) == 2:
+        factory = from_functions(*model, name=name or display_name(model))
+    else:
+        raise ValueError(f"a model is an nnx.Module class, a PureModel or an (init, apply) pair of functions; "
+                         f"got {type(model).__name__}")
+    target = model[0] if isinstance(model, tuple) else model.init if isinstance(model, PureModel) else model
+    factory.__module__ = getattr(target, "__module__", None) or factory.__module__
+    factory.__qualname__ = getattr(target, "__qualname__", None) or factory.__qualname__
+    return factory

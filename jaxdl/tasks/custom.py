@@ -54,6 +54,10 @@ def supervised(loss: PerExample, *, metrics: Mapping[str, PerExample] | None = N
         return Task(model=model, loss=task_loss, eval_sums=eval_sums, summarize=divide_by_count,
                     monitor=monitor, monitor_mode=monitor_mode, headline=headline)
 
+    # Named after the loss ("mymodule:supervised(my_loss)"): config.json's sources and the task
+    # registry's origins then say whose task it is, and another loss under a taken name is a clash.
+    make.__module__ = getattr(loss, "__module__", None) or make.__module__
+    make.__qualname__ = f"supervised({getattr(loss, '__qualname__', type(loss).__qualname__)})"
     return make
 
 
