@@ -92,3 +92,24 @@ SCHEDULE_CASES = {
         lambda t: t / 2 if t < 2 else 0.5 ** ((t - 2) // 2),
     ),
 }
+
+
+# --- `python -c JAXDL_SIGNALLING_ITSELF train ...`: the `jaxdl` command, signalling itself once right
+# after its first checkpoint at or past step 10 is committed (signal named by $SIGNAL_AFTER_SAVE), so
+# an interruption lands at the same point on any machine, however fast or loaded. ---
+
+JAXDL_SIGNALLING_ITSELF = """
+import os, signal, sys
+from jaxdl import cli
+from jaxdl.train import checkpoint
+save, sent = checkpoint.Checkpointer.save, []
+def save_then_signal(self, step, state, extra):
+    save(self, step, state, extra)
+    if step >= 10 and not sent and os.path.basename(self.directory) == "checkpoints":
+        sent.append(step)
+        self.wait()
+        os.kill(os.getpid(), getattr(signal, os.environ["SIGNAL_AFTER_SAVE"]))
+checkpoint.Checkpointer.save = save_then_signal
+sys.exit(cli.main(sys.argv[1:]))
+"""
+

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from jaxdl import data
+from tests.helpers import JAXDL_SIGNALLING_ITSELF
 
 
 def _free_port() -> int:
@@ -76,22 +77,6 @@ def test_a_two_process_sweep_equals_the_one_process_sweep(tmp_path, data_dir):
         assert (tmp_path / "two" / name).read_text() == (tmp_path / "one" / name).read_text()
 
 
-# Each process kills itself right after the step-10 checkpoint is committed (see train/test_loop.py).
-_KILL_AFTER_SAVE = """
-import os, signal, sys
-from jaxdl import cli
-from jaxdl.train import checkpoint
-save = checkpoint.Checkpointer.save
-def save_then_kill(self, step, state, extra):
-    save(self, step, state, extra)
-    if step >= 10 and os.path.basename(self.directory) == "checkpoints":
-        self.wait()
-        os.kill(os.getpid(), signal.SIGKILL)
-checkpoint.Checkpointer.save = save_then_kill
-sys.exit(cli.main(sys.argv[1:]))
-"""
-
-
 @pytest.mark.slow
 def test_two_processes_killed_and_resumed_end_like_an_uninterrupted_run(tmp_path, data_dir):
     data.source("mnist5k", "train", data_dir)
@@ -99,7 +84,8 @@ def test_two_processes_killed_and_resumed_end_like_an_uninterrupted_run(tmp_path
             "--set", "model.dropout=0.3", "--set", "train.checkpoint_every_steps=5"]
     codes, outs = _two_processes([*args, "--workdir", str(tmp_path / "straight")])
     assert codes == [0, 0], outs
-    codes, outs = _two_processes([*args, "--workdir", str(tmp_path / "killed")], program=("-c", _KILL_AFTER_SAVE))
+    codes, outs = _two_processes([*args, "--workdir", str(tmp_path / "killed")],
+                                 program=("-c", JAXDL_SIGNALLING_ITSELF), extra_env={"SIGNAL_AFTER_SAVE": "SIGKILL"})
     assert codes == [-9, -9], outs
     codes, outs = _two_processes([*args, "--workdir", str(tmp_path / "killed"), "--resume"])
     assert codes == [0, 0], outs

@@ -6,13 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import chex
 import pytest
 
 from jaxdl import cli
 from jaxdl.runs import saved
+from tests.helpers import JAXDL_SIGNALLING_ITSELF
 
 # What these tests register (their own models, data, experiments) is gone after each.
 pytestmark = pytest.mark.usefixtures("forget_registrations")
@@ -70,11 +70,13 @@ RUN = ["train.epochs=10", "train.checkpoint_every_steps=5", "train.keep_checkpoi
 TOTAL_STEPS = 10 * 1024 // 64
 
 
-def _start(workdir, *flags):
+def _start(workdir, *flags, signal_after_save=None):
+    program = ["-c", JAXDL_SIGNALLING_ITSELF] if signal_after_save else ["-m", "jaxdl"]
     return subprocess.Popen(
-        [sys.executable, "-m", "jaxdl", "train", STUDY, "--workdir", str(workdir), *flags,
+        [sys.executable, *program, "train", STUDY, "--workdir", str(workdir), *flags,
          *[a for s in RUN for a in ("--set", s)]],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ, CI="true"),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=dict(os.environ, CI="true", SIGNAL_AFTER_SAVE=signal_after_save or ""),
     )
 
 
@@ -83,28 +85,15 @@ def _checkpoint_steps(workdir):
     return [int(d) for d in os.listdir(ckpts) if d.isdigit()] if ckpts.is_dir() else []
 
 
-def _wait_for_checkpoint(workdir, proc, min_step=10, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if any(s >= min_step for s in _checkpoint_steps(workdir)):
-            return
-        assert proc.poll() is None, f"run ended before it could be interrupted:\n{proc.stdout.read()}"
-        time.sleep(0.05)
-    raise TimeoutError("no checkpoint appeared")
-
-
 @pytest.mark.slow
 def test_a_killed_study_run_resumes_bit_exact(tmp_path):
     straight = _start(tmp_path / "straight")
     out, _ = straight.communicate(timeout=300)
     assert straight.returncode == 0, out
 
-    victim = _start(tmp_path / "killed")
-    _wait_for_checkpoint(tmp_path / "killed", victim)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait()
-    killed_at = max(_checkpoint_steps(tmp_path / "killed"))
-    assert killed_at < TOTAL_STEPS, "the kill came too late to test anything"
+    victim = _start(tmp_path / "killed", signal_after_save="SIGKILL")
+    assert victim.wait(timeout=300) == -signal.SIGKILL, victim.stdout.read()
+    assert 10 <= max(_checkpoint_steps(tmp_path / "killed")) < TOTAL_STEPS  # the first checkpoint at or past 10
 
     resumed = _start(tmp_path / "killed", "--resume")
     out, _ = resumed.communicate(timeout=300)

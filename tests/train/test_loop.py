@@ -16,6 +16,7 @@ import pytest
 from jaxdl import cli, config as config_lib, data, experiments, tasks
 from jaxdl.runs import saved
 from jaxdl.train import loop, steps, workdir as wd
+from tests.helpers import JAXDL_SIGNALLING_ITSELF
 
 
 def _config(data_dir, name="mnist_mlp", *overrides):
@@ -131,26 +132,8 @@ def _sets(data_dir, extra=()):
     return [a for s in [f"data.data_dir={data_dir}", *RUN, *extra] for a in ("--set", s)]
 
 
-# The `jaxdl` command, signalling itself once right after its first checkpoint at or past step 10
-# is committed: the interruption lands at the same point on any machine, however fast.
-_SIGNAL_AFTER_SAVE = """
-import os, signal, sys
-from jaxdl import cli
-from jaxdl.train import checkpoint
-save, sent = checkpoint.Checkpointer.save, []
-def save_then_signal(self, step, state, extra):
-    save(self, step, state, extra)
-    if step >= 10 and not sent and os.path.basename(self.directory) == "checkpoints":
-        sent.append(step)
-        self.wait()
-        os.kill(os.getpid(), getattr(signal, os.environ["SIGNAL_AFTER_SAVE"]))
-checkpoint.Checkpointer.save = save_then_signal
-sys.exit(cli.main(sys.argv[1:]))
-"""
-
-
 def _start(workdir, data_dir, *flags, signal_after_save=None):
-    program = ["-c", _SIGNAL_AFTER_SAVE] if signal_after_save else ["-m", "jaxdl"]
+    program = ["-c", JAXDL_SIGNALLING_ITSELF] if signal_after_save else ["-m", "jaxdl"]
     env = dict(os.environ, CI="true", SIGNAL_AFTER_SAVE=signal_after_save or "")
     return subprocess.Popen(
         [sys.executable, *program, "train", "mnist_mlp", "--workdir", str(workdir), *flags, *_sets(data_dir)],
