@@ -37,12 +37,12 @@ MALFORMED = st.sampled_from(["", "abc", "(1,", "[1, 2", "{[]: 1}", "{{1}}", "-" 
 # Python literals of each kind, written as a user would type them.
 INTS = st.integers(min_value=-(10**300), max_value=10**300)
 FLOATS = st.floats(allow_nan=False, allow_infinity=False)
-LITERALS = st.one_of(
-    INTS.map(repr), FLOATS.map(repr), st.booleans().map(repr), st.text(max_size=8).map(repr),
-    st.just("None"), st.just("1j"), st.lists(INTS, max_size=3).map(repr),
-    st.lists(st.text(max_size=4), max_size=2).map(repr), st.dictionaries(st.integers(), INTS, max_size=2).map(repr),
-    st.just(repr(10**400)),  # an int, but past float's range
+NON_INT_LITERALS = st.one_of(
+    FLOATS.map(repr), st.booleans().map(repr), st.text(max_size=8).map(repr), st.just("None"), st.just("1j"),
+    st.lists(INTS, max_size=3).map(repr), st.lists(st.text(max_size=4), max_size=2).map(repr),
+    st.dictionaries(st.integers(), INTS, max_size=2).map(repr),
 )
+LITERALS = st.one_of(INTS.map(repr), NON_INT_LITERALS, st.just(repr(10**400)))  # the last: past float's range
 
 
 def _wrong_value(kind) -> st.SearchStrategy[str]:
@@ -50,7 +50,7 @@ def _wrong_value(kind) -> st.SearchStrategy[str]:
     if kind is bool:
         return st.text(max_size=8).filter(lambda t: t.strip().lower() not in ("true", "1", "yes", "false", "0", "no"))
     if kind is int:
-        return st.one_of(MALFORMED, LITERALS.filter(lambda t: not re.fullmatch(r"-?\d+", t)))
+        return st.one_of(MALFORMED, NON_INT_LITERALS)
     if kind is float:
         return st.one_of(MALFORMED, FLOATS.map(repr).map(lambda t: f"'{t}'"), st.booleans().map(repr),
                          st.just(repr(10**400)), st.just("1j"), st.just("(0.1,)"), st.just("None"))

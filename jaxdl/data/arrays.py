@@ -96,6 +96,10 @@ def load_npz(path: str) -> dict[str, dict[str, np.ndarray]]:
         with np.load(path, allow_pickle=False) as npz:
             if not isinstance(npz, np.lib.npyio.NpzFile):
                 raise ValueError("it holds one array (an .npy file), not arrays by name")
+            declared = _declared_members(path)
+            if declared is not None and declared != len(npz.files):
+                # e.g. a flipped length in the central directory: zipfile skips the members after it
+                raise ValueError(f"its directory declares {declared} arrays but lists {len(npz.files)}")
             members = {name: npz[name] for name in npz.files}
     # A truncated or damaged file fails in zipfile or numpy with anything from BadZipFile and
     # EOFError to NotImplementedError (a flipped compression method): all mean the file is bad.
@@ -109,6 +113,20 @@ def load_npz(path: str) -> dict[str, dict[str, np.ndarray]]:
             raise ValueError(f"{path}: key {name!r} is not SPLIT/KEY (e.g. 'train/image')")
         splits.setdefault(split, {})[key] = array
     return splits
+
+
+def _declared_members(path: str) -> int | None:
+    """How many members a zip file's end-of-central-directory record declares (None: not found, or a
+    zip64 count, 0xFFFF). zipfile itself never compares it with the members it lists."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - (22 + 0xFFFF)))  # the record (22 bytes) and its longest comment
+        tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 12 > len(tail):
+        return None
+    declared = int.from_bytes(tail[at + 10:at + 12], "little")
+    return None if declared == 0xFFFF else declared
 
 
 def fingerprint(splits: Mapping[str, Mapping[str, np.ndarray]]) -> str:
