@@ -46,16 +46,16 @@ def _stack(records: Sequence[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]
 def check_splits(splits: Splits) -> dict[str, dict[str, np.ndarray]]:
     """The splits as numpy arrays; a one-line ValueError for anything a train step cannot take."""
     if not isinstance(splits, Mapping) or "train" not in splits:
-        got = sorted(splits) if isinstance(splits, Mapping) else type(splits).__name__
+        got = sorted(splits, key=str) if isinstance(splits, Mapping) else type(splits).__name__
         raise ValueError(f"data must be a dict of splits with at least 'train', each a dict of arrays; got {got}")
     out, keys = {}, None
-    for split, arrays in splits.items():
+    for split, arrays in sorted(splits.items(), key=lambda item: item[0] != "train"):  # 'train' first
         if not isinstance(arrays, Mapping) or not arrays:
             raise ValueError(f"split {split!r} must be a non-empty dict of arrays (example axis first); "
                              f"got {type(arrays).__name__}")
         if keys is not None and set(arrays) != keys:
-            raise ValueError(f"split {split!r} has keys {sorted(arrays)}, but 'train' has {sorted(keys)}: "
-                             "every split needs the same keys")
+            raise ValueError(f"split {split!r} has keys {sorted(arrays, key=str)}, but 'train' has "
+                             f"{sorted(keys, key=str)}: every split needs the same keys")
         keys = set(arrays)
         out[split] = {k: _numeric(split, k, v) for k, v in arrays.items()}
         lengths = {k: len(v) for k, v in out[split].items()}
@@ -64,18 +64,27 @@ def check_splits(splits: Splits) -> dict[str, dict[str, np.ndarray]]:
                              "per example")
         if not next(iter(lengths.values())):
             raise ValueError(f"split {split!r} has no examples")
-    return out
+    return {split: out[split] for split in splits}  # in the order given
 
 
 def _numeric(split: str, key: str, value: Any) -> np.ndarray:
-    array = np.asarray(value)
-    if array.ndim == 0 or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+    try:
+        array = np.asarray(value)
+    except ValueError as e:  # e.g. ragged rows: numpy's own message names neither split nor key
+        raise ValueError(f"split {split!r} key {key!r}: not an array ({e})") from None
+    # Booleans, integers, floats, complex: not strings, objects, dates or time deltas.
+    if array.ndim == 0 or array.dtype.kind not in "biufc":
         raise ValueError(f"split {split!r} key {key!r}: expected a numeric array with the example axis first; "
                          f"got dtype {array.dtype} and shape {array.shape}")
-    if array.dtype == np.float64:  # JAX computes in float32 unless x64 is on
-        array = array.astype(np.float32)
-    if array.dtype == np.int64:
-        array = array.astype(np.int32)
+    # JAX computes in 32 bits unless x64 is on; a value that does not fit would change silently.
+    narrow = {np.dtype(np.float64): np.float32, np.dtype(np.int64): np.int32}.get(array.dtype)
+    if narrow is not None:
+        limits = np.finfo(narrow) if array.dtype.kind == "f" else np.iinfo(narrow)
+        finite = array[np.isfinite(array)] if array.dtype.kind == "f" else array
+        if finite.size and (finite.min() < limits.min or finite.max() > limits.max):
+            raise ValueError(f"split {split!r} key {key!r}: {array.dtype} values in [{finite.min()}, {finite.max()}] "
+                             f"do not fit {np.dtype(narrow)} ([{limits.min}, {limits.max}]), what JAX computes in")
+        array = array.astype(narrow)
     return array
 
 
@@ -83,14 +92,41 @@ def load_npz(path: str) -> dict[str, dict[str, np.ndarray]]:
     """{"train/image": ..., "train/label": ...} in an .npz file -> {"train": {"image": ..., "label": ...}}."""
     if not os.path.exists(path):
         raise ValueError(f"no .npz file at {path}")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if not isinstance(npz, np.lib.npyio.NpzFile):
+                raise ValueError("it holds one array (an .npy file), not arrays by name")
+            declared = _declared_members(path)
+            if declared is not None and declared != len(npz.files):
+                # e.g. a flipped length in the central directory: zipfile skips the members after it
+                raise ValueError(f"its directory declares {declared} arrays but lists {len(npz.files)}")
+            members = {name: npz[name] for name in npz.files}
+    # A truncated or damaged file fails in zipfile or numpy with anything from BadZipFile and
+    # EOFError to NotImplementedError (a flipped compression method): all mean the file is bad.
+    except Exception as e:
+        first_line = next(iter(str(e).strip().splitlines()), "")
+        raise ValueError(f"{path} is not a readable .npz file: {type(e).__name__}: {first_line}") from e
     splits: dict[str, dict[str, np.ndarray]] = {}
-    with np.load(path, allow_pickle=False) as npz:
-        for name in npz.files:
-            split, sep, key = name.partition("/")
-            if not sep:
-                raise ValueError(f"{path}: key {name!r} is not SPLIT/KEY (e.g. 'train/image')")
-            splits.setdefault(split, {})[key] = npz[name]
+    for name, array in members.items():
+        split, sep, key = name.partition("/")
+        if not sep:
+            raise ValueError(f"{path}: key {name!r} is not SPLIT/KEY (e.g. 'train/image')")
+        splits.setdefault(split, {})[key] = array
     return splits
+
+
+def _declared_members(path: str) -> int | None:
+    """How many members a zip file's end-of-central-directory record declares (None: not found, or a
+    zip64 count, 0xFFFF). zipfile itself never compares it with the members it lists."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - (22 + 0xFFFF)))  # the record (22 bytes) and its longest comment
+        tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 12 > len(tail):
+        return None
+    declared = int.from_bytes(tail[at + 10:at + 12], "little")
+    return None if declared == 0xFFFF else declared
 
 
 def fingerprint(splits: Mapping[str, Mapping[str, np.ndarray]]) -> str:

@@ -67,7 +67,11 @@ def register_arrays(name: str, splits: arrays_lib.Splits, *, num_classes: int | 
 
 def register_npz(name: str, path: str, **options: Any) -> DatasetSpec:
     """An .npz file holding "SPLIT/KEY" arrays as dataset `name` (options as `register_arrays`)."""
-    return register_arrays(name, arrays_lib.load_npz(path), **options)
+    try:
+        spec = arrays_lib.array_spec(name, arrays_lib.load_npz(path), **options)
+    except ValueError as e:  # a bad split: name the file it came from
+        raise ValueError(str(e) if path in str(e) else f"{path}: {e}") from None
+    return register_dataset(spec)
 
 
 def get_spec(name: str) -> DatasetSpec:

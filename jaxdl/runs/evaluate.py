@@ -32,8 +32,13 @@ def evaluate(workdir: str, *, splits: Sequence[str] = (), overrides: Sequence[st
     task = tasks.make(config)
     evaluate_split = steps.make_evaluate(task, config.data.eval_batch_size)
     key = rng.streams(config.seed)["eval"]
+    splits = tuple(splits or config.train.eval_splits)
+    valid = data.get_spec(config.data.name).splits
+    if unknown := [s for s in splits if s not in valid]:  # before any split's record is written
+        raise ValueError(f"unknown split {', '.join(map(repr, unknown))} for {config.data.name}; "
+                         f"valid splits: {', '.join(valid)}")
     results = {}
-    for split in splits or config.train.eval_splits:
+    for split in splits:
         arrays = data.load_arrays(config.data.name, split, data_dir=config.data.data_dir or None)
         start = time.perf_counter()
         metrics = {k: float(v) for k, v in jax.device_get(evaluate_split(state.params, arrays, key)).items()}

@@ -7,23 +7,43 @@ import os
 
 import ml_collections
 
-from jaxdl import experiments, rng, tasks
+from jaxdl import config as config_lib, experiments, rng, tasks
 from jaxdl.models import PureModel
 from jaxdl.train import checkpoint, loop, optimizers
 from jaxdl.train.state import TrainState, create
 
 
 def load_config(workdir: str) -> ml_collections.ConfigDict:
-    """WORKDIR/config.json as a ConfigDict, with the tuples JSON turned into lists restored."""
+    """WORKDIR/config.json as a ConfigDict, with the tuples JSON turned into lists restored.
+
+    A damaged file (not UTF-8 JSON, no experiment, a value of the wrong type) is a one-line
+    ValueError naming the file and the key.
+    """
+    path, values = _read(workdir)
+    # The experiment's defaults give every value its type (tuple, not list).
+    try:
+        config = experiments.get_config(values["experiment"])
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
+    _apply(config, values, path)
+    return config
+
+
+def _read(workdir: str) -> tuple[str, dict]:
+    """(WORKDIR/config.json, its JSON object with an 'experiment' name)."""
     path = os.path.join(workdir, "config.json")
     if not os.path.exists(path):
         raise ValueError(f"{workdir} holds no run (no {path})")
-    with open(path) as f:
-        values = json.load(f)
-    # The experiment's defaults give every value its type (tuple, not list).
-    config = experiments.get_config(values["experiment"])
-    _apply(config, values)
-    return config
+    try:
+        with open(path, encoding="utf-8") as f:
+            values = json.load(f)
+    except (OSError, ValueError) as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ValueError(f"{path} is damaged: {type(e).__name__}: {e}") from None
+    if not isinstance(values, dict) or not isinstance(values.get("experiment"), str):
+        got = f"keys {sorted(values)}" if isinstance(values, dict) else type(values).__name__
+        raise ValueError(f"{path} is damaged: expected a JSON object whose 'experiment' names the run's "
+                         f"experiment; got {got}")
+    return path, values
 
 
 def checkpoint_steps(workdir: str) -> list[int]:
@@ -51,18 +71,20 @@ def restore(workdir: str, step: int | None = None, *, best: bool = False
                          "train with --set train.keep_best=true)")
     if not best:
         checkpoint_steps(workdir)  # a clear error for a run without checkpoints
-    model = tasks.make(config).model
-    # Only the state's structure matters; a warmup schedule needs more steps than its warmup.
-    tx = optimizers.make_optimizer(config.optimizer, total_steps=config.optimizer.schedule.warmup_steps + 1)
-    keys = rng.streams(config.seed)
-    target = create(model, tx, keys["init"], keys["dropout"])
-    with open(os.path.join(workdir, "config.json")) as f:
-        saved_values = json.load(f)
+    _, saved_values = _read(workdir)
     # Keys the experiment gained after this run was saved hold their defaults (an option added
     # later leaves older behaviour as its default), so only the saved keys must match.
     fingerprint = _saved_part(loop.fingerprint(config), saved_values)
     ckpt = checkpoint.Checkpointer(os.path.join(workdir, folder), fingerprint=fingerprint)
     try:
+        # First: a config.json value the checkpoint was not trained with (a damaged file, say)
+        # is named as such, before a model or optimizer is built from it.
+        ckpt.check_fingerprint(step)
+        model = tasks.make(config).model
+        # Only the state's structure matters; a warmup schedule needs more steps than its warmup.
+        tx = optimizers.make_optimizer(config.optimizer, total_steps=config.optimizer.schedule.warmup_steps + 1)
+        keys = rng.streams(config.seed)
+        target = create(model, tx, keys["init"], keys["dropout"])
         state, _ = ckpt.restore(target, step)
     finally:
         ckpt.close()
@@ -75,10 +97,22 @@ def _saved_part(values: dict, saved: dict) -> dict:
             for k, v in values.items() if k in saved}
 
 
-def _apply(config: ml_collections.ConfigDict, values: dict) -> None:
+def _apply(config: ml_collections.ConfigDict, values: dict, path: str, prefix: str = "") -> None:
     for key, value in values.items():
-        current = config.get(key)
+        if key not in config:  # an option the experiment no longer has: kept as saved
+            try:
+                config[key] = value
+            except ValueError:  # ConfigDict refuses e.g. a dotted name
+                raise ValueError(f"{path} is damaged: {prefix}{key!r} cannot be a config key") from None
+            continue
+        current = config[key]
         if isinstance(current, ml_collections.ConfigDict):
-            _apply(current, value)
+            if not isinstance(value, dict):
+                raise ValueError(f"{path} is damaged: {prefix}{key} should be a section (a JSON object); "
+                                 f"got {type(value).__name__}")
+            _apply(current, value, path, f"{prefix}{key}.")
         else:
-            config[key] = tuple(value) if isinstance(current, tuple) else value
+            try:
+                config[key] = config_lib.coerce(value, current)
+            except TypeError as e:
+                raise ValueError(f"{path} is damaged: {prefix}{key}: {e}") from None

@@ -4,7 +4,7 @@ Layout: DIRECTORY/STEP/{state, extra, fingerprint, checksums}. `state` is the Tr
 with its typed PRNG key stored as raw key data; `extra` is the loop's JSON position (epoch,
 plateau...); `fingerprint` is the JSON description of the run that must match to restore;
 `checksums` holds a CRC32 per array, because TensorStore reads a bit-flipped chunk back
-without error.
+without error, and one of `extra`'s JSON.
 
 Atomicity comes from orbax: a save writes DIRECTORY/STEP.orbax-checkpoint-tmp and renames
 it to DIRECTORY/STEP only once everything is written, and steps are listed by name, so a
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import zlib
 from typing import Any
 
@@ -27,6 +28,9 @@ import orbax.checkpoint as ocp
 from jaxdl.train.state import TrainState
 
 _ABSENT = "<absent>"
+# The checksum of `extra` (no TrainState leaf has this path): a flipped byte that leaves its JSON
+# valid would otherwise resume at a wrong position, or fail later on a key it lost.
+_EXTRA = "extra"
 _MAX_LISTED = 10  # mismatches named in one error; the rest are counted
 
 
@@ -77,7 +81,7 @@ class Checkpointer:
             state=ocp.args.StandardSave(storable),
             extra=ocp.args.JsonSave(_as_json(extra)),
             fingerprint=ocp.args.JsonSave(self._fingerprint or {}),
-            checksums=ocp.args.JsonSave(_checksums(storable)),
+            checksums=ocp.args.JsonSave({**_checksums(storable), _EXTRA: _json_crc(extra)}),
         )
         try:
             # Asynchronous: the arrays are copied off the device now and written by a
@@ -109,13 +113,9 @@ class Checkpointer:
         read, checksums after; any failure raises CheckpointError, so a partially (or
         wrongly) restored state is never returned.
         """
-        self.wait()
-        step = self.latest_step() if step is None else step
-        if step is None:
-            raise CheckpointError(f"no checkpoint in {self.directory}")
+        step = self._committed(step)
         path = self._path(step)
-        if step not in self._manager.all_steps():
-            raise CheckpointError(f"no checkpoint {path}; saved steps: {list(self._manager.all_steps())}")
+        _drop_abandoned_read_reports()
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, _storable(target))
         try:
             meta = self._manager.restore(
@@ -140,12 +140,33 @@ class Checkpointer:
             ).state
         except Exception as e:
             raise CheckpointError(f"cannot read checkpoint {path}: {_describe(e)}") from e
-        got = _checksums(restored)
+        got = {**_checksums(restored), _EXTRA: _json_crc(meta.extra)}
         corrupt = [name for name, crc in meta.checksums.items() if got.get(name) != crc]
         if corrupt:
             raise CheckpointError(f"checkpoint {path} is corrupt: checksum mismatch in {_listing(corrupt)}")
         rng = jax.random.wrap_key_data(restored.rng, impl=jax.random.key_impl(target.rng))
         return restored.replace(rng=rng), meta.extra
+
+    def check_fingerprint(self, step: int | None = None) -> None:
+        """Raises CheckpointError unless checkpoint `step` (default: the latest) was saved with this
+        Checkpointer's fingerprint: a check before anything is built from the config (`restore` repeats it)."""
+        step = self._committed(step)
+        try:
+            saved = self._manager.restore(step, args=ocp.args.Composite(fingerprint=ocp.args.JsonRestore()))
+        except Exception as e:
+            raise CheckpointError(f"cannot read checkpoint {self._path(step)}: {_describe(e)}") from e
+        if self._fingerprint is not None:
+            _check_fingerprint(self._path(step), saved.fingerprint, self._fingerprint)
+
+    def _committed(self, step: int | None) -> int:
+        """`step` (default: the latest), which must be a committed checkpoint."""
+        self.wait()
+        step = self.latest_step() if step is None else step
+        if step is None:
+            raise CheckpointError(f"no checkpoint in {self.directory}")
+        if step not in self._manager.all_steps():
+            raise CheckpointError(f"no checkpoint {self._path(step)}; saved steps: {list(self._manager.all_steps())}")
+        return step
 
     def close(self) -> None:
         self.wait()
@@ -153,6 +174,30 @@ class Checkpointer:
 
     def _path(self, step: int) -> str:
         return os.path.join(self.directory, str(step))
+
+
+def _drop_abandoned_read_reports() -> None:
+    """Keeps orbax's abandoned reads off stderr, once per process.
+
+    When one array read of a restore fails, orbax (0.12.8) closes its event loop with the other
+    reads in flight: as each finishes, TensorStore's callback raises RuntimeError('Event loop is
+    closed'), and each abandoned coroutine raises when garbage collected. Python prints both as
+    tracebacks (sys.unraisablehook), around the one-line CheckpointError that already says what
+    failed. Only these two reports are dropped; any other goes to the hook that was there before.
+    """
+    previous = sys.unraisablehook
+    if getattr(previous, "drops_abandoned_reads", False):
+        return
+
+    def hook(unraisable: Any) -> None:
+        exc, obj = unraisable.exc_value, unraisable.object
+        closed_loop = obj is None and isinstance(exc, RuntimeError) and str(exc) == "Event loop is closed"
+        abandoned = getattr(getattr(obj, "cr_code", None), "co_name", "") == "_read_array_index_and_device_put"
+        if not (closed_loop or abandoned):
+            previous(unraisable)
+
+    hook.drops_abandoned_reads = True
+    sys.unraisablehook = hook
 
 
 def _storable(state: TrainState) -> TrainState:
@@ -171,6 +216,10 @@ def _checksums(state: TrainState) -> dict[str, int]:
             leaf = leaf.addressable_data(0)
         sums[name] = zlib.crc32(np.asarray(leaf).tobytes())
     return sums
+
+
+def _json_crc(value: dict) -> int:
+    return zlib.crc32(json.dumps(_as_json(value), sort_keys=True).encode())
 
 
 def _as_json(value: dict) -> dict:
