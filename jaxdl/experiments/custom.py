@@ -108,6 +108,9 @@ def _register_data(data: Any) -> tuple[str, str]:
                          f"got {type(data).__name__}")
     checked = arrays_lib.check_splits(splits)
     name = f"arrays_{arrays_lib.fingerprint(checked)}"
-    input_key = "image" if "image" in checked["train"] else next(k for k in checked["train"] if k != "label")
+    inputs = [k for k in checked["train"] if k != "label"]
+    if not inputs:
+        raise ValueError(f"data has only {sorted(checked['train'])}: a model needs an input array beside the labels")
+    input_key = "image" if "image" in inputs else inputs[0]
     data_lib.register_arrays(name, checked, input_key=input_key)
     return name, f"{source} as {name}"

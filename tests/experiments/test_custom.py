@@ -111,3 +111,10 @@ def test_a_model_argument_that_is_no_model_is_refused_in_one_line():
     with pytest.raises(ValueError, match=r"^a model is an nnx.Module class, a PureModel or an \(init, apply\) "
                                          r"pair of functions; got int$"):
         jaxdl.experiment(3, xor_splits())
+
+
+def test_data_without_an_input_array_is_refused():
+    labels = np.zeros(8, np.int32)
+    with pytest.raises(ValueError, match=r"data has only \['label'\]: a model needs an input array"):
+        jaxdl.experiment(XorNet, {"train": {"label": labels}})
+
