@@ -65,7 +65,8 @@ def test_a_user_loss_trains_a_regression_and_its_metrics_reach_metrics_jsonl(tmp
                                                            for s in ("train", "validation")]
     assert all({"loss", "abs_error"} <= r.keys() for r in records)
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert saved["task"] == "wave_task" and saved["sources"]["task"] == f"{custom.__name__}:supervised.<locals>.make"
+    # The task's source names the loss it was built from, not jaxdl's factory.
+    assert saved["task"] == "wave_task" and saved["sources"]["task"] == f"{__name__}:supervised(squared_error)"
 
 
 def test_a_monitor_that_is_no_metric_is_refused():
