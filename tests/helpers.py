@@ -5,12 +5,14 @@ import json
 import math
 import tarfile
 
+import chex
 import numpy as np
 import pytest
 
 from jaxdl import config as config_lib, data, experiments
 from jaxdl.data import glove
-from jaxdl.train import loop
+from jaxdl.runs import saved
+from jaxdl.train import loop, workdir as wd
 
 # --- Short training runs of named experiments. ---
 
@@ -112,4 +114,16 @@ def save_then_signal(self, step, state, extra):
 checkpoint.Checkpointer.save = save_then_signal
 sys.exit(cli.main(sys.argv[1:]))
 """
+
+
+def assert_resumed_equals_straight(resumed_dir, straight_dir, total_steps):
+    """A killed-and-resumed run ended exactly as the uninterrupted one: step, params, optimiser state,
+    and metrics.jsonl without duplicates (timestamps aside)."""
+    _, _, a = saved.restore(straight_dir)
+    _, _, b = saved.restore(resumed_dir)
+    assert int(a.step) == int(b.step) == total_steps
+    chex.assert_trees_all_equal(b.params, a.params)
+    chex.assert_trees_all_equal(b.opt_state, a.opt_state)
+    strip = lambda records: [{k: v for k, v in r.items() if k != "time"} for r in records]  # noqa: E731
+    assert strip(wd.read_metrics(str(resumed_dir))) == strip(wd.read_metrics(str(straight_dir)))
 

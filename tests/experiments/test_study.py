@@ -7,12 +7,10 @@ import signal
 import subprocess
 import sys
 
-import chex
 import pytest
 
 from jaxdl import cli
-from jaxdl.runs import saved
-from tests.helpers import JAXDL_SIGNALLING_ITSELF
+from tests.helpers import JAXDL_SIGNALLING_ITSELF, assert_resumed_equals_straight
 
 # What these tests register (their own models, data, experiments) is gone after each.
 pytestmark = pytest.mark.usefixtures("forget_registrations")
@@ -100,10 +98,4 @@ def test_a_killed_study_run_resumes_bit_exact(tmp_path):
     assert resumed.returncode == 0, out
     assert f"({TOTAL_STEPS} steps" in out
 
-    _, _, a = saved.restore(tmp_path / "straight")
-    _, _, b = saved.restore(tmp_path / "killed")
-    assert int(a.step) == int(b.step) == TOTAL_STEPS
-    chex.assert_trees_all_equal(b.params, a.params)
-    chex.assert_trees_all_equal(b.opt_state, a.opt_state)
-    strip = lambda records: [{k: v for k, v in r.items() if k != "time"} for r in records]  # noqa: E731
-    assert strip(_records(tmp_path / "killed")) == strip(_records(tmp_path / "straight"))
+    assert_resumed_equals_straight(tmp_path / "killed", tmp_path / "straight", TOTAL_STEPS)

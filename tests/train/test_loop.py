@@ -16,7 +16,7 @@ import pytest
 from jaxdl import cli, config as config_lib, data, experiments, tasks
 from jaxdl.runs import saved
 from jaxdl.train import loop, steps, workdir as wd
-from tests.helpers import JAXDL_SIGNALLING_ITSELF
+from tests.helpers import JAXDL_SIGNALLING_ITSELF, assert_resumed_equals_straight
 
 
 def _config(data_dir, name="mnist_mlp", *overrides):
@@ -157,14 +157,7 @@ def test_sigkill_then_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, 
     assert resumed.returncode == 0, out
     assert f"{total} steps" in out
 
-    _, _, a = saved.restore(tmp_path / "straight")
-    _, _, b = saved.restore(tmp_path / "killed")
-    assert int(a.step) == int(b.step) == total
-    chex.assert_trees_all_equal(a.params, b.params)
-    chex.assert_trees_all_equal(a.opt_state, b.opt_state)
-    # metrics.jsonl of the resumed run has no duplicates and matches the straight run's values.
-    strip = lambda rs: [{k: v for k, v in r.items() if k != "time"} for r in rs]  # noqa: E731
-    assert strip(wd.read_metrics(tmp_path / "killed")) == strip(wd.read_metrics(tmp_path / "straight"))
+    assert_resumed_equals_straight(tmp_path / "killed", tmp_path / "straight", total)
 
 
 @pytest.mark.slow
