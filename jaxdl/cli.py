@@ -138,6 +138,19 @@ def _evaluate(args: argparse.Namespace) -> None:
     evaluate.evaluate(args.workdir, splits=args.splits, overrides=args.overrides, best=args.best)
 
 
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workdir", required=True, help="the trained run")
+    p.add_argument("--best", action="store_true", help="the state kept by train.keep_best")
+    p.add_argument("--platforms", default="cpu,cuda,tpu", help="comma-separated: cpu, cuda, rocm, tpu")
+    p.add_argument("--out", help="the folder written (default WORKDIR/export, WORKDIR/export_best with --best)")
+
+
+def _export(args: argparse.Namespace) -> str:
+    from jaxdl.runs import export
+
+    return export.export(args.workdir, best=args.best, platforms=args.platforms.split(","), out=args.out)
+
+
 def _neighbours_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workdir", required=True, help="a sentiment_* run (its best state if kept)")
     p.add_argument("word")
@@ -242,6 +255,8 @@ COMMANDS: dict[str, Command] = {
     "baseline": Command("the scikit-learn reference rows (tabular trees, text TF-IDF)", _baseline_args, _baseline),
     "plot": Command("figures of a run, written into its workdir", _plot_args, _plot),
     "generate": Command("sample text from a trained language model (char_lm runs)", _generate_args, _generate),
+    "export": Command("a run's inference function as jax.export StableHLO (cpu, cuda, tpu) plus params",
+                      _export_args, _export),
     "neighbours": Command("a text run's words nearest to WORD by cosine similarity", _neighbours_args, _neighbours),
     "prepare": Command("build an offline dataset, or download a public one", _prepare_args, _prepare),
 }
