@@ -54,13 +54,13 @@ def export(workdir: str, *, best: bool = False, platforms: Sequence[str] = ("cpu
     out = out or os.path.join(workdir, "export_best" if best else "export")
     if os.path.exists(out) and os.listdir(out) and not os.path.exists(os.path.join(out, INFO)):
         raise ValueError(f"--out {out} exists and holds something other than an export; choose another folder")
-    config, model, state = saved.restore(workdir, best=best)
-    task_name = config.get("task", "classification")
-    if task_name not in _MODEL_INPUTS:
+    task_name = saved.load_config(workdir).get("task", "classification")
+    if task_name not in _MODEL_INPUTS:  # before restoring anything
         raise ValueError(f"export supports runs of the tasks {', '.join(_MODEL_INPUTS)}; "
                          f"{workdir} is a {task_name} run")
+    config, model, state = saved.restore(workdir, best=best)
     row = data.load_arrays(config.data.name, "train", data_dir=config.data.data_dir or None, max_examples=1)
-    example = _MODEL_INPUTS[task_name](config, model, row)
+    example = model_input(config, model, row)
     (batch,) = jax.export.symbolic_shape("b")
     x_spec = jax.tree.map(lambda a: jax.ShapeDtypeStruct((batch, *a.shape[1:]), a.dtype), example)
 
@@ -87,6 +87,11 @@ def export(workdir: str, *, best: bool = False, platforms: Sequence[str] = ("cpu
                                                   zip(names, leaves)}, info)
     return f"{config.experiment} step {int(state.step)}{' (best)' if best else ''}: exported for " \
            f"{', '.join(exported.platforms)} to {out}"
+
+
+def model_input(config, model, batch):
+    """The model's input in `batch` (a dict of the run's data), as the run's task feeds it."""
+    return _MODEL_INPUTS[config.get("task", "classification")](config, model, batch)
 
 
 def load(folder: str) -> Callable:

@@ -10,9 +10,9 @@ import jax
 import numpy as np
 import pytest
 
-from jaxdl import cli
+from jaxdl import cli, data
 from jaxdl.runs import export, saved
-from tests.helpers import experiment_config, train_run
+from tests.helpers import experiment_config, experiment_config_or_skip, train_run
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +75,24 @@ def test_bad_input_is_one_line_and_exit_2(mlp_run, tmp_path, capsys):
     assert cli.main(["export", "--workdir", mlp_run, "--out", str(tmp_path / "other")]) == 2
     assert "other than an export" in capsys.readouterr().err
     assert (tmp_path / "other" / "notes.txt").read_text() == "mine"
+    # A task whose inference is not one apply: refused from its config.json alone, before a restore.
+    (tmp_path / "seq2seq").mkdir()
+    (tmp_path / "seq2seq" / "config.json").write_text(json.dumps({"experiment": "seq2seq_reverse"}))
+    assert cli.main(["export", "--workdir", str(tmp_path / "seq2seq")]) == 2
+    assert "is a seq2seq run" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, overrides", [("diamonds_embeddings", ["data.batch_size=16"]),  # a dict of inputs
+                                             ("char_rnn", ["model.hidden=32", "data.batch_size=8"])])  # token ids
+def test_export_of_other_tasks_equals_apply(name, overrides, tmp_path, data_dir):
+    config = experiment_config_or_skip(data_dir, name, "train.num_steps=1", "train.eval_splits=('validation',)",
+                                       "data.max_train_examples=64", *overrides)
+    train_run(tmp_path, config)
+    workdir = str(tmp_path / "run")
+    export.export(workdir, platforms=["cpu", "tpu"])
+    infer = export.load(os.path.join(workdir, "export"))
+    _, model, state = saved.restore(workdir)
+    x = export.model_input(config, model, data.load_arrays(config.data.name, "validation", data_dir=data_dir,
+                                                             max_examples=3))
+    chex.assert_trees_all_close(infer(x), model.apply(state.params, x), rtol=1e-5, atol=1e-6)
