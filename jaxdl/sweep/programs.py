@@ -14,9 +14,38 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import psutil
 
 from jaxdl import data, parallel
-from jaxdl.train import steps
+from jaxdl.train import feeds, steps
+
+
+def make_feed(config, mesh):
+    """The train and eval splits: loaded onto the devices (`data.on_device`), else their data sources."""
+    feed_cls = feeds.DeviceFeed if config.data.on_device else feeds.StreamFeed
+    return feed_cls(
+        config.data.name, dict.fromkeys(("train", *config.train.eval_splits)), mesh=mesh,
+        data_dir=config.data.data_dir or None, max_train_examples=config.data.max_train_examples,
+        eval_batch_size=config.data.eval_batch_size,
+    )
+
+
+def members_per_call(group, n_dev: int) -> int:
+    """Members per call from the compiled memory of an `n_dev`-member epoch of `group`."""
+    state, _ = jax.eval_shape(group.init, group.member_arrays([group.members[0]] * n_dev))
+    stats = group.programs.epoch_memory(state, group.steps_per_epoch)
+    # Outputs are the members' new states; temps their activations and gradients.
+    per_member = (stats.temp_size_in_bytes + stats.output_size_in_bytes) / n_dev if stats else 0
+    return max(n_dev, int(_memory_budget() // max(per_member, 1)))
+
+
+def _memory_budget() -> float:
+    """Half of what the first device has free (host RAM on CPU)."""
+    device = jax.devices()[0]
+    stats = device.memory_stats() if device.platform != "cpu" else None
+    if stats and "bytes_limit" in stats:
+        return 0.5 * (stats["bytes_limit"] - stats.get("bytes_in_use", 0))
+    return 0.5 * psutil.virtual_memory().available
 
 
 class DevicePrograms:

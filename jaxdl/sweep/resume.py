@@ -37,10 +37,17 @@ def describe(config: ml_collections.ConfigDict, seeds: list[int], grid: dict, da
              chunk_size: int) -> dict:
     """The sweep a workdir holds, as JSON: what a resumed sweep must agree with."""
     values = loop.fingerprint(config)
-    values["train"] = {k: config.train[k] for k in _TRAIN_KEYS}
-    values["data"].update({k: config.data[k] for k in _DATA_KEYS})
+    values["train"] = {k: config.train.get(k) for k in _TRAIN_KEYS}
+    values["data"].update({k: config.data.get(k) for k in _DATA_KEYS})
     return json.loads(json.dumps({"config": values, "seeds": seeds, "grid": grid, "data_order": data_order,
                                   "chunk_size": chunk_size}))
+
+
+def checkpoint_due(every: int, epoch: int, steps_per_epoch: int) -> bool:
+    """`train.checkpoint_every_steps` at epoch ends: 0 every epoch, N at the first epoch end past each
+    multiple of N steps, -1 never (SIGTERM still saves)."""
+    end = epoch * steps_per_epoch
+    return every == 0 or every > 0 and end // every > (end - steps_per_epoch) // every
 
 
 class SweepStore:

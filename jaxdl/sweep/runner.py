@@ -9,7 +9,9 @@ the single run's `scan_steps`, vmapped over members; members never interact,
 so a diverging one (NaN) cannot poison the others.
 
 Members are trained in chunks sized to fit memory; on several devices the
-member axis of each chunk is split over an `ensemble` mesh axis.
+member axis of each chunk is split over an `ensemble` mesh axis. The compiled
+programs (on-device or streamed data) are in `programs`; what a workdir keeps
+to resume a sweep (finished chunks, the current chunk's checkpoints) in `resume`.
 """
 
 from __future__ import annotations
@@ -25,12 +27,11 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import optax
-import psutil
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from jaxdl import config as config_lib, parallel, rng, tasks
 from jaxdl.sweep import grid as grid_lib, programs, results, resume as resume_lib
-from jaxdl.train import checks, feeds, loop, optimizers, steps
+from jaxdl.train import checks, loop, optimizers, steps
 from jaxdl.train.progress import Progress
 from jaxdl.train.state import TrainState
 
@@ -70,17 +71,9 @@ def run(
     members = grid_lib.members(config, seeds, grid)
     _check_options(config, data_order, workdir, resume, keep_params)
     parallel.start(config.train.get("cpu_devices", 0))  # before anything starts the backend
-    description = resume_lib.describe(config, seeds, grid, data_order, chunk_size)
-    store = resume_lib.SweepStore(workdir, config, description, resume=resume) if workdir else None
-
     devices = jax.devices()[: num_devices or None]
     mesh = Mesh(np.asarray(devices), (ENSEMBLE,))
-    feed_cls = feeds.DeviceFeed if config.data.on_device else feeds.StreamFeed
-    feed = feed_cls(
-        config.data.name, dict.fromkeys(("train", *config.train.eval_splits)), mesh=mesh,
-        data_dir=config.data.data_dir or None, max_train_examples=config.data.max_train_examples,
-        eval_batch_size=config.data.eval_batch_size,
-    )
+    feed = programs.make_feed(config, mesh)
     start = time.perf_counter()
     rows, curves, member_steps, params = [], [], 0, []
     groups = []
@@ -88,6 +81,9 @@ def run(
         group = [m for m in members if m.get("data.batch_size", config.data.batch_size) == batch_size]
         group_config = config_lib.apply_overrides(config, [f"data.batch_size={batch_size}"])
         groups.append(Group(group_config, group, feed, mesh, data_order))  # each checks its task
+    # Once every check passed (a refused sweep leaves no workdir), before anything compiles.
+    description = resume_lib.describe(config, seeds, grid, data_order, chunk_size)
+    store = resume_lib.SweepStore(workdir, config, description, resume=resume) if workdir else None
     with loop.sigterm_flag() if store else contextlib.nullcontext(lambda: False) as sigterm:
         ctx = _Context(store, sigterm, live, keep_params)
         try:
@@ -229,7 +225,7 @@ class Group:
                 raise ValueError(f"this sweep was trained {chunk} members per call, which do not split over "
                                  f"{n_dev} devices; resume it with --devices dividing {chunk}")
             return chunk
-        chunk = requested or self._auto_chunk(n_dev)
+        chunk = requested or programs.members_per_call(self, n_dev)
         chunk = min(_round_up(max(chunk, 1), n_dev), _round_up(len(self.members), n_dev))
         if store:
             store.record_chunk_size(batch, chunk)
@@ -269,19 +265,14 @@ class Group:
                        for s, e in evals.items()}})
             progress.update(take, {"loss": float(np.nanmean(metrics["loss"][: len(real)]))})
             stop = ctx.sigterm() and epoch < self.epochs  # the last epoch's rows are written instead
-            if ctx.store and epoch < self.epochs and (stop or self._checkpoint_due(epoch)):
+            due = resume_lib.checkpoint_due(self.config.train.checkpoint_every_steps, epoch, self.steps_per_epoch)
+            if ctx.store and epoch < self.epochs and (stop or due):
                 ctx.store.save(ctx.epochs_before + epoch, state, {"epoch": epoch, "history": history,
                                                                   "diverged": diverged.tolist()})
             if stop:
                 ctx.preempted = True
                 break
         return state, history, diverged
-
-    def _checkpoint_due(self, epoch: int) -> bool:
-        """train.checkpoint_every_steps, at epoch granularity: 0 every epoch, N at the first epoch end past
-        each multiple of N steps, -1 never (SIGTERM still saves)."""
-        every, end = self.config.train.checkpoint_every_steps, epoch * self.steps_per_epoch
-        return every == 0 or every > 0 and end // every > (end - self.steps_per_epoch) // every
 
     def _summarize(self, real: list[dict], history: list[list[dict]], diverged: np.ndarray):
         rows, curves = [], []
@@ -290,23 +281,6 @@ class Group:
             rows.append(row)
             curves += member_curves
         return rows, curves
-
-    def _auto_chunk(self, n_dev: int) -> int:
-        """Members per call from the compiled memory of an `n_dev`-member epoch."""
-        state, _ = jax.eval_shape(self.init, self.member_arrays([self.members[0]] * n_dev))
-        stats = self.programs.epoch_memory(state, self.steps_per_epoch)
-        # Outputs are the members' new states; temps their activations and gradients.
-        per_member = (stats.temp_size_in_bytes + stats.output_size_in_bytes) / n_dev if stats else 0
-        return max(n_dev, int(_memory_budget() // max(per_member, 1)))
-
-
-def _memory_budget() -> float:
-    """Half of what the first device has free (host RAM on CPU)."""
-    device = jax.devices()[0]
-    stats = device.memory_stats() if device.platform != "cpu" else None
-    if stats and "bytes_limit" in stats:
-        return 0.5 * (stats["bytes_limit"] - stats.get("bytes_in_use", 0))
-    return 0.5 * psutil.virtual_memory().available
 
 
 def _scale(params, kernel_scale, bias_scale):
