@@ -141,7 +141,10 @@ def test_a_fresh_sweep_into_an_unfinished_one_is_refused(tmp_path, data_dir, cap
     assert "--resume" in capsys.readouterr().err
 
 
-def test_resume_without_a_workdir_is_refused(data_dir, capsys):
+def test_resume_without_a_workdir_or_with_keep_params_is_refused(tmp_path, data_dir, capsys):
     args = [a for a in _args(data_dir, "x", "--resume") if a not in ("--workdir", "x")]
     assert cli.main(args) == 2
     assert "--resume needs the --workdir" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="keep_params cannot be combined with resume"):
+        sweep.run(experiments.get_config("mnist_mlp"), workdir=str(tmp_path), resume=True, keep_params=True)
+    assert not os.listdir(tmp_path)
