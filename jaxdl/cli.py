@@ -58,13 +58,15 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-order", default="per_seed", choices=("per_seed", "shared"),
                    help="each member shuffles by its own seed, or all share the config seed's order")
     p.add_argument("--devices", type=int, default=0, help="split members over this many devices (0 = all)")
+    p.add_argument("--resume", action="store_true", help="continue the sweep in --workdir where it stopped")
 
 
 def _sweep(args: argparse.Namespace) -> str:
     from jaxdl.sweep import named
 
     return named.report(args.experiment, args.overrides, seeds=args.seeds, workdir=args.workdir,
-                        chunk_size=args.chunk_size, data_order=args.data_order, num_devices=args.devices)
+                        chunk_size=args.chunk_size, data_order=args.data_order, num_devices=args.devices,
+                        resume=args.resume)
 
 
 def _compare_args(p: argparse.ArgumentParser) -> None:
