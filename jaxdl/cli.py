@@ -286,11 +286,16 @@ def _is_lead() -> bool:
 
 
 def _enable_compilation_cache() -> None:
-    """Programs compiled once are reused by later commands (compiles take seconds on CPU). Set
-    through JAX's environment variable, so commands that never compile never import JAX."""
+    """Programs compiled once are reused by later commands (compiles take seconds on CPU), small
+    ones too: JAX by default caches only programs that took a second to compile, and a small
+    model's train and eval programs take less each, yet together most of a short run's start.
+    Set through JAX's environment variables, so commands that never compile never import JAX;
+    JAXDL_COMPILATION_CACHE="" turns the cache off."""
     path = os.environ.get("JAXDL_COMPILATION_CACHE", os.path.expanduser("~/.cache/jaxdl/jax"))
     if path:
         os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", path)
+        os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+        os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 
 def _exit_code(error: Exception) -> int | None:
