@@ -1,6 +1,9 @@
 """Model summary: parameters per module (hand-counted), FLOPs per step against the analytic 6 x
 params x examples, the FLOP rate and MFU of a run in metrics.jsonl, and `jaxdl show --summary`."""
 
+import subprocess
+import sys
+
 import jax
 import optax
 import pytest
@@ -104,3 +107,9 @@ def test_cli_show_summary(capsys):
     out = capsys.readouterr().out
     assert "mnist_mlp (batch 64): 79,510 parameters" in out and "FLOP per train step" in out
     assert "layers/0" in out and "78,500" in out and "1,010" in out
+
+
+def test_cli_show_without_summary_does_not_import_jax():
+    code = ("import contextlib, io, sys\nfrom jaxdl import cli\nwith contextlib.redirect_stdout(io.StringIO()):\n"
+            "    cli.run(['show', 'mnist_mlp'])\nprint('jax' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
