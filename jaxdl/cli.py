@@ -35,6 +35,20 @@ def _experiment_args(p: argparse.ArgumentParser) -> None:
     _sets(p)
 
 
+def _show_args(p: argparse.ArgumentParser) -> None:
+    _experiment_args(p)
+    p.add_argument("--summary", action="store_true",
+                   help="parameters per module and FLOPs per train step instead of the config (imports JAX)")
+
+
+def _show(args: argparse.Namespace):
+    if not args.summary:
+        return _config(args)
+    from jaxdl.train import summary
+
+    return summary.describe(_config(args))
+
+
 def _train_args(p: argparse.ArgumentParser) -> None:
     _experiment_args(p)
     p.add_argument("--workdir", help="where config.json and metrics.jsonl go (default runs/EXPERIMENT/TIMESTAMP)")
@@ -245,7 +259,7 @@ def _list(args: argparse.Namespace) -> str:
 
 COMMANDS: dict[str, Command] = {
     "list": Command("experiments, sweeps, comparisons and datasets (with availability)", lambda p: None, _list),
-    "show": Command("print an experiment's config (after --set)", _experiment_args, _config),
+    "show": Command("print an experiment's config (after --set), or --summary of its model", _show_args, _show),
     "train": Command("train an experiment", _train_args, _train),
     "evaluate": Command("evaluate a trained run again (e.g. with more IWAE samples)", _evaluate_args, _evaluate),
     "sweep": Command("train seeds x hyperparameters as one vmapped program", _sweep_args, _sweep),
