@@ -43,9 +43,13 @@ DATA_ORDERS = ("per_seed", "shared")
 def run(
     config: ml_collections.ConfigDict, *, seeds: int | Sequence[int] = 1, grid: dict[str, list] | None = None,
     workdir: str | None = None, chunk_size: int = 0, data_order: str = "per_seed", num_devices: int = 0,
-    keep_params: bool = False, live: bool | None = None,
+    keep_params: bool = False, live: bool | None = None, samples: int = 0, space: dict | None = None,
+    search: str = "random", search_seed: int | None = None,
 ) -> results.SweepResult:
-    """Trains `seeds x grid` members of `config`; writes results to `workdir` if given.
+    """Trains `seeds x samples x grid` members of `config`; writes results to `workdir` if given.
+
+    `space` ({key: "loguniform(1e-4,1e-1)"-style text or a `search.Distribution}`) is sampled at
+    `samples` points by `search` (random, sobol, halton) from `search_seed` (default `config.seed`).
 
     `data_order="per_seed"`: each member shuffles with its own seed's data key (as a single
     run with that seed would); `"shared"`: all members see `config.seed`'s order.
@@ -54,7 +58,8 @@ def run(
     """
     grid = dict(grid or {})
     seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
-    members = grid_lib.members(config, seeds, grid)
+    space = grid_lib.parse_space(config, space or {})
+    members = grid_lib.members(config, seeds, grid, space, samples, search, search_seed)
     if data_order not in DATA_ORDERS:
         raise ValueError(f"unknown data order '{data_order}'; valid: {', '.join(DATA_ORDERS)}")
     if not config.data.on_device:
@@ -63,7 +68,9 @@ def run(
     if workdir and parallel.is_lead():
         wd.prepare(workdir, config)
         with open(os.path.join(workdir, "sweep.json"), "w") as f:
-            json.dump({"seeds": seeds, "grid": grid, "data_order": data_order}, f, indent=2)
+            json.dump({"seeds": seeds, "grid": grid, "data_order": data_order, "samples": samples,
+                       "space": {k: str(d) for k, d in space.items()}, "search": search,
+                       "search_seed": config.seed if search_seed is None else search_seed}, f, indent=2)
 
     devices = jax.devices()[: num_devices or None]
     mesh = Mesh(np.asarray(devices), (ENSEMBLE,))
@@ -75,7 +82,7 @@ def run(
     start = time.perf_counter()
     rows, curves, member_steps, params = [], [], 0, []
     groups = []
-    for batch_size in grid.get("data.batch_size", [config.data.batch_size]):
+    for batch_size in dict.fromkeys(m.get("data.batch_size", config.data.batch_size) for m in members):
         group = [m for m in members if m.get("data.batch_size", config.data.batch_size) == batch_size]
         group_config = config_lib.apply_overrides(config, [f"data.batch_size={batch_size}"])
         groups.append(Group(group_config, group, feed, mesh, data_order))  # each checks its task
@@ -84,8 +91,8 @@ def run(
         rows += g_rows
         curves += g_curves
         params += g_params
-        member_steps += len(group) * g.total_steps
-    result = results.SweepResult(rows, curves, list(grid), time.perf_counter() - start, member_steps,
+        member_steps += len(g.members) * g.total_steps
+    result = results.SweepResult(rows, curves, [*space, *grid], time.perf_counter() - start, member_steps,
                                  monitor=g.task.monitor)
     if keep_params:
         # Groups may differ in batch size only, so their params stack into one tree.
@@ -126,7 +133,9 @@ class Group:
         checks.check_task(self.task, feed.example_batch("train", config.data.batch_size),
                           key=rng.streams(config.seed)["dropout"])
         self.models = [t.model for t in self.tasks]
-        self.tx = optimizers.make_optimizer(config.optimizer, total_steps=self.total_steps)
+        swept = {grid_lib.OPTIMIZER_AXES.get(k) for m in members for k in m}
+        self.tx = optimizers.make_optimizer(config.optimizer, total_steps=self.total_steps,
+                                            inject=tuple(n for n in optimizers.INJECTABLE if n in swept))
         self.train_step = steps.make_train_step(self.task, self.tx)
         opt_state = jax.eval_shape(lambda: self.tx.init(self.models[0].init(jax.random.key(0))))
         self.injected = {n for n in grid_lib.OPTIMIZER_AXES.values() if optax.tree.get(opt_state, n) is not None}
@@ -134,7 +143,7 @@ class Group:
 
     def member_arrays(self, members) -> dict[str, jax.Array]:
         """The members' varying values as arrays with a leading member axis."""
-        model, opt = self.config.model, self.config.optimizer
+        model = self.config.model
 
         def column(key: str, default, dtype):
             return jnp.asarray([m.get(key, default) for m in members], dtype)
@@ -145,7 +154,7 @@ class Group:
             "init_index": jnp.asarray([self.inits.index(k) for k in kernel_inits], jnp.int32),
             "init_scale": column("model.init_scale", model.get("init_scale", 1.0), jnp.float32),
             "bias_scale": column("model.bias_scale", model.get("bias_scale", 1.0), jnp.float32),
-            "hparams": {name: column(key, opt[name], jnp.float32)
+            "hparams": {name: column(key, self.config[key], jnp.float32)
                         for key, name in grid_lib.OPTIMIZER_AXES.items() if name in self.injected},
         }
 
