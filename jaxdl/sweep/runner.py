@@ -175,7 +175,7 @@ class Group:
         shared_key = rng.streams(self.config.seed)["data"]
         batch = self.config.data.batch_size
         programs = self._compile()
-        chunk = chunk_size or self._auto_chunk(programs.init, programs.epoch, n_dev)
+        chunk = chunk_size or self._auto_chunk(programs, n_dev)
         chunk = min(_round_up(max(chunk, 1), n_dev), _round_up(len(self.members), n_dev))
         epochs = math.ceil(self.total_steps / self.steps_per_epoch)
         progress = Progress(
@@ -249,17 +249,25 @@ class Group:
             progress.update(take, {"loss": float(np.nanmean(metrics["loss"][: len(real)]))})
         return state, history, diverged
 
-    def _auto_chunk(self, init_fn, epoch_fn, n_dev: int) -> int:
-        """Members per call from the compiled memory of an `n_dev`-member epoch."""
+    def _auto_chunk(self, programs: _Programs, n_dev: int) -> int:
+        """Members per call from the compiled memory of an `n_dev`-member epoch and evaluation."""
         sample = [self.members[0]] * n_dev
-        state, keys = jax.eval_shape(init_fn, self.member_arrays(sample))
+        state, keys = jax.eval_shape(programs.init, self.member_arrays(sample))
         idx = jax.ShapeDtypeStruct((n_dev, self.steps_per_epoch, self.config.data.batch_size), jnp.int32)
         if self.data_order == "shared":
             idx = jax.ShapeDtypeStruct(idx.shape[1:], jnp.int32)
-        stats = epoch_fn.lower(state, self.feed.arrays["train"], idx).compile().memory_analysis()
-        # Outputs are the members' new states; temps their activations and gradients.
-        per_member = (stats.temp_size_in_bytes + stats.output_size_in_bytes) / n_dev if stats else 0
-        return max(n_dev, int(_memory_budget() // max(per_member, 1)))
+        epoch = programs.epoch.lower(state, self.feed.arrays["train"], idx).compile().memory_analysis()
+        if epoch is None:
+            return len(self.members)  # no estimate from this backend
+        # Training: the donated state becomes the new one (outputs) beside the step's temporaries.
+        need = [epoch.temp_size_in_bytes + epoch.output_size_in_bytes]
+        splits = sorted(self.config.train.eval_splits, key=lambda s: -len(jax.tree.leaves(self.feed.arrays[s])[0]))
+        if splits:  # evaluating: the state stays, beside the evaluation's temporaries and outputs
+            ev = programs.evaluate.lower(state.params, self.feed.arrays[splits[0]], keys["eval"]).compile()
+            ev = ev.memory_analysis()
+            state_bytes = sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(state))
+            need.append(state_bytes + ev.temp_size_in_bytes + ev.output_size_in_bytes)
+        return max(n_dev, int(_memory_budget() // max(max(need) / n_dev, 1)))
 
 
 def _memory_budget() -> float:
