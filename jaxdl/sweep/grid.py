@@ -127,6 +127,10 @@ def members(config: ml_collections.ConfigDict, seeds: Sequence[int], grid: dict[
     seed = config.seed if search_seed is None else search_seed
     points = ([{"sample": i, **p} for i, p in enumerate(search.sample(space, samples, method, seed))]
               if space else [{}])
+    for key, values in [*grid.items(), *((k, [p[k] for p in points]) for k in space)]:
+        # A single run refuses these too; a member must not quietly read a negative threshold as "off".
+        if (key in OPTIMIZER_AXES or key in INIT_AXES[1:]) and min(values) < 0:
+            raise ValueError(f"{key} must be >= 0 for every member, got {min(values)}")
     keys = list(grid)
     combos = itertools.product(seeds, points, *(grid[k] for k in keys))
     return [{"member": i, "seed": int(c[0]), **c[1], **dict(zip(keys, c[2:]))} for i, c in enumerate(combos)]

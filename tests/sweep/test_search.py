@@ -60,6 +60,8 @@ def test_search_crosses_with_the_grid_and_the_config_seed_is_the_default_search_
     (["model.hidden=choice((30,),(100,))"], "'model.hidden' cannot be swept"),
     (["model.kernel_init=uniform(0,1)"], "model.kernel_init is not a number; use choice"),
     (["optimizer.schedule.warmup_steps=uniform(0,10)"], "is an integer; use intuniform"),
+    (["optimizer.clip_norm=uniform(-1,1)"], "optimizer.clip_norm must be >= 0 for every member"),
+    (["optimizer.clip_value=-1,1", "--samples", "0"], "optimizer.clip_value must be >= 0 for every member"),
     (["optimizer.learning_rate=loguniform(1e-4,1e-1)", "--samples", "0"], "distributions need --samples N"),
     (["optimizer.learning_rate=0.1", "--samples", "4"], "--samples needs a distribution"),
     (["optimizer.learning_rate=uniform(0.1,1)", "--samples", "4", "--search", "grid"], "invalid choice: 'grid'"),
