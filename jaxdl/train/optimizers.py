@@ -4,7 +4,8 @@ Chain order: L1/L2 penalty gradients -> clipping -> the optimiser's own scaling
 -> schedule factor -> `-learning_rate`. The learning rate and L2 coefficient (and
 momentum, Adam betas, AdamW weight decay) are injected with `optax.inject_hyperparams`,
 so they are arrays in the optimiser state: the plateau rule or a sweep can change
-them without retracing.
+them without retracing. Clipping thresholds and the warmup length are fixed at build
+time unless `inject=` names them (a sweep that varies them per member).
 """
 from __future__ import annotations
 
