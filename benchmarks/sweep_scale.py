@@ -33,11 +33,11 @@ def row(members: int, base_epochs: int, epochs: int, max_train_examples: int, da
     import jax
 
     from jaxdl import config as config_lib, experiments, sweep
-    from jaxdl.sweep import runner
+    from jaxdl.sweep import programs
 
     jax.config.update("jax_compilation_cache_dir", tempfile.mkdtemp(prefix="jaxdl-scale-cache-"))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
-    budget = runner._memory_budget()
+    budget = programs._memory_budget()
 
     def timed(e: int) -> tuple[float, int, int]:
         config = config_lib.apply_overrides(experiments.get_config("mnist_mlp"), [

@@ -63,6 +63,7 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-order", default="per_seed", choices=("per_seed", "shared"),
                    help="each member shuffles by its own seed, or all share the config seed's order")
     p.add_argument("--devices", type=int, default=0, help="split members over this many devices (0 = all)")
+    p.add_argument("--resume", action="store_true", help="continue the sweep in --workdir where it stopped")
 
 
 def _sweep(args: argparse.Namespace) -> str:
@@ -70,7 +71,8 @@ def _sweep(args: argparse.Namespace) -> str:
 
     return named.report(args.experiment, args.overrides, seeds=args.seeds, workdir=args.workdir,
                         chunk_size=args.chunk_size, data_order=args.data_order, num_devices=args.devices,
-                        samples=args.samples, search=args.search, search_seed=args.search_seed)
+                        samples=args.samples, search=args.search, search_seed=args.search_seed,
+                        resume=args.resume)
 
 
 def _compare_args(p: argparse.ArgumentParser) -> None:
@@ -142,6 +144,19 @@ def _evaluate(args: argparse.Namespace) -> None:
     from jaxdl.runs import evaluate
 
     evaluate.evaluate(args.workdir, splits=args.splits, overrides=args.overrides, best=args.best)
+
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workdir", required=True, help="the trained run")
+    p.add_argument("--best", action="store_true", help="the state kept by train.keep_best")
+    p.add_argument("--platforms", default="cpu,cuda,tpu", help="comma-separated: cpu, cuda, rocm, tpu")
+    p.add_argument("--out", help="the folder written (default WORKDIR/export, WORKDIR/export_best with --best)")
+
+
+def _export(args: argparse.Namespace) -> str:
+    from jaxdl.runs import export
+
+    return export.export(args.workdir, best=args.best, platforms=args.platforms.split(","), out=args.out)
 
 
 def _neighbours_args(p: argparse.ArgumentParser) -> None:
@@ -248,6 +263,8 @@ COMMANDS: dict[str, Command] = {
     "baseline": Command("the scikit-learn reference rows (tabular trees, text TF-IDF)", _baseline_args, _baseline),
     "plot": Command("figures of a run, written into its workdir", _plot_args, _plot),
     "generate": Command("sample text from a trained language model (char_lm runs)", _generate_args, _generate),
+    "export": Command("a run's inference function as jax.export StableHLO (cpu, cuda, tpu) plus params",
+                      _export_args, _export),
     "neighbours": Command("a text run's words nearest to WORD by cosine similarity", _neighbours_args, _neighbours),
     "prepare": Command("build an offline dataset, or download a public one", _prepare_args, _prepare),
 }

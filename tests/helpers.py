@@ -97,21 +97,38 @@ SCHEDULE_CASES = {
 
 
 # --- `python -c JAXDL_SIGNALLING_ITSELF train ...`: the `jaxdl` command, signalling itself once right
-# after its first checkpoint at or past step 10 is committed (signal named by $SIGNAL_AFTER_SAVE), so
-# an interruption lands at the same point on any machine, however fast or loaded. ---
+# after its first checkpoint at or past step $SIGNAL_AT_STEP (default 10; a sweep's steps count its
+# epochs) is committed (signal named by $SIGNAL_AFTER_SAVE), so an interruption lands at the same
+# point on any machine, however fast or loaded. ---
 
 JAXDL_SIGNALLING_ITSELF = """
 import os, signal, sys
 from jaxdl import cli
 from jaxdl.train import checkpoint
-save, sent = checkpoint.Checkpointer.save, []
+save, sent, at = checkpoint.Checkpointer.save, [], int(os.environ.get("SIGNAL_AT_STEP", 10))
 def save_then_signal(self, step, state, extra):
     save(self, step, state, extra)
-    if step >= 10 and not sent and os.path.basename(self.directory) == "checkpoints":
+    if step >= at and not sent and os.path.basename(self.directory) == "checkpoints":
         sent.append(step)
         self.wait()
         os.kill(os.getpid(), getattr(signal, os.environ["SIGNAL_AFTER_SAVE"]))
 checkpoint.Checkpointer.save = save_then_signal
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+# --- `python -c SWEEP_SIGNALLING_ITSELF sweep ...`: the `jaxdl` command, signalling itself ($SIGNAL_AFTER_SAVE)
+# once right after a sweep appended its first finished chunk's rows: an interruption between chunks. ---
+
+SWEEP_SIGNALLING_ITSELF = """
+import os, signal, sys
+from jaxdl import cli
+from jaxdl.sweep import resume
+append = resume.SweepStore.append
+def append_then_signal(self, rows, curves):
+    append(self, rows, curves)
+    os.kill(os.getpid(), getattr(signal, os.environ["SIGNAL_AFTER_SAVE"]))
+resume.SweepStore.append = append_then_signal
 sys.exit(cli.main(sys.argv[1:]))
 """
 

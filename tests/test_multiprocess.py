@@ -92,3 +92,21 @@ def test_two_processes_killed_and_resumed_end_like_an_uninterrupted_run(tmp_path
     strip = lambda records: [{k: v for k, v in r.items() if k != "time"} for r in records]  # noqa: E731
     assert strip(_records(tmp_path / "killed")) == strip(_records(tmp_path / "straight"))
 
+
+
+@pytest.mark.slow
+def test_a_two_process_sweep_killed_and_resumed_equals_the_one_process_sweep(tmp_path, data_dir):
+    """Orbax saves and restores the members' states across the two processes; only process 0 writes rows."""
+    data.source("mnist5k", "train", data_dir)
+    args = ["sweep", "mnist_mlp", "--seeds", "2", "--set", "optimizer.learning_rate=0.001,0.003",
+            "--set", "train.epochs=2", "--set", "model.dropout=0.2", "--set", f"data.data_dir={data_dir}"]
+    codes, outs = _two_processes([*args, "--workdir", str(tmp_path / "two")], program=("-c", JAXDL_SIGNALLING_ITSELF),
+                                 extra_env={"SIGNAL_AFTER_SAVE": "SIGKILL", "SIGNAL_AT_STEP": "1"})
+    assert codes == [-9, -9], outs
+    assert (tmp_path / "two" / "checkpoints" / "1").is_dir() and not (tmp_path / "two" / "results.csv").exists()
+    codes, outs = _two_processes([*args, "--workdir", str(tmp_path / "two"), "--resume"])
+    assert codes == [0, 0], outs
+    one = _jaxdl([*args, "--workdir", str(tmp_path / "one")], devices=4)
+    assert one.wait(timeout=300) == 0, one.stdout.read()
+    for name in ("results.csv", "curves.jsonl"):
+        assert (tmp_path / "two" / name).read_text() == (tmp_path / "one" / name).read_text()

@@ -12,7 +12,7 @@ from jaxdl.train import workdir as wd
 
 def report(name: str, overrides: Sequence[str] = (), *, seeds: int = 0, workdir: str | None = None,
            chunk_size: int = 0, data_order: str = "per_seed", num_devices: int = 0, samples: int = 0,
-           search: str = "random", search_seed: int | None = None) -> str:
+           search: str = "random", search_seed: int | None = None, resume: bool = False) -> str:
     """Trains the sweep `name` (its grid, plus `key=v1,v2` axes and `key=loguniform(lo,hi)`-style
     distributions, searched at `samples` points, from `overrides`); returns a summary line."""
     spec = SWEEPS.get(name) if name in SWEEPS else None
@@ -29,6 +29,8 @@ def report(name: str, overrides: Sequence[str] = (), *, seeds: int = 0, workdir:
     seeds = seeds or (spec.seeds if spec else 1)
     # Every member is drawn and checked before the workdir is made or anything compiles.
     grid_lib.members(config, [0], axes, space, samples, search, search_seed)
+    if resume and not workdir:
+        raise ValueError("--resume needs the --workdir of the sweep to continue")
     workdir = workdir or wd.default_workdir("sweeps", name)
     parallel.start(config.train.get("cpu_devices", 0))
     if parallel.is_lead():
@@ -37,7 +39,10 @@ def report(name: str, overrides: Sequence[str] = (), *, seeds: int = 0, workdir:
         print(f"{name}: {seeds} seeds x {axes or 'no grid'}{searched} -> {workdir}", flush=True)
     result = runner.run(config, seeds=seeds, grid=axes, workdir=workdir, chunk_size=chunk_size,
                         data_order=data_order, num_devices=num_devices, samples=samples, space=space,
-                        search=search, search_seed=search_seed)
+                        search=search, search_seed=search_seed, resume=resume)
+    if result.preempted:
+        return (f"{name}: preempted after {len(result.rows)} members; finished chunks' rows in {workdir}, "
+                f"the current chunk's checkpoint in {workdir}/checkpoints; continue with --resume")
     diverged = sum(r["diverged"] for r in result.rows)
     return (f"{name}: {len(result.rows)} members ({diverged} diverged), "
             f"{result.member_steps / result.seconds:,.0f} model-steps/s, {result.seconds:.1f}s; "

@@ -23,6 +23,7 @@ class SweepResult:
     member_steps: int  # train steps summed over members
     params: Any = None  # with keep_params: final params stacked over members (rows' order), on host
     monitor: str = "accuracy"  # the task's headline metric (what the plots show)
+    preempted: bool = False  # stopped by SIGTERM (rows: the chunks finished); continue with resume=True
 
     def column(self, name: str) -> np.ndarray:
         return np.asarray([r[name] for r in self.rows])

@@ -25,7 +25,7 @@ from jaxdl.train.progress import Progress
 from jaxdl.train.state import TrainState, create
 
 # NonFiniteError is raised by the epoch loop; callers catch it as loop.NonFiniteError.
-__all__ = ["NonFiniteError", "RunResult", "fingerprint", "train"]
+__all__ = ["NonFiniteError", "RunResult", "fingerprint", "sigterm_flag", "train"]
 
 
 @dataclasses.dataclass
@@ -71,7 +71,7 @@ def train(
                          f"'validation' to train.eval_splits (now {tuple(config.train.eval_splits)})")
     loop = _make_loop(config, task, workdir, keep_best=keep_best, overwrite=overwrite, resume=resume, live=live)
     try:
-        with _sigterm_flag() as sigterm:
+        with sigterm_flag() as sigterm:
             preempted = loop.run(sigterm)
     finally:
         loop.progress.close()
@@ -164,7 +164,7 @@ def _report(config: ml_collections.ConfigDict, task: tasks.Task, loop: EpochLoop
 
 
 @contextlib.contextmanager
-def _sigterm_flag():
+def sigterm_flag():
     """Yields a function telling whether SIGTERM arrived (the preemption convention)."""
     received = []
     try:

@@ -41,11 +41,9 @@ def test_cli_search_writes_every_drawn_value(tmp_path, data_dir):
     assert [{k: r[k] for k in expected[0]} for r in rows] == expected
     assert (workdir / "results.csv").read_text().splitlines()[0].startswith(
         "member,seed,sample,optimizer.learning_rate,model.init_scale,")
-    recorded = json.loads((workdir / "sweep.json").read_text())
-    assert recorded["space"] == {"optimizer.learning_rate": "loguniform(0.0001,0.1)",
-                                 "model.init_scale": "uniform(0.5,2.0)"}
-    assert (recorded["samples"], recorded["search"], recorded["search_seed"]) == (
-        14, "sobol", 3)
+    recorded = json.loads((workdir / "sweep.json").read_text())["sweep"]["search"]
+    assert recorded == {"samples": 14, "method": "sobol", "seed": 3, "space": {
+        "optimizer.learning_rate": "loguniform(0.0001,0.1)", "model.init_scale": "uniform(0.5,2.0)"}}
     # 14 distinct values per key: one line per key's plot, no heat map of 14 x 14 cells.
     plots = {"curves.png", "validation_accuracy_vs_optimizer.learning_rate.png",
              "validation_accuracy_vs_model.init_scale.png"}

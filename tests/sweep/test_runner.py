@@ -119,13 +119,13 @@ def test_l2_and_weight_decay_are_member_axes(tmp_path, data_dir):
 
 
 def test_chunk_size_follows_the_memory_estimate(data_dir, capsys, monkeypatch):
-    from jaxdl.sweep import runner
+    from jaxdl.sweep import programs
 
     config = _config(data_dir, "mnist_mlp", "train.num_steps=2")
-    monkeypatch.setattr(runner, "_memory_budget", lambda: 1.0)  # room for no one: one member per call
+    monkeypatch.setattr(programs, "_memory_budget", lambda: 1.0)  # room for no one: one member per call
     small = sweep.run(config, seeds=4, num_devices=1, keep_params=True, live=False)
     assert "4 members, 1 per compiled call" in capsys.readouterr().out
-    monkeypatch.setattr(runner, "_memory_budget", lambda: 1e12)
+    monkeypatch.setattr(programs, "_memory_budget", lambda: 1e12)
     big = sweep.run(config, seeds=4, num_devices=1, keep_params=True, live=False)
     assert "4 members, 4 per compiled call" in capsys.readouterr().out
     chex.assert_trees_all_close(small.params, big.params, rtol=1e-4, atol=5e-5)
@@ -149,3 +149,26 @@ def test_warmup_of_a_schedule_that_depends_on_it_cannot_be_swept():
     config.optimizer.schedule.name = "cosine"
     with pytest.raises(ValueError, match="sweeping optimizer.schedule.warmup_steps needs optimizer.schedule.name in"):
         sweep.members(config, [0], {"optimizer.schedule.warmup_steps": [0, 10]})
+
+
+def test_a_streaming_sweep_equals_the_on_device_shared_order_sweep(data_dir):
+    """data.on_device=false: each batch is read once for every member; members train on exactly the
+    batches of the on-device shared order (train metrics and params equal), evals within float32 rounding."""
+    grid = {"optimizer.learning_rate": [1e-3, 3e-3]}
+    kwargs = dict(seeds=2, grid=grid, num_devices=2, data_order="shared", keep_params=True, live=False)
+    on_device = sweep.run(_config(data_dir), **kwargs)
+    streamed = sweep.run(_config(data_dir, "mnist_mlp", "data.on_device=false"), **kwargs)
+    chex.assert_trees_all_close(streamed.params, on_device.params, rtol=1e-6, atol=1e-7)
+    assert len(streamed.curves) == len(on_device.curves)
+    for a, b in [*zip(streamed.rows, on_device.rows), *zip(streamed.curves, on_device.curves)]:
+        assert a.keys() == b.keys()
+        for k, v in a.items():
+            if isinstance(v, float):
+                np.testing.assert_allclose(v, b[k], rtol=1e-6, err_msg=k)
+            else:
+                assert v == b[k], k
+
+
+def test_a_streaming_sweep_with_per_seed_order_is_refused(data_dir):
+    with pytest.raises(ValueError, match="needs --data-order shared"):
+        sweep.run(_config(data_dir, "mnist_mlp", "data.on_device=false"), seeds=2, live=False)

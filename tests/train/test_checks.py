@@ -203,6 +203,6 @@ def test_cli_train_turns_a_bad_model_into_exit_code_2_and_one_line(tmp_path, dat
 
 
 def test_a_sweep_rejects_a_bad_model_before_compiling(data_dir, bad_classifier, monkeypatch):
-    monkeypatch.setattr(runner.Group, "_compile", lambda self: pytest.fail("the sweep compiled"))
+    monkeypatch.setattr(runner.Group, "train", lambda *a: pytest.fail("the sweep compiled"))
     with pytest.raises(ValueError, match="model 'unkeyed_linear': the loop's tasks call apply"):
         sweep.run(bad_config(data_dir, bad_classifier), seeds=2, num_devices=1, live=False)
