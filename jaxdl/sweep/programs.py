@@ -39,8 +39,8 @@ def members_per_call(group, n_dev: int) -> int:
     # Training: the donated states become the new ones (outputs) beside the step's temporaries.
     need = [epoch.temp_size_in_bytes + epoch.output_size_in_bytes]
     splits = group.config.train.eval_splits  # their temporaries scale with the eval batch, not the split
-    if splits:  # evaluating: the states stay, beside the evaluation's temporaries and outputs
-        ev = group.programs.eval_memory(state.params, splits[0], keys["eval"])
+    ev = group.programs.eval_memory(state.params, splits[0], keys["eval"]) if splits else None
+    if ev is not None:  # evaluating: the states stay, beside the evaluation's temporaries and outputs
         state_bytes = sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(state))
         need.append(state_bytes + ev.temp_size_in_bytes + ev.output_size_in_bytes)
     return max(n_dev, int(_memory_budget() // max(max(need) / n_dev, 1)))
