@@ -65,8 +65,13 @@ def _train(args: argparse.Namespace) -> None:
 
 def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("experiment", help="a sweep or an experiment from `jaxdl list`")
-    _sets(p, "a value, or comma-separated values to sweep (sweepable keys only)", "KEY=V1,V2,...")
+    _sets(p, "a value, comma-separated values to sweep, or a distribution to search (uniform(lo,hi), "
+          "loguniform(lo,hi), intuniform(lo,hi), choice(a,b,...); sweepable keys only)", "KEY=V1,V2,...")
     p.add_argument("--seeds", type=int, default=0, help="seeds 0..N-1 per combination")
+    p.add_argument("--samples", type=int, default=0, help="points drawn from the --set distributions (a search)")
+    p.add_argument("--search", default="random", choices=("random", "sobol", "halton"),
+                   help="how the points are drawn: independent uniforms, or a scrambled Sobol or Halton sequence")
+    p.add_argument("--search-seed", type=int, default=None, help="the seed of the points (default: the config seed)")
     p.add_argument("--workdir", help="default runs/sweeps/NAME/TIMESTAMP")
     p.add_argument("--chunk-size", type=int, default=0, help="members per compiled call (0 = fit memory)")
     p.add_argument("--data-order", default="per_seed", choices=("per_seed", "shared"),
@@ -80,6 +85,7 @@ def _sweep(args: argparse.Namespace) -> str:
 
     return named.report(args.experiment, args.overrides, seeds=args.seeds, workdir=args.workdir,
                         chunk_size=args.chunk_size, data_order=args.data_order, num_devices=args.devices,
+                        samples=args.samples, search=args.search, search_seed=args.search_seed,
                         resume=args.resume)
 
 

@@ -129,3 +129,14 @@ def test_table_without_torch_says_so(bench_run):
     mlp, e2e = (_cells(line) for line in lines[2:])
     assert mlp[2:6] == ["123", "", "not installed", ""] and mlp[6] == "12.3%"
     assert e2e[2] == "not reached" and e2e[4] == "not installed" and e2e[6] == ""
+
+
+@pytest.mark.slow
+def test_sweep_scale_rows_report_chunk_memory_and_rate(benchmarks, tmp_path, data_dir):
+    out = tmp_path / "scale.json"
+    result = benchmarks.main(["--scale", "8", "--base-epochs", "1", "--epochs", "2", "--max-train-examples", "512",
+                              "--data-dir", data_dir, "--out", str(out)])
+    assert json.loads(out.read_text()) == json.loads(json.dumps(result))
+    (row,) = result["rows"]
+    assert row["members"] == 8 and row["chunk_size"] == 8 and row["model_steps"] == 8 * 2 * 4
+    assert row["model_steps_per_s"] > 0 and row["peak_rss_gib"] > 0 and len(row["load_average_1_5_15"]) == 3
