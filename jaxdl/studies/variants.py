@@ -24,8 +24,8 @@ def run(experiment: str, variants: dict[str, list[str]], workdir: str, overrides
         config = config_lib.apply_overrides(experiments.get_config(experiment), [*overrides, *variant])
         start = time.perf_counter()
         result = loop.train(config, os.path.join(workdir, label), overwrite=overwrite, live=False)
-        row = {"label": label, "overrides": " ".join(variant), "seconds": time.perf_counter() - start,
-               "final": result.final}
+        row = {"label": label, "overrides": " ".join(variant), "seed": int(config.seed),
+               "seconds": time.perf_counter() - start, "final": result.final}
         if result.best is not None:
             row["best_epoch"], row["best"] = result.best["epoch"], result.best["evals"]
         rows.append(row)
@@ -33,13 +33,14 @@ def run(experiment: str, variants: dict[str, list[str]], workdir: str, overrides
 
 
 def table(rows: list[dict], metric: str) -> str:
-    """A markdown table of `metric` per split, at the best-validation epoch when there is one."""
+    """A markdown table of `metric` per split, every split at the best-validation epoch when there is one
+    (the selected state's own test score, never a test number from another epoch); one run, one seed, per row."""
     splits = [s for s in rows[0].get("best", rows[0]["final"]) if s != "train"]
-    lines = [f"| variant | {' | '.join(f'{s} {metric}' for s in splits)} | best epoch | wall s | overrides |",
-             "|---" * (len(splits) + 4) + "|"]
+    lines = [f"| variant | {' | '.join(f'{s} {metric}' for s in splits)} | best epoch | seed | wall s | overrides |",
+             "|---" * (len(splits) + 5) + "|"]
     for r in rows:
         evals = r.get("best", r["final"])
         cells = " | ".join(f"{evals[s][metric]:.4f}" for s in splits)
-        lines.append(f"| {r['label']} | {cells} | {r.get('best_epoch', '-')} | {r['seconds']:.0f} | "
-                     f"`{r['overrides']}` |")
+        lines.append(f"| {r['label']} | {cells} | {r.get('best_epoch', '-')} | {r.get('seed', '-')} | "
+                     f"{r['seconds']:.0f} | `{r['overrides']}` |")
     return "\n".join(lines)

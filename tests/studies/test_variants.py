@@ -16,3 +16,13 @@ def test_compare_runs_each_variant_and_tabulates(tmp_path, data_dir):
     assert [r["label"] for r in rows] == ["gd", "adagrad"]
     assert "| gd |" in text and "| adagrad |" in text
     assert rows[0]["best"]["validation"]["rmse"] != rows[1]["best"]["validation"]["rmse"]
+
+
+def test_table_reports_the_selected_states_test_metric_and_its_seed():
+    final = {"validation": {"rmse": 0.8766}, "test": {"rmse": 0.8594}}
+    best = {"validation": {"rmse": 0.8762}, "test": {"rmse": 0.8599}}
+    rows = [{"label": "mf", "overrides": "", "seed": 3, "seconds": 8.0, "final": final, "best_epoch": 4,
+             "best": best}]
+    line = compare_runs.table(rows, "rmse").splitlines()[-1]
+    assert line.startswith("| mf | 0.8762 | 0.8599 | 4 | 3 |")  # validation and test of epoch 4, seed 3
+    assert "0.8594" not in line
