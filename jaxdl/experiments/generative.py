@@ -18,7 +18,8 @@ from jaxdl.experiments import common
 def vae_mnist() -> ml_collections.ConfigDict:
     """VAE 784-500-(20 Gaussian)-500-784 Bernoulli, Adam; negative ELBO and IWAE NLL (nats)."""
     c = common.base("vae", "mnist5k")
-    c.model = ml_collections.ConfigDict(dict(name="vae", hidden=(500,), latent_dim=20, activation="relu"))
+    c.model = ml_collections.ConfigDict(dict(name="vae", hidden=(500,), latent_dim=20, activation="relu",
+                                               variance="exp", init="lecun_normal"))
     # The IWAE bound at every evaluation; `jaxdl evaluate --set vae.iwae_samples=5000` for the final number.
     c.vae = ml_collections.ConfigDict(dict(iwae_samples=100, iwae_chunk=50))
     c.optimizer.update(name="adam", learning_rate=1e-3)
@@ -35,7 +36,8 @@ def made_mnist() -> ml_collections.ConfigDict:
     """MADE 784-500-784 ReLU, order-agnostic over 32 mask sets, Adam; NLL for mask 0 and the 32-mask ensemble."""
     c = common.base("made", "mnist5k")
     c.model = ml_collections.ConfigDict(
-        dict(name="made", hidden=(500,), activation="relu", ordering="random", connectivity="random"))
+        dict(name="made", hidden=(500,), activation="relu", ordering="random", connectivity="random",
+             init="lecun_normal"))
     # num_masks=1 with ordering=natural: the single-order MADE; 0: a new mask set every minibatch.
     c.made = ml_collections.ConfigDict(dict(num_masks=32, eval_masks=32))
     c.optimizer.update(name="adam", learning_rate=1e-3)
