@@ -103,6 +103,7 @@ register_comparison("vae_original", Comparison(
     "the original code: test -ELBO 107.72 / 107.28 (seeds 0 / 1)",
     variants={
         "vae_mnist": (),
+        "vae_mnist, softplus variance and PyTorch init": ("model.variance=softplus", "model.init=torch_default"),
         "Guppy16's recipe": (*_GUPPY_VAE, "model.variance=softplus", "model.init=torch_default",
                              "optimizer.decay_biases=true"),
         "Guppy16's recipe, jaxdl's init and variance": _GUPPY_VAE,
