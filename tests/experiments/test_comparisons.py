@@ -27,8 +27,10 @@ def test_original_recipe_comparisons_differ_only_in_the_named_choices():
         assert c.model.hidden == (784, 784) and c.model.ordering == c.model.connectivity == "natural"
         assert c.made.num_masks == 1 and c.optimizer.name == "adam" and c.data.batch_size == 100
     vae = comparisons.COMPARISONS["vae_original"]
-    default, default_torch, guppy, guppy_jaxdl = (
-        config_lib.apply_overrides(experiments.get_config(vae.experiment), list(sets)) for sets in vae.variants.values())
+    base = experiments.get_config(vae.experiment)
+    default, default_torch, guppy, guppy_jaxdl = (config_lib.apply_overrides(base.copy_and_resolve_references(),
+                                                                             list(sets))
+                                                  for sets in vae.variants.values())
     choices = lambda c: (c.model.variance, c.model.init, c.optimizer.decay_biases)  # noqa: E731
     assert choices(default) == ("exp", "lecun_normal", False)
     assert choices(default_torch) == ("softplus", "torch_default", False) and default_torch.data.batch_size == 100
