@@ -59,6 +59,10 @@ def summarize(member: dict, batch_size: int, history: list[dict], diverged: bool
     if val:
         best = max(finite, key=lambda ae: (sign * ae[0], ae[1])) if finite else (float("nan"), 0)
         row[f"best_validation_{task.monitor}"], row["best_epoch"] = best[0], best[1]
+        # The selected state's own test metrics (never a test number from another epoch).
+        at_best = next((r for r in history if r["epoch"] == best[1] and "test" in r), None)
+        if at_best is not None:
+            row.update({f"best_epoch_test_{k}": v for k, v in at_best["test"].items()})
     return row, curves
 
 

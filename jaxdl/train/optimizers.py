@@ -44,23 +44,30 @@ def weights_mask(params: optax.Params) -> optax.Params:
     return jax.tree_util.tree_map_with_path(_is_weight, params)
 
 
+def _every_param(params: optax.Params) -> optax.Params:
+    """True for every leaf: PyTorch's optimisers decay biases too unless told otherwise."""
+    return jax.tree.map(lambda _: True, params)
+
+
 def _add_penalty_grad(
-    coeff: float, grad_fn: Callable[[jax.Array], jax.Array]
+    coeff: float, grad_fn: Callable[[jax.Array], jax.Array], decay_biases: bool = False
 ) -> optax.GradientTransformation:
-    """Adds `coeff * grad_fn(w)` to the gradient of every weight (`weights_mask`), leaving biases alone."""
+    """Adds `coeff * grad_fn(w)` to the gradient of every weight (`weights_mask`), leaving biases
+    alone unless `decay_biases`."""
 
     def update_fn(updates, state, params=None):
         if params is None:
             raise ValueError("penalty transformations need `params` in update()")
         updates = jax.tree_util.tree_map_with_path(
-            lambda path, g, w: g + coeff * grad_fn(w) if _is_weight(path, w) else g, updates, params
+            lambda path, g, w: g + coeff * grad_fn(w) if decay_biases or _is_weight(path, w) else g,
+            updates, params
         )
         return updates, state
 
     return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
 
 
-def add_l2(coeff: float) -> optax.GradientTransformation:
+def add_l2(coeff: float, decay_biases: bool = False) -> optax.GradientTransformation:
     """Gradient of the L2 penalty `coeff/2 * sum(w**2)` over weights (ndim >= 2).
 
     Placed before the optimiser, this equals adding the penalty to the loss
@@ -68,15 +75,15 @@ def add_l2(coeff: float) -> optax.GradientTransformation:
     penalty as `(lambda / 2n) * sum(w**2)` with n the training-set size, so use
     `coeff = lambda / n`.
     """
-    return _add_penalty_grad(coeff, lambda w: w)
+    return _add_penalty_grad(coeff, lambda w: w, decay_biases)
 
 
-def add_l1(coeff: float) -> optax.GradientTransformation:
+def add_l1(coeff: float, decay_biases: bool = False) -> optax.GradientTransformation:
     """(Sub)gradient of the L1 penalty `coeff * sum(|w|)` over weights (ndim >= 2).
 
     Nielsen's `(lambda / n) * sum(|w|)` corresponds to `coeff = lambda / n`.
     """
-    return _add_penalty_grad(coeff, jnp.sign)
+    return _add_penalty_grad(coeff, jnp.sign, decay_biases)
 
 
 def _validate(cfg: ml_collections.ConfigDict) -> None:
@@ -108,10 +115,11 @@ def make_optimizer(
     fixed_schedule = make_schedule(cfg.schedule, total_steps)
     if "warmup_steps" in inject:
         traced_warmup(cfg.schedule, total_steps, 0)
+    decay_biases = bool(cfg.get("decay_biases", False))
     # Everything but the injected scalars is closed over, fixed at build time.
     prefix = []
     if cfg.l1 > 0:
-        prefix.append(add_l1(cfg.l1))
+        prefix.append(add_l1(cfg.l1, decay_biases))
 
     # Explicit parameters: inject_hyperparams binds by signature and only injects
     # numeric arguments; the ones left at None are unused by this optimiser.
@@ -138,7 +146,7 @@ def make_optimizer(
         return optax.chain(
             *prefix,
             # Always in the chain (a no-op at l2=0) so a sweep can vary l2 per member.
-            add_l2(l2),
+            add_l2(l2, decay_biases),
             *clip,
             *step,
         )
@@ -201,7 +209,8 @@ def _core(
     adam = optax.scale_by_adam(b1, b2, cfg.eps)
     if cfg.name == "adam":
         return adam
-    return optax.chain(adam, optax.add_decayed_weights(weight_decay, mask=weights_mask))
+    mask = _every_param if cfg.get("decay_biases", False) else weights_mask
+    return optax.chain(adam, optax.add_decayed_weights(weight_decay, mask=mask))
 
 
 def _scratch(

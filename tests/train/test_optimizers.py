@@ -2,6 +2,7 @@
 
 import math
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -312,3 +313,16 @@ def test_stacked_biases_and_scales_are_not_weights():
     # Zero gradients: only decayed leaves move.
     moved = jax.tree.map(lambda u: bool(jnp.any(u != 0)), updates)
     assert moved == mask
+
+
+@pytest.mark.parametrize("name, field", [("adamw", "weight_decay"), ("sgd", "l2")])
+def test_decay_biases_decays_every_leaf_as_torch_does(name, field):
+    # PyTorch's AdamW(weight_decay=...) and SGD(weight_decay=...) decay biases too.
+    params = {"dense": {"kernel": jnp.full((3, 2), 2.0), "bias": jnp.full((2,), 2.0)}}
+    cfg = opt_lib.default_optimizer_config()
+    cfg.update(name=name, learning_rate=0.1, decay_biases=True, **{field: 0.5})
+    tx = opt_lib.make_optimizer(cfg, total_steps=10)
+    zeros = jax.tree.map(jnp.zeros_like, params)
+    updates, _ = tx.update(zeros, tx.init(params), params)
+    # Zero gradients: every leaf moves by -lr * coeff * w = -0.1 (AdamW's decay is decoupled).
+    chex.assert_trees_all_close(updates, jax.tree.map(lambda w: -0.1 * 0.5 * w, params))
