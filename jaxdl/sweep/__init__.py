@@ -10,7 +10,8 @@ hyperparameters, vmappable) and `jaxdl.train.steps.scan_steps` (an epoch, vmappa
 """
 
 from jaxdl.sweep.grid import SWEEPABLE, members, parse_sets
+from jaxdl.sweep.halving import Halving
 from jaxdl.sweep.results import SweepResult
 from jaxdl.sweep.runner import DATA_ORDERS, run
 
-__all__ = ["DATA_ORDERS", "SWEEPABLE", "SweepResult", "members", "parse_sets", "run"]
+__all__ = ["DATA_ORDERS", "SWEEPABLE", "Halving", "SweepResult", "members", "parse_sets", "run"]
