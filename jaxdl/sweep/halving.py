@@ -65,7 +65,8 @@ def train(group, spec: Halving, requested_chunk: int, ctx) -> tuple[list, list, 
     chunk = group.members_per_call(requested_chunk, None)
     ends = (*spec.rungs, group.epochs)
     counts = _survivor_counts(group.members, spec, len(ends))
-    progress = Progress(sum(c * _steps(group, a, b) for c, a, b in zip(counts, (0, *ends), ends)),
+    calls = [math.ceil(c / _per_call(group, c, chunk)) for c in counts]  # compiled calls per epoch
+    progress = Progress(sum(k * _steps(group, a, b) for k, a, b in zip(calls, (0, *ends), ends)),
                         f"sweep {group.config.experiment} b{group.config.data.batch_size} halving",
                         examples_per_step=group.config.data.batch_size * chunk, live=ctx.live, lead=parallel.is_lead())
     progress.message(f"{n} members, {chunk} per compiled call, {group.epochs} epochs; "
@@ -112,8 +113,7 @@ def _train_survivors(group, active, host, first, last, chunk, history, diverged,
     """Trains the members `active` from epoch `first` to `last` in chunks of at most `chunk` (fewer
     survivors: one smaller chunk, so compute shrinks; a last partial chunk is padded); returns
     every member's state on the host (stacked over all members of the group)."""
-    n_dev = group.mesh.size  # the member axis splits over every device of the mesh
-    per_call = min(chunk, -(-len(active) // n_dev) * n_dev)
+    per_call = _per_call(group, len(active), chunk)
     for lo in range(0, len(active), per_call):
         ids = active[lo : lo + per_call]
         padded = ids + [ids[-1]] * (per_call - len(ids))
@@ -134,6 +134,13 @@ def _train_survivors(group, active, host, first, last, chunk, history, diverged,
             host = jax.tree.map(lambda a: np.zeros((len(group.members), *a.shape[1:]), a.dtype), trained)
         jax.tree.map(lambda h, a: h.__setitem__(np.asarray(ids), a[: len(ids)]), host, trained)
     return host
+
+
+def _per_call(group, members: int, chunk: int) -> int:
+    """Members per compiled call: the chunk size, or fewer when fewer members train (a multiple of
+    the devices, over which the member axis splits)."""
+    n_dev = group.mesh.size
+    return min(chunk, -(-members // n_dev) * n_dev)
 
 
 def _to_devices(x: np.ndarray, sharding) -> jax.Array:
