@@ -11,7 +11,8 @@ so a diverging one (NaN) cannot poison the others.
 Members are trained in chunks sized to fit memory; on several devices the
 member axis of each chunk is split over an `ensemble` mesh axis. The compiled
 programs (on-device or streamed data) are in `programs`; what a workdir keeps
-to resume a sweep (finished chunks, the current chunk's checkpoints) in `resume`.
+to resume a sweep (finished chunks, the current chunk's checkpoints) in `resume`; successive
+halving (rung-major training, survivors repacked into smaller chunks) in `halving`.
 """
 
 from __future__ import annotations
