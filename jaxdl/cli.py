@@ -35,6 +35,20 @@ def _experiment_args(p: argparse.ArgumentParser) -> None:
     _sets(p)
 
 
+def _show_args(p: argparse.ArgumentParser) -> None:
+    _experiment_args(p)
+    p.add_argument("--summary", action="store_true",
+                   help="parameters per module and FLOPs per train step instead of the config (imports JAX)")
+
+
+def _show(args: argparse.Namespace):
+    if not args.summary:
+        return _config(args)
+    from jaxdl.train import summary
+
+    return summary.describe(_config(args))
+
+
 def _train_args(p: argparse.ArgumentParser) -> None:
     _experiment_args(p)
     p.add_argument("--workdir", help="where config.json and metrics.jsonl go (default runs/EXPERIMENT/TIMESTAMP)")
@@ -51,8 +65,13 @@ def _train(args: argparse.Namespace) -> None:
 
 def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("experiment", help="a sweep or an experiment from `jaxdl list`")
-    _sets(p, "a value, or comma-separated values to sweep (sweepable keys only)", "KEY=V1,V2,...")
+    _sets(p, "a value, comma-separated values to sweep, or a distribution to search (uniform(lo,hi), "
+          "loguniform(lo,hi), intuniform(lo,hi), choice(a,b,...); sweepable keys only)", "KEY=V1,V2,...")
     p.add_argument("--seeds", type=int, default=0, help="seeds 0..N-1 per combination")
+    p.add_argument("--samples", type=int, default=0, help="points drawn from the --set distributions (a search)")
+    p.add_argument("--search", default="random", choices=("random", "sobol", "halton"),
+                   help="how the points are drawn: independent uniforms, or a scrambled Sobol or Halton sequence")
+    p.add_argument("--search-seed", type=int, default=None, help="the seed of the points (default: the config seed)")
     p.add_argument("--workdir", help="default runs/sweeps/NAME/TIMESTAMP")
     p.add_argument("--chunk-size", type=int, default=0, help="members per compiled call (0 = fit memory)")
     p.add_argument("--data-order", default="per_seed", choices=("per_seed", "shared"),
@@ -70,6 +89,7 @@ def _sweep(args: argparse.Namespace) -> str:
 
     return named.report(args.experiment, args.overrides, seeds=args.seeds, workdir=args.workdir,
                         chunk_size=args.chunk_size, data_order=args.data_order, num_devices=args.devices,
+                        samples=args.samples, search=args.search, search_seed=args.search_seed,
                         resume=args.resume,
                         halving=halving.from_flags(args.halving_rungs, args.halving_eta, args.halving_by))
 
@@ -250,7 +270,7 @@ def _list(args: argparse.Namespace) -> str:
 
 COMMANDS: dict[str, Command] = {
     "list": Command("experiments, sweeps, comparisons and datasets (with availability)", lambda p: None, _list),
-    "show": Command("print an experiment's config (after --set)", _experiment_args, _config),
+    "show": Command("print an experiment's config (after --set), or --summary of its model", _show_args, _show),
     "train": Command("train an experiment", _train_args, _train),
     "evaluate": Command("evaluate a trained run again (e.g. with more IWAE samples)", _evaluate_args, _evaluate),
     "sweep": Command("train seeds x hyperparameters as one vmapped program", _sweep_args, _sweep),
@@ -291,11 +311,16 @@ def _is_lead() -> bool:
 
 
 def _enable_compilation_cache() -> None:
-    """Programs compiled once are reused by later commands (compiles take seconds on CPU). Set
-    through JAX's environment variable, so commands that never compile never import JAX."""
+    """Programs compiled once are reused by later commands (compiles take seconds on CPU), small
+    ones too: JAX by default caches only programs that took a second to compile, and a small
+    model's train and eval programs take less each, yet together most of a short run's start.
+    Set through JAX's environment variables, so commands that never compile never import JAX;
+    JAXDL_COMPILATION_CACHE="" turns the cache off."""
     path = os.environ.get("JAXDL_COMPILATION_CACHE", os.path.expanduser("~/.cache/jaxdl/jax"))
     if path:
         os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", path)
+        os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+        os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 
 def _exit_code(error: Exception) -> int | None:

@@ -43,6 +43,10 @@ def base(task: str = "classification", dataset: str = "mnist5k") -> ml_collectio
             debug_nans=False,  # on a NaN, replay with jax_debug_nans to name the op
             # Keep the state with the best validation `task.monitor` in WORKDIR/best.
             keep_best=False,
+            # Per-device peak FLOP/s for MFU; 0 = the device's entry in train.flops.KNOWN_PEAKS,
+            # if any (none on CPU: MFU is then left out).
+            peak_flops=0.0,
+            profile_steps="",  # "START:END": a jax.profiler trace of those steps in WORKDIR/profile
         )
     )
     return c

@@ -30,7 +30,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from jaxdl.models import attention as attn, positional
+from jaxdl.models import attention as attn, positional, remat as rm
 from jaxdl.models.dropout import inverted_dropout
 from jaxdl.models.layers import init_layer_norm, layer_norm
 from jaxdl.models.lm import LanguageModel
@@ -54,6 +54,7 @@ class GPTConfig:
     tie_weights: bool = True
     compute_dtype: str = "float32"
     attention: str = "fast"  # attn.IMPLS
+    remat: str = "none"  # rm.POLICIES: recompute each block's activations in the backward pass
 
     def __post_init__(self):
         if self.positions not in POSITIONS:
@@ -62,6 +63,7 @@ class GPTConfig:
             raise ValueError(f"unknown compute_dtype {self.compute_dtype!r}; valid: {', '.join(DTYPES)}")
         if self.attention not in attn.IMPLS:
             raise ValueError(f"unknown attention {self.attention!r}; valid: {', '.join(attn.IMPLS)}")
+        rm.policy_name(self.remat)
         if self.d_model % self.num_heads:
             raise ValueError(f"d_model={self.d_model} is not divisible by num_heads={self.num_heads}")
         if not 0.0 <= self.dropout < 1.0:
@@ -158,7 +160,7 @@ def _run(params: dict, tokens_BxT: jax.Array, cfg: GPTConfig, *, key: jax.Array 
         x, c = _block(p, x, positions_T, cfg, k, c, None if cache is None else pos)
         return x, c
 
-    x, new_cache = jax.lax.scan(body, x, (blocks, layer_keys, cache))
+    x, new_cache = jax.lax.scan(rm.wrap(body, cfg.remat), x, (blocks, layer_keys, cache))
     x = layer_norm(params["ln_f"], x)
     head = params["embed"]["tokens"].T if cfg.tie_weights else params["head"]["kernel"]
     logits = jnp.einsum("btd,dv->btv", x, head.astype(dtype), preferred_element_type=jnp.float32)
@@ -198,10 +200,6 @@ def make(cfg: GPTConfig, name: str = "gpt") -> PureModel:
     """The GPT as a `PureModel` over token windows of length `cfg.context`."""
     return PureModel(name, dataclasses.asdict(cfg), (cfg.context,),
                      functools.partial(init, cfg=cfg), functools.partial(apply, cfg=cfg))
-
-
-def num_params(params: dict) -> int:
-    return sum(int(a.size) for a in jax.tree.leaves(params))
 
 
 # --- generation with a KV cache -------------------------------------------------------------

@@ -31,12 +31,19 @@ def make_feed(config, mesh):
 
 
 def members_per_call(group, n_dev: int) -> int:
-    """Members per call from the compiled memory of an `n_dev`-member epoch of `group`."""
-    state, _ = jax.eval_shape(group.init, group.member_arrays([group.members[0]] * n_dev))
-    stats = group.programs.epoch_memory(state, group.steps_per_epoch)
-    # Outputs are the members' new states; temps their activations and gradients.
-    per_member = (stats.temp_size_in_bytes + stats.output_size_in_bytes) / n_dev if stats else 0
-    return max(n_dev, int(_memory_budget() // max(per_member, 1)))
+    """Members per call from the compiled memory of an `n_dev`-member epoch and evaluation of `group`."""
+    state, keys = jax.eval_shape(group.init, group.member_arrays([group.members[0]] * n_dev))
+    epoch = group.programs.epoch_memory(state, group.steps_per_epoch)
+    if epoch is None:
+        return len(group.members)  # no estimate from this backend
+    # Training: the donated states become the new ones (outputs) beside the step's temporaries.
+    need = [epoch.temp_size_in_bytes + epoch.output_size_in_bytes]
+    splits = group.config.train.eval_splits  # their temporaries scale with the eval batch, not the split
+    ev = group.programs.eval_memory(state.params, splits[0], keys["eval"]) if splits else None
+    if ev is not None:  # evaluating: the states stay, beside the evaluation's temporaries and outputs
+        state_bytes = sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(state))
+        need.append(state_bytes + ev.temp_size_in_bytes + ev.output_size_in_bytes)
+    return max(n_dev, int(_memory_budget() // max(max(need) / n_dev, 1)))
 
 
 def _memory_budget() -> float:
@@ -78,6 +85,10 @@ class DevicePrograms:
                                    jnp.int32)
         return self._epoch.lower(state, self.feed.arrays["train"], idx).compile().memory_analysis()
 
+    def eval_memory(self, params, split: str, keys):
+        """The compiled memory of evaluating the members `params` (abstract) on `split`."""
+        return self._evaluate.lower(params, self.feed.arrays[split], keys).compile().memory_analysis()
+
 
 class StreamPrograms:
     def __init__(self, group):
@@ -113,6 +124,12 @@ class StreamPrograms:
     def epoch_memory(self, state, steps_per_epoch: int):
         batch = self.feed.example_batch("train", self.group.config.data.batch_size)
         return self._step.lower(state, batch).compile().memory_analysis()
+
+    def eval_memory(self, params, split: str, keys):
+        """The compiled memory of one evaluation batch of `split` for the members `params` (abstract)."""
+        batch = self.feed.example_batch(split, self.group.config.data.eval_batch_size)
+        batch["mask"] = jax.ShapeDtypeStruct((self.group.config.data.eval_batch_size,), jnp.float32)
+        return self._eval_step.lower(params, batch, keys).compile().memory_analysis()
 
     def _batch(self, split: str, idx_B) -> dict:
         """The whole batch, on every device: each member needs all of it. Every process reads it."""

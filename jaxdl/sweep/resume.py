@@ -22,7 +22,7 @@ import shutil
 
 import ml_collections
 
-from jaxdl import parallel
+from jaxdl import config as config_lib, parallel
 from jaxdl.train import checkpoint, loop, workdir as wd
 from jaxdl.train.state import TrainState
 
@@ -122,7 +122,7 @@ class SweepStore:
     def _load(self) -> None:
         with open(self._path(SWEEP_FILE)) as f:
             saved = json.load(f)
-        old, new = _flatten(saved["sweep"]), _flatten(self.description)
+        old, new = config_lib.flatten(saved["sweep"]), config_lib.flatten(self.description)
         differ = [f"{k}: {old.get(k, '<absent>')!r} (workdir) vs {new.get(k, '<absent>')!r} (now)"
                   for k in sorted(old.keys() | new.keys()) if old.get(k, "<absent>") != new.get(k, "<absent>")]
         if differ:
@@ -159,13 +159,3 @@ def _complete_lines(path: str) -> list[dict]:
         lines = f.read().split("\n")
     return [json.loads(line) for line in lines[:-1] if line.strip()]  # [-1]: after the last newline
 
-
-def _flatten(d: dict, prefix: str = "") -> dict:
-    """Nested dicts -> {"config.model.hidden": ...}, so a difference names its exact key."""
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict) and v:
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out

@@ -56,10 +56,12 @@ class _Context:
 def run(
     config: ml_collections.ConfigDict, *, seeds: int | Sequence[int] = 1, grid: dict[str, list] | None = None,
     workdir: str | None = None, chunk_size: int = 0, data_order: str = "per_seed", num_devices: int = 0,
-    keep_params: bool = False, live: bool | None = None, resume: bool = False,
+    keep_params: bool = False, live: bool | None = None, resume: bool = False, samples: int = 0,
+    space: dict | None = None, search: str = "random", search_seed: int | None = None,
     halving: halving_lib.Halving | None = None,
 ) -> results.SweepResult:
-    """Trains `seeds x grid` members of `config`; writes results to `workdir` if given.
+    """Trains `seeds x samples x grid` members of `config` (a `space` of distributions searched at
+    `samples` points: `grid.members`); writes results to `workdir` if given.
 
     `data_order="per_seed"`: each member shuffles with its own seed's data key (as a single
     run with that seed would); `"shared"`: all members see `config.seed`'s order.
@@ -71,7 +73,8 @@ def run(
     """
     grid = dict(grid or {})
     seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
-    members = grid_lib.members(config, seeds, grid)
+    space = grid_lib.parse_space(config, space or {})
+    members = grid_lib.members(config, seeds, grid, space, samples, search, search_seed)
     _check_options(config, data_order, workdir, resume, keep_params, halving)
     parallel.start(config.train.get("cpu_devices", 0))  # before anything starts the backend
     devices = jax.devices()[: num_devices or None]
@@ -80,7 +83,7 @@ def run(
     start = time.perf_counter()
     rows, curves, member_steps, params = [], [], 0, []
     groups = []
-    for batch_size in grid.get("data.batch_size", [config.data.batch_size]):
+    for batch_size in dict.fromkeys(m.get("data.batch_size", config.data.batch_size) for m in members):
         group = [m for m in members if m.get("data.batch_size", config.data.batch_size) == batch_size]
         group_config = config_lib.apply_overrides(config, [f"data.batch_size={batch_size}"])
         groups.append(Group(group_config, group, feed, mesh, data_order))  # each checks its task
@@ -88,6 +91,9 @@ def run(
             halving.check(groups[-1].epochs)
     # Once every check passed (a refused sweep leaves no workdir), before anything compiles.
     description = resume_lib.describe(config, seeds, grid, data_order, chunk_size, halving)
+    if space:  # a resumed search must draw the same points
+        description["search"] = {"samples": samples, "space": {k: str(d) for k, d in space.items()},
+                                 "method": search, "seed": config.seed if search_seed is None else search_seed}
     store = resume_lib.SweepStore(workdir, config, description, resume=resume) if workdir else None
     # A halving sweep keeps no checkpoints: SIGTERM ends it as it ends any process.
     with loop.sigterm_flag() if store and not halving else contextlib.nullcontext(lambda: False) as sigterm:
@@ -103,7 +109,7 @@ def run(
         finally:
             if store:
                 store.close(complete=not ctx.preempted)
-    result = results.SweepResult(rows, curves, list(grid), time.perf_counter() - start, member_steps,
+    result = results.SweepResult(rows, curves, [*space, *grid], time.perf_counter() - start, member_steps,
                                  monitor=g.task.monitor, preempted=ctx.preempted)
     if keep_params:
         # Groups may differ in batch size only, so their params stack into one tree.
@@ -151,7 +157,9 @@ class Group:
         checks.check_task(self.task, feed.example_batch("train", config.data.batch_size),
                           key=rng.streams(config.seed)["dropout"])
         self.models = [t.model for t in self.tasks]
-        self.tx = optimizers.make_optimizer(config.optimizer, total_steps=self.total_steps)
+        swept = {grid_lib.OPTIMIZER_AXES.get(k) for m in members for k in m}
+        self.tx = optimizers.make_optimizer(config.optimizer, total_steps=self.total_steps,
+                                            inject=tuple(n for n in optimizers.INJECTABLE if n in swept))
         self.train_step = steps.make_train_step(self.task, self.tx)
         opt_state = jax.eval_shape(lambda: self.tx.init(self.models[0].init(jax.random.key(0))))
         self.injected = {n for n in grid_lib.OPTIMIZER_AXES.values() if optax.tree.get(opt_state, n) is not None}
@@ -164,7 +172,7 @@ class Group:
 
     def member_arrays(self, members) -> dict[str, jax.Array]:
         """The members' varying values as arrays with a leading member axis."""
-        model, opt = self.config.model, self.config.optimizer
+        model = self.config.model
 
         def column(key: str, default, dtype):
             return jnp.asarray([m.get(key, default) for m in members], dtype)
@@ -175,7 +183,7 @@ class Group:
             "init_index": jnp.asarray([self.inits.index(k) for k in kernel_inits], jnp.int32),
             "init_scale": column("model.init_scale", model.get("init_scale", 1.0), jnp.float32),
             "bias_scale": column("model.bias_scale", model.get("bias_scale", 1.0), jnp.float32),
-            "hparams": {name: column(key, opt[name], jnp.float32)
+            "hparams": {name: column(key, self.config[key], jnp.float32)
                         for key, name in grid_lib.OPTIMIZER_AXES.items() if name in self.injected},
         }
 

@@ -19,7 +19,7 @@ import jax
 import ml_collections
 
 from jaxdl import parallel, rng, tasks
-from jaxdl.train import checkpoint, checks, feeds, optimizers, schedules, steps, workdir as wd
+from jaxdl.train import checkpoint, checks, feeds, optimizers, profiling, schedules, steps, summary, workdir as wd
 from jaxdl.train.epoch_loop import EpochLoop, NonFiniteError, format_evals
 from jaxdl.train.progress import Progress
 from jaxdl.train.state import TrainState, create
@@ -64,6 +64,7 @@ def train(
         workdir = wd.default_workdir(config.experiment or "train")
         if parallel.is_lead():
             print(f"{config.experiment}: writing to {workdir}", flush=True)
+    profiling.parse_steps(config.train.get("profile_steps", ""))  # a bad window fails now, before any compile
     task = tasks.make(config)
     keep_best = bool(config.train.get("keep_best", False))
     if keep_best and "validation" not in config.train.eval_splits:
@@ -74,6 +75,7 @@ def train(
         with sigterm_flag() as sigterm:
             preempted = loop.run(sigterm)
     finally:
+        loop.profiler.stop()
         loop.progress.close()
         loop.writer.close()
         loop.ckpt.close()
@@ -104,9 +106,8 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
     # Bad user code fails here in one line, not as a traceback from inside the compiled step.
     checks.check_task(task, feed.example_batch("train", batch_size), key=keys["dropout"])
 
-    shardings = parallel.state_shardings(
-        jax.eval_shape(lambda: create(model, tx, keys["init"], keys["dropout"])), mesh, fsdp=config.train.fsdp
-    )
+    state_shapes = jax.eval_shape(lambda: create(model, tx, keys["init"], keys["dropout"]))
+    shardings = parallel.state_shardings(state_shapes, mesh, fsdp=config.train.fsdp)
 
     def make_state() -> TrainState:
         # Fresh keys each time: the state is donated to the step, and `keys` must outlive it.
@@ -144,6 +145,9 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
         total_steps, config.experiment or "train", examples_per_step=batch_size, live=live,
         lead=lead, initial=int(loop.state.step),
     )
+    run_summary = summary.of_step(train_step, state_shapes, feed.example_batch("train", batch_size))
+    summary.announce(loop, config, run_summary, mesh, fresh=not resuming)
+    loop.profiler = profiling.Profiler(config.train.get("profile_steps", ""), workdir, lead=lead)
     return loop
 
 

@@ -4,7 +4,8 @@ Chain order: L1/L2 penalty gradients -> clipping -> the optimiser's own scaling
 -> schedule factor -> `-learning_rate`. The learning rate and L2 coefficient (and
 momentum, Adam betas, AdamW weight decay) are injected with `optax.inject_hyperparams`,
 so they are arrays in the optimiser state: the plateau rule or a sweep can change
-them without retracing.
+them without retracing. Clipping thresholds and the warmup length are fixed at build
+time unless `inject=` names them (a sweep that varies them per member).
 """
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ import optax
 
 from jaxdl.train import handwritten
 from jaxdl.train.defaults import default_optimizer_config, default_schedule_config  # noqa: F401 (re-exported)
-from jaxdl.train.schedules import make_schedule
+from jaxdl.train.schedules import make_schedule, traced_warmup
 
 # The *_scratch optimisers are jaxdl.train.handwritten's, written from their update equations.
 SCRATCH = ("sgd_scratch", "momentum_scratch", "nesterov_scratch", "adagrad_scratch")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adam", "adamw", *SCRATCH)
+# Fixed at build time unless `make_optimizer(..., inject=...)` names them.
+INJECTABLE = ("clip_value", "clip_norm", "warmup_steps")
 _MOMENTUM = ("momentum", "nesterov", "momentum_scratch", "nesterov_scratch")
 
 
@@ -89,24 +92,26 @@ def _validate(cfg: ml_collections.ConfigDict) -> None:
 
 
 def make_optimizer(
-    cfg: ml_collections.ConfigDict, *, total_steps: int
+    cfg: ml_collections.ConfigDict, *, total_steps: int, inject: tuple[str, ...] = ()
 ) -> optax.GradientTransformation:
     """Builds the optimiser described by `cfg` (fields: `default_optimizer_config`).
 
     `update` must be given `params` (penalties and decoupled decay read them).
     `momentum`/`nesterov` use optax's form `v <- g + mu * v`, `w <- w - lr * v`.
+    `inject` names values that are otherwise fixed at build time but may be injected
+    too (`INJECTABLE`: a sweep varying them per member); the updates are the same.
     """
     _validate(cfg)
-    schedule = make_schedule(cfg.schedule, total_steps)
+    if unknown := set(inject) - set(INJECTABLE):
+        raise ValueError(f"cannot inject {', '.join(sorted(unknown))}; injectable: {', '.join(INJECTABLE)}")
+    # Both also check the schedule now, not when the optimiser is first initialised.
+    fixed_schedule = make_schedule(cfg.schedule, total_steps)
+    if "warmup_steps" in inject:
+        traced_warmup(cfg.schedule, total_steps, 0)
     # Everything but the injected scalars is closed over, fixed at build time.
     prefix = []
     if cfg.l1 > 0:
         prefix.append(add_l1(cfg.l1))
-    clip = []
-    if cfg.clip_value > 0:
-        clip.append(optax.clip(cfg.clip_value))
-    if cfg.clip_norm > 0:
-        clip.append(optax.clip_by_global_norm(cfg.clip_norm))
 
     # Explicit parameters: inject_hyperparams binds by signature and only injects
     # numeric arguments; the ones left at None are unused by this optimiser.
@@ -117,7 +122,12 @@ def make_optimizer(
         b1: jax.Array | None = None,
         b2: jax.Array | None = None,
         weight_decay: jax.Array | None = None,
+        clip_value: jax.Array | None = None,
+        clip_norm: jax.Array | None = None,
+        warmup_steps: jax.Array | None = None,
     ) -> optax.GradientTransformation:
+        schedule = fixed_schedule if warmup_steps is None else traced_warmup(cfg.schedule, total_steps, warmup_steps)
+        clip = _clipping(cfg, clip_value, clip_norm)
         if cfg.name in SCRATCH:
             # The rate sits outside every hand-written state, so the schedule factor may
             # follow it: -lr * factor * direction either way.
@@ -133,7 +143,36 @@ def make_optimizer(
             *step,
         )
 
-    return optax.inject_hyperparams(chain)(**_injected(cfg))
+    hparams = {**_injected(cfg), **{name: _value(cfg, name) for name in inject}}
+    return optax.inject_hyperparams(chain)(**hparams)
+
+
+def _value(cfg: ml_collections.ConfigDict, name: str):
+    return cfg.schedule.warmup_steps if name == "warmup_steps" else cfg[name]
+
+
+def _clipping(cfg: ml_collections.ConfigDict, clip_value: jax.Array | None, clip_norm: jax.Array | None):
+    """Clipping by value, then by global norm: fixed (0 = off), or injected (a traced 0 = off)."""
+    clip = []
+    if clip_value is not None:
+        clip.append(_when_positive(clip_value, optax.clip(clip_value)))
+    elif cfg.clip_value > 0:
+        clip.append(optax.clip(cfg.clip_value))
+    if clip_norm is not None:
+        clip.append(_when_positive(clip_norm, optax.clip_by_global_norm(clip_norm)))
+    elif cfg.clip_norm > 0:
+        clip.append(optax.clip_by_global_norm(cfg.clip_norm))
+    return clip
+
+
+def _when_positive(threshold: jax.Array, inner: optax.GradientTransformation) -> optax.GradientTransformation:
+    """`inner` (a stateless clip) where `threshold > 0`, the updates untouched where it is 0 (off)."""
+
+    def update_fn(updates, state, params=None):
+        clipped, state = inner.update(updates, state, params)
+        return jax.tree.map(lambda c, u: jnp.where(threshold > 0, c, u), clipped, updates), state
+
+    return optax.GradientTransformation(inner.init, update_fn)
 
 
 def _injected(cfg: ml_collections.ConfigDict) -> dict[str, float]:

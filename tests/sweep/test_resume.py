@@ -125,6 +125,7 @@ def test_in_process_preemption_and_a_row_cut_short_resume_exactly(tmp_path, data
     (["--set", "model.hidden=(50,)"], "config.model.hidden"),
     (["--set", "train.epochs=4"], "config.train.epochs"),
     (["--data-order", "shared"], "data_order"),
+    (["--samples", "2", "--set", "model.init_scale=uniform(0.5,2)"], "search"),
 ])
 def test_resuming_another_sweep_is_refused_in_one_line(data_dir, straight, capsys, change, named):
     before = {name: (straight / name).read_bytes() for name in WRITTEN}

@@ -131,6 +131,26 @@ def test_chunk_size_follows_the_memory_estimate(data_dir, capsys, monkeypatch):
     chex.assert_trees_all_close(small.params, big.params, rtol=1e-4, atol=5e-5)
 
 
+@pytest.mark.parametrize("key, value", [("optimizer.clip_norm", 0.2), ("optimizer.clip_value", 0.002),
+                                        ("optimizer.schedule.warmup_steps", 5)])
+def test_clipping_and_warmup_are_member_axes(tmp_path, data_dir, key, value):
+    extra = ("optimizer.name=sgd", "optimizer.learning_rate=0.1")
+    result = sweep.run(_config(data_dir, "mnist_mlp", *extra), seeds=[1], grid={key: [0, value]},
+                       num_devices=1, keep_params=True, live=False)
+    single = _single(tmp_path, _config(data_dir, "mnist_mlp", *extra, "seed=1", f"{key}={value}"), "single")
+    row, params = _member(result, **{key: value})
+    _close(row, single, params, single.state.params)
+    off = _member(result, **{key: 0})[1]  # 0 = off: the value reaches the program
+    assert not np.allclose(off["layers"][0]["kernel"], params["layers"][0]["kernel"], atol=1e-4)
+
+
+def test_warmup_of_a_schedule_that_depends_on_it_cannot_be_swept():
+    config = experiments.get_config("mnist_mlp")
+    config.optimizer.schedule.name = "cosine"
+    with pytest.raises(ValueError, match="sweeping optimizer.schedule.warmup_steps needs optimizer.schedule.name in"):
+        sweep.members(config, [0], {"optimizer.schedule.warmup_steps": [0, 10]})
+
+
 def test_a_streaming_sweep_equals_the_on_device_shared_order_sweep(data_dir):
     """data.on_device=false: each batch is read once for every member; members train on exactly the
     batches of the on-device shared order (train metrics and params equal), evals within float32 rounding."""

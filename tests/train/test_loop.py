@@ -40,9 +40,10 @@ def test_tiny_mlp_run_learns_and_writes_its_workdir(tmp_path, data_dir, capsys):
     workdir = tmp_path / "run"
     assert json.loads((workdir / "config.json").read_text()) == json.loads(config.to_json())
     records = wd.read_metrics(str(workdir))
-    assert [(r["epoch"], r["split"]) for r in records] == [
+    assert [(r["epoch"], r["split"]) for r in records] == [(0, "model")] + [
         (e, s) for e in (1, 2, 3) for s in ("train", "validation", "test")
     ]
+    records = records[1:]
     steps_per_epoch = 3500 // 128
     assert [r["step"] for r in records if r["split"] == "test"] == [steps_per_epoch * e for e in (1, 2, 3)]
     for r in records:
