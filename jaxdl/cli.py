@@ -78,15 +78,20 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
                    help="each member shuffles by its own seed, or all share the config seed's order")
     p.add_argument("--devices", type=int, default=0, help="split members over this many devices (0 = all)")
     p.add_argument("--resume", action="store_true", help="continue the sweep in --workdir where it stopped")
+    p.add_argument("--halving-rungs", metavar="E1,E2,...",
+                   help="successive halving: after these epochs keep the best 1/eta members by validation")
+    p.add_argument("--halving-eta", type=int, default=3, help="keep the best 1/eta at each rung (default 3)")
+    p.add_argument("--halving-by", choices=("seed",), help="rank and keep within each seed's members")
 
 
 def _sweep(args: argparse.Namespace) -> str:
-    from jaxdl.sweep import named
+    from jaxdl.sweep import halving, named
 
     return named.report(args.experiment, args.overrides, seeds=args.seeds, workdir=args.workdir,
                         chunk_size=args.chunk_size, data_order=args.data_order, num_devices=args.devices,
                         samples=args.samples, search=args.search, search_seed=args.search_seed,
-                        resume=args.resume)
+                        resume=args.resume,
+                        halving=halving.from_flags(args.halving_rungs, args.halving_eta, args.halving_by))
 
 
 def _compare_args(p: argparse.ArgumentParser) -> None:

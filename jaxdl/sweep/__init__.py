@@ -12,9 +12,10 @@ hyperparameters, vmappable) and `jaxdl.train.steps.scan_steps` (an epoch, vmappa
 """
 
 from jaxdl.sweep.grid import SWEEPABLE, members, parse_search_sets, parse_sets
+from jaxdl.sweep.halving import Halving
 from jaxdl.sweep.results import SweepResult
 from jaxdl.sweep.runner import DATA_ORDERS, run
 from jaxdl.sweep.search import DISTRIBUTIONS, METHODS as SEARCHES
 
-__all__ = ["DATA_ORDERS", "DISTRIBUTIONS", "SEARCHES", "SWEEPABLE", "SweepResult", "members", "parse_search_sets",
-           "parse_sets", "run"]
+__all__ = ["DATA_ORDERS", "DISTRIBUTIONS", "SEARCHES", "SWEEPABLE", "Halving", "SweepResult", "members",
+           "parse_search_sets", "parse_sets", "run"]

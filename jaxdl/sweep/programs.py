@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 import psutil
 
-from jaxdl import data, parallel
+from jaxdl import data, parallel, rng
 from jaxdl.train import feeds, steps
 
 
@@ -136,3 +136,27 @@ class StreamPrograms:
         records = self.feed.sources[split].__getitems__([int(i) for i in idx_B])
         decoded = data.decode_records(self.feed.dataset, records)
         return {k: parallel.global_array(v, self.replicated) for k, v in decoded.items()}
+
+
+def train_epoch(group, state, member_keys, epoch: int, history: list[list[dict]], diverged: np.ndarray, progress):
+    """Trains the chunk `state` (its first `len(history)` members real, the rest padding) through
+    `epoch`; appends each real member's train metrics and evals to its `history`, flags the
+    members whose loss went non-finite in `diverged`; returns the new states."""
+    if group.data_order == "per_seed":
+        idx = group.indices(member_keys["data"], epoch)
+    else:
+        idx = steps.epoch_indices(rng.streams(group.config.seed)["data"], epoch, group.feed.num_train,
+                                  group.config.data.batch_size)
+    take = min(group.steps_per_epoch, group.total_steps - (epoch - 1) * group.steps_per_epoch)
+    state, metrics = group.programs.epoch(state, idx[..., :take, :])
+    metrics = parallel.fetch(metrics)
+    diverged |= ~np.isfinite(metrics["loss"]).all(axis=1)
+    evals = {s: parallel.fetch(group.programs.evaluate(state.params, s, member_keys["eval"]))
+             for s in group.config.train.eval_splits}
+    step = int(parallel.fetch(state.step)[0])
+    for i, member_history in enumerate(history):
+        member_history.append({"epoch": epoch, "step": step, "train": {
+            k: float(v[i].mean()) for k, v in metrics.items() if k != "grad_norm"},
+            **{s: {k: float(v[i]) for k, v in e.items() if k != "count"} for s, e in evals.items()}})
+    progress.update(take, {"loss": float(np.nanmean(metrics["loss"][: len(history)]))})
+    return state

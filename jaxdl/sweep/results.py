@@ -30,7 +30,8 @@ class SweepResult:
 
 
 def best_member(rows: list[dict], task: tasks.Task) -> dict | None:
-    """The member with the best final validation (else train) monitor, diverged ones left out."""
+    """The member with the best final validation (else train) monitor, diverged ones and (halving)
+    those stopped at a rung left out."""
     sign = 1.0 if task.monitor_mode == "max" else -1.0
     fallback = -math.inf
 
@@ -38,7 +39,8 @@ def best_member(rows: list[dict], task: tasks.Task) -> dict | None:
         value = r.get(f"final_validation_{task.monitor}", r.get(f"final_train_{task.monitor}"))
         return fallback if value is None or not np.isfinite(value) else sign * value
 
-    return max((r for r in rows if not r["diverged"]), key=score, default=None)
+    finished = (r for r in rows if not r["diverged"] and r.get("stopped_reason", "finished") == "finished")
+    return max(finished, key=score, default=None)
 
 
 def summarize(member: dict, batch_size: int, history: list[dict], diverged: bool, task: tasks.Task):

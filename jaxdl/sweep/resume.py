@@ -15,6 +15,7 @@ Only process 0 writes files; every process takes part in orbax's saves, as in si
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -34,13 +35,16 @@ _DATA_KEYS = ("on_device", "eval_batch_size")
 
 
 def describe(config: ml_collections.ConfigDict, seeds: list[int], grid: dict, data_order: str,
-             chunk_size: int) -> dict:
-    """The sweep a workdir holds, as JSON: what a resumed sweep must agree with."""
+             chunk_size: int, halving=None) -> dict:
+    """The sweep a workdir holds, as JSON: what a resumed sweep must agree with (a halving sweep's
+    spec too, so that a plain `--resume` refuses its workdir)."""
     values = loop.fingerprint(config)
     values["train"] = {k: config.train.get(k) for k in _TRAIN_KEYS}
     values["data"].update({k: config.data.get(k) for k in _DATA_KEYS})
-    return json.loads(json.dumps({"config": values, "seeds": seeds, "grid": grid, "data_order": data_order,
-                                  "chunk_size": chunk_size}))
+    described = {"config": values, "seeds": seeds, "grid": grid, "data_order": data_order, "chunk_size": chunk_size}
+    if halving:
+        described["halving"] = dataclasses.asdict(halving)
+    return json.loads(json.dumps(described))
 
 
 def checkpoint_due(every: int, epoch: int, steps_per_epoch: int) -> bool:

@@ -11,7 +11,8 @@ so a diverging one (NaN) cannot poison the others.
 Members are trained in chunks sized to fit memory; on several devices the
 member axis of each chunk is split over an `ensemble` mesh axis. The compiled
 programs (on-device or streamed data) are in `programs`; what a workdir keeps
-to resume a sweep (finished chunks, the current chunk's checkpoints) in `resume`.
+to resume a sweep (finished chunks, the current chunk's checkpoints) in `resume`; successive
+halving (rung-major training, survivors repacked into smaller chunks) in `halving`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from jaxdl import config as config_lib, parallel, rng, tasks
-from jaxdl.sweep import grid as grid_lib, programs, results, resume as resume_lib
+from jaxdl.sweep import grid as grid_lib, halving as halving_lib, programs, results, resume as resume_lib
 from jaxdl.train import checks, loop, optimizers, steps
 from jaxdl.train.progress import Progress
 from jaxdl.train.state import TrainState
@@ -57,6 +58,7 @@ def run(
     workdir: str | None = None, chunk_size: int = 0, data_order: str = "per_seed", num_devices: int = 0,
     keep_params: bool = False, live: bool | None = None, resume: bool = False, samples: int = 0,
     space: dict | None = None, search: str = "random", search_seed: int | None = None,
+    halving: halving_lib.Halving | None = None,
 ) -> results.SweepResult:
     """Trains `seeds x samples x grid` members of `config` (a `space` of distributions searched at
     `samples` points: `grid.members`); writes results to `workdir` if given.
@@ -67,12 +69,13 @@ def run(
     Members are split over `num_devices` devices (0 = all) along an `ensemble` mesh axis.
     With a `workdir`, finished chunks' rows are appended as they end and the current chunk is
     checkpointed at epoch ends; SIGTERM saves and stops (`preempted`); `resume` continues.
+    `halving`: successive halving at its rungs (`halving.train`; cannot be resumed).
     """
     grid = dict(grid or {})
     seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
     space = grid_lib.parse_space(config, space or {})
     members = grid_lib.members(config, seeds, grid, space, samples, search, search_seed)
-    _check_options(config, data_order, workdir, resume, keep_params)
+    _check_options(config, data_order, workdir, resume, keep_params, halving)
     parallel.start(config.train.get("cpu_devices", 0))  # before anything starts the backend
     devices = jax.devices()[: num_devices or None]
     mesh = Mesh(np.asarray(devices), (ENSEMBLE,))
@@ -84,19 +87,23 @@ def run(
         group = [m for m in members if m.get("data.batch_size", config.data.batch_size) == batch_size]
         group_config = config_lib.apply_overrides(config, [f"data.batch_size={batch_size}"])
         groups.append(Group(group_config, group, feed, mesh, data_order))  # each checks its task
+        if halving:
+            halving.check(groups[-1].epochs)
     # Once every check passed (a refused sweep leaves no workdir), before anything compiles.
-    description = resume_lib.describe(config, seeds, grid, data_order, chunk_size)
+    description = resume_lib.describe(config, seeds, grid, data_order, chunk_size, halving)
     if space:  # a resumed search must draw the same points
         description["search"] = {"samples": samples, "space": {k: str(d) for k, d in space.items()},
                                  "method": search, "seed": config.seed if search_seed is None else search_seed}
     store = resume_lib.SweepStore(workdir, config, description, resume=resume) if workdir else None
-    with loop.sigterm_flag() if store else contextlib.nullcontext(lambda: False) as sigterm:
+    # A halving sweep keeps no checkpoints: SIGTERM ends it as it ends any process.
+    with loop.sigterm_flag() if store and not halving else contextlib.nullcontext(lambda: False) as sigterm:
         ctx = _Context(store, sigterm, live, keep_params)
         try:
             for g in groups:
-                g_rows, g_curves, g_params = g.train(chunk_size, ctx)
-                rows, curves, params = rows + g_rows, curves + g_curves, params + g_params
-                member_steps += len(g.members) * g.total_steps
+                g_rows, g_curves, g_params, g_steps = (halving_lib.train(g, halving, chunk_size, ctx) if halving
+                                                       else g.train(chunk_size, ctx))
+                rows, curves, params, member_steps = rows + g_rows, curves + g_curves, params + g_params, \
+                    member_steps + g_steps
                 if ctx.preempted:
                     break
         finally:
@@ -112,12 +119,15 @@ def run(
     return result
 
 
-def _check_options(config, data_order: str, workdir: str | None, resume: bool, keep_params: bool) -> None:
+def _check_options(config, data_order: str, workdir: str | None, resume: bool, keep_params: bool,
+                   halving: halving_lib.Halving | None) -> None:
     if data_order not in DATA_ORDERS:
         raise ValueError(f"unknown data order '{data_order}'; valid: {', '.join(DATA_ORDERS)}")
     if not config.data.on_device and data_order != "shared":
         raise ValueError("a streaming sweep (data.on_device=false) needs --data-order shared: each batch is then "
                          "read once for every member; with per_seed each member would need its own batches")
+    if resume and halving:
+        raise ValueError("--halving cannot be combined with --resume: a halving sweep keeps no checkpoints")
     if resume and not workdir:
         raise ValueError("--resume needs the --workdir of the sweep to continue")
     if resume and keep_params:
@@ -188,11 +198,11 @@ class Group:
         state = TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=opt_state, rng=keys["dropout"])
         return state, {"data": keys["data"], "eval": keys["eval"]}
 
-    def train(self, chunk_size: int, ctx: _Context) -> tuple[list, list, list]:
+    def train(self, chunk_size: int, ctx: _Context) -> tuple[list, list, list, int]:
         """Trains the group chunk by chunk, skipping chunks a resumed sweep finished before; returns
-        rows, curves and (if kept) params per chunk. Stops between epochs when SIGTERM arrives."""
+        rows, curves, (if kept) params per chunk and member-steps. Stops between epochs at SIGTERM."""
         batch = self.config.data.batch_size
-        chunk = self._chunk_size(chunk_size, ctx.store)
+        chunk = self.members_per_call(chunk_size, ctx.store)
         progress = Progress(
             self.epochs * self.steps_per_epoch * math.ceil(len(self.members) / chunk),
             f"sweep {self.config.experiment} b{batch}", examples_per_step=batch * chunk, live=ctx.live,
@@ -221,9 +231,9 @@ class Group:
                 f"members {lo}-{lo + len(real) - 1}: {sum(r['diverged'] for r in finished[0])} diverged"
                 + (f"; best member {best['member']} " + results.format_finals(best, self.task.monitor) if best else ""))
         progress.close()
-        return rows, curves, kept
+        return rows, curves, kept, len(self.members) * self.total_steps
 
-    def _chunk_size(self, requested: int, store: resume_lib.SweepStore | None) -> int:
+    def members_per_call(self, requested: int, store: resume_lib.SweepStore | None) -> int:
         """Members per compiled call: the one a resumed sweep used, else requested, else fit to memory."""
         n_dev = self.mesh.shape[ENSEMBLE]
         batch = self.config.data.batch_size
@@ -252,26 +262,8 @@ class Group:
             state, position = restored
             history, diverged, first = position["history"], np.asarray(position["diverged"]), position["epoch"] + 1
             progress.update(int(parallel.fetch(state.step)[0]), {})
-        shared_key = rng.streams(self.config.seed)["data"]
-        n, batch = self.feed.num_train, self.config.data.batch_size
         for epoch in range(first, self.epochs + 1):
-            if self.data_order == "per_seed":
-                idx = self.indices(member_keys["data"], epoch)
-            else:
-                idx = steps.epoch_indices(shared_key, epoch, n, batch)
-            take = min(self.steps_per_epoch, self.total_steps - (epoch - 1) * self.steps_per_epoch)
-            state, metrics = self.programs.epoch(state, idx[..., :take, :])
-            metrics = parallel.fetch(metrics)
-            diverged |= ~np.isfinite(metrics["loss"]).all(axis=1)
-            evals = {s: parallel.fetch(self.programs.evaluate(state.params, s, member_keys["eval"]))
-                     for s in self.config.train.eval_splits}
-            step = int(parallel.fetch(state.step)[0])
-            for i in range(len(real)):
-                history[i].append({"epoch": epoch, "step": step, "train": {
-                    k: float(v[i].mean()) for k, v in metrics.items() if k != "grad_norm"},
-                    **{s: {k: float(v[i]) for k, v in e.items() if k != "count"}
-                       for s, e in evals.items()}})
-            progress.update(take, {"loss": float(np.nanmean(metrics["loss"][: len(real)]))})
+            state = programs.train_epoch(self, state, member_keys, epoch, history, diverged, progress)
             stop = ctx.sigterm() and epoch < self.epochs  # the last epoch's rows are written instead
             due = resume_lib.checkpoint_due(self.config.train.checkpoint_every_steps, epoch, self.steps_per_epoch)
             if ctx.store and epoch < self.epochs and (stop or due):
