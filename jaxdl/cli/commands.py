@@ -77,7 +77,7 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue the sweep in --workdir where it stopped")
     p.add_argument("--halving-rungs", metavar="E1,E2,...",
                    help="successive halving: after these epochs keep the best 1/eta members by validation")
-    p.add_argument("--halving-eta", type=int, default=3, help="keep the best 1/eta at each rung (default 3)")
+    p.add_argument("--halving-eta", type=int, help="keep the best 1/eta at each rung (default 3)")
     p.add_argument("--halving-by", choices=("seed",), help="rank and keep within each seed's members")
 
 

@@ -47,15 +47,17 @@ class Halving:
             raise ValueError(f"halving rungs must be below the {epochs} training epochs; got {self.rungs}")
 
 
-def from_flags(rungs: str | None, eta: int = 3, group_by: str | None = None) -> Halving | None:
-    """`--halving-rungs 1,3,9 --halving-eta 3 --halving-by seed` -> Halving (None without rungs)."""
+def from_flags(rungs: str | None, eta: int | None = None, group_by: str | None = None) -> Halving | None:
+    """`--halving-rungs 1,3,9 --halving-eta 3 --halving-by seed` -> Halving (None without any)."""
     if not rungs:
+        if eta is not None or group_by is not None:
+            raise ValueError("--halving-eta and --halving-by need --halving-rungs (e.g. --halving-rungs 1,3,9)")
         return None
     try:
         epochs = tuple(int(r) for r in rungs.split(","))
     except ValueError:
         raise ValueError(f"--halving-rungs takes comma-separated epoch counts, e.g. 1,3,9; got '{rungs}'") from None
-    return Halving(epochs, eta, group_by)
+    return Halving(epochs, 3 if eta is None else eta, group_by)
 
 
 def train(group, spec: Halving, requested_chunk: int, ctx) -> tuple[list, list, list, int]:

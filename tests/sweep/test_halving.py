@@ -79,6 +79,7 @@ def test_member_steps_shrink_by_the_rungs(halved):
     (["--halving-rungs", "1", "--halving-eta", "1"], "eta must be an integer >= 2"),
     (["--halving-rungs", "1,x"], "comma-separated epoch counts"),
     (["--halving-rungs", "1", "--resume"], "cannot be combined with --resume"),
+    (["--halving-eta", "2"], "need --halving-rungs"),
 ])
 def test_bad_halving_flags_are_refused_in_one_line(tmp_path, data_dir, capsys, flags, message):
     workdir = tmp_path / "w"
