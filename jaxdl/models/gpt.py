@@ -228,6 +228,8 @@ def language_model(vocab_size: int, seq_len: int, *, decode: str = "exact", **hp
     """
     if decode not in ("exact", "ring"):
         raise ValueError(f"decode={decode!r}; valid: exact, ring")
+    # Runs saved before `train.precision` replaced the model's compute_dtype still restore.
+    hparams.pop("compute_dtype", None)
     cfg = GPTConfig(vocab_size=vocab_size, context=seq_len, **hparams)
     model = make(cfg)
 
