@@ -64,7 +64,7 @@ def config_for(experiment: str, overrides):
 def time_jaxdl_steps(config, data: dict, idx_SxB: np.ndarray, repeats: int) -> dict:
     """Rate of the loop's scanned train steps over `idx_SxB` (S steps per call)."""
     task = tasks.make(config)
-    tx = optimizers.make_optimizer(config.optimizer, total_steps=1_000_000)
+    tx = optimizers.make_optimizer(config.optimizer, total_steps=1_000_000, ema_decay=config.train.ema_decay)
     run_steps = steps.make_run_steps(steps.make_train_step(task, tx, **steps.step_options(config.train)))
     keys = rng.streams(config.seed)
     state = create(task.model, tx, keys["init"], keys["dropout"])
