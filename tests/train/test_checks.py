@@ -233,7 +233,7 @@ def test_cli_and_sweep_reject_grad_accum_steps_not_dividing_the_batch(tmp_path, 
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("jaxdl: error: train.grad_accum_steps=3 does not divide") and err.count("\n") == 1, err
-    monkeypatch.setattr(runner.Group, "_compile", lambda self: pytest.fail("the sweep compiled"))
+    monkeypatch.setattr(runner.Group, "train", lambda *a: pytest.fail("the sweep compiled"))
     config = config_lib.apply_overrides(experiments.get_config("mnist_mlp"), [
         f"data.data_dir={data_dir}", "train.grad_accum_steps=3", "train.num_steps=1"])
     with pytest.raises(ValueError, match="train.grad_accum_steps=3 does not divide data.batch_size=128"):
