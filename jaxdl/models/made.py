@@ -128,7 +128,8 @@ def make(input_shape: Sequence[int], hidden: Sequence[int] = (500,), activation:
 def log_prob(model: PureModel, params: Params, x_BxD: jax.Array, masks: Masks) -> jax.Array:
     """log p(x) in nats per example under one mask set; x binary, flattened."""
     logits = model.apply(params, x_BxD.reshape(x_BxD.shape[0], *model.input_shape), masks=masks)
-    return -jnp.sum(optax.sigmoid_binary_cross_entropy(logits, x_BxD), axis=-1)
+    # float32 whatever the compute dtype (train.precision=bfloat16)
+    return -jnp.sum(optax.sigmoid_binary_cross_entropy(logits.astype(jnp.float32), x_BxD), axis=-1)
 
 
 def sample(model: PureModel, params: Params, masks: Masks, key: jax.Array, num: int) -> jax.Array:

@@ -137,8 +137,9 @@ def negative_elbo(vae: VAEFunctions, params: Params, x_BxD: jax.Array, key: jax.
     """One-sample negative ELBO per example, split as (total_B, reconstruction_B, kl_B)."""
     mean, log_var = vae.encode(params, x_BxD)
     z = reparameterize(key, mean, log_var)
-    reconstruction = -bernoulli_log_prob(vae.decode(params, z), x_BxD)
-    kl = kl_to_standard_normal(mean, log_var)
+    # The terms in float32 whatever the compute dtype (train.precision=bfloat16).
+    reconstruction = -bernoulli_log_prob(vae.decode(params, z).astype(jnp.float32), x_BxD)
+    kl = kl_to_standard_normal(mean.astype(jnp.float32), log_var.astype(jnp.float32))
     return reconstruction + kl, reconstruction, kl
 
 

@@ -33,6 +33,7 @@ import numpy as np
 from jaxdl import data
 from jaxdl.runs import saved
 from jaxdl.tasks import char_lm, classification, regression
+from jaxdl.train import optimizers
 
 PLATFORMS = ("cpu", "cuda", "rocm", "tpu")
 PROGRAM, PARAMS, INFO = "inference.jaxexport", "params.npz", "export.json"
@@ -64,7 +65,8 @@ def export(workdir: str, *, best: bool = False, platforms: Sequence[str] = ("cpu
     (batch,) = jax.export.symbolic_shape("b")
     x_spec = jax.tree.map(lambda a: jax.ShapeDtypeStruct((batch, *a.shape[1:]), a.dtype), example)
 
-    leaves, params_tree = jax.tree_util.tree_flatten_with_path(jax.device_get(state.params))
+    params = optimizers.eval_params(state.params, state.opt_state)  # the EMA when the run kept one
+    leaves, params_tree = jax.tree_util.tree_flatten_with_path(jax.device_get(params))
     names = [jax.tree_util.keystr(path) for path, _ in leaves]
 
     # A flat list of params: serialization takes only string-keyed dicts (NNX lists have int keys).

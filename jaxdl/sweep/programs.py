@@ -17,7 +17,7 @@ import numpy as np
 import psutil
 
 from jaxdl import data, parallel, rng
-from jaxdl.train import feeds, steps
+from jaxdl.train import feeds, optimizers, steps
 
 
 def make_feed(config, mesh):
@@ -151,7 +151,8 @@ def train_epoch(group, state, member_keys, epoch: int, history: list[list[dict]]
     state, metrics = group.programs.epoch(state, idx[..., :take, :])
     metrics = parallel.fetch(metrics)
     diverged |= ~np.isfinite(metrics["loss"]).all(axis=1)
-    evals = {s: parallel.fetch(group.programs.evaluate(state.params, s, member_keys["eval"]))
+    params = optimizers.eval_params(state.params, state.opt_state)  # the EMA when kept
+    evals = {s: parallel.fetch(group.programs.evaluate(params, s, member_keys["eval"]))
              for s in group.config.train.eval_splits}
     step = int(parallel.fetch(state.step)[0])
     for i, member_history in enumerate(history):

@@ -157,10 +157,12 @@ class Group:
         checks.check_task(self.task, feed.example_batch("train", config.data.batch_size),
                           key=rng.streams(config.seed)["dropout"])
         self.models = [t.model for t in self.tasks]
+        checks.check_step_options(config.train, config.data.batch_size)
         swept = {grid_lib.OPTIMIZER_AXES.get(k) for m in members for k in m}
         self.tx = optimizers.make_optimizer(config.optimizer, total_steps=self.total_steps,
-                                            inject=tuple(n for n in optimizers.INJECTABLE if n in swept))
-        self.train_step = steps.make_train_step(self.task, self.tx)
+                                            inject=tuple(n for n in optimizers.INJECTABLE if n in swept),
+                                            ema_decay=config.train.get("ema_decay", 0.0))
+        self.train_step = steps.make_train_step(self.task, self.tx, **steps.step_options(config.train))
         opt_state = jax.eval_shape(lambda: self.tx.init(self.models[0].init(jax.random.key(0))))
         self.injected = {n for n in grid_lib.OPTIMIZER_AXES.values() if optax.tree.get(opt_state, n) is not None}
         self.eval_step = steps.make_eval_step(self.task)

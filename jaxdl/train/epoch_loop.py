@@ -127,8 +127,9 @@ class EpochLoop:
     def _evaluate(self, step: int) -> None:
         """Evaluates every eval split at `step`; logs, and keeps the best state if asked."""
         self.final = {"train": self.final.get("train", {})}
+        params = optimizers.eval_params(self.state.params, self.state.opt_state)  # the EMA when kept
         for split in self.config.train.eval_splits:
-            metrics = self.evaluate(self.state.params, split, self.eval_key)
+            metrics = self.evaluate(params, split, self.eval_key)
             self.final[split] = {k: float(v) for k, v in metrics.items()}
             self.writer.write(step=step, epoch=self.epoch, split=split, metrics=self.final[split])
         at = f"epoch {self.epoch}" if step % self.steps_per_epoch == 0 else f"epoch {self.epoch} step {step}"

@@ -100,10 +100,12 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
     if steps_per_epoch == 0:
         raise ValueError(f"data.batch_size={batch_size} exceeds the {feed.num_train} training examples")
     total_steps = config.train.num_steps or config.train.epochs * steps_per_epoch
-    tx = optimizers.make_optimizer(config.optimizer, total_steps=total_steps)
+    tx = optimizers.make_optimizer(config.optimizer, total_steps=total_steps,
+                                   ema_decay=config.train.get("ema_decay", 0.0))
     lr_factor = schedules.make_schedule(config.optimizer.schedule, total_steps)
     keys = rng.streams(config.seed)
     # Bad user code fails here in one line, not as a traceback from inside the compiled step.
+    checks.check_step_options(config.train, batch_size)
     checks.check_task(task, feed.example_batch("train", batch_size), key=keys["dropout"])
 
     state_shapes = jax.eval_shape(lambda: create(model, tx, keys["init"], keys["dropout"]))
@@ -125,7 +127,7 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
     ckpt = checkpoint.Checkpointer(
         ckpt_dir, max_to_keep=config.train.keep_checkpoints, fingerprint=fingerprint(config)
     )
-    train_step = steps.make_train_step(task, tx)
+    train_step = steps.make_train_step(task, tx, **steps.step_options(config.train))
     loop = EpochLoop(config, task, feed, keys, steps_per_epoch, total_steps, ckpt, make_state, train_step)
     if keep_best:
         loop.best_ckpt = checkpoint.Checkpointer(

@@ -10,6 +10,7 @@ time unless `inject=` names them (a sweep that varies them per member).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -99,9 +100,10 @@ def _validate(cfg: ml_collections.ConfigDict) -> None:
 
 
 def make_optimizer(
-    cfg: ml_collections.ConfigDict, *, total_steps: int, inject: tuple[str, ...] = ()
+    cfg: ml_collections.ConfigDict, *, total_steps: int, inject: tuple[str, ...] = (), ema_decay: float = 0.0
 ) -> optax.GradientTransformation:
-    """Builds the optimiser described by `cfg` (fields: `default_optimizer_config`).
+    """Builds the optimiser described by `cfg` (fields: `default_optimizer_config`); with
+    `ema_decay` > 0 its state also keeps an EMA of the params (`ema_of_params`).
 
     `update` must be given `params` (penalties and decoupled decay read them).
     `momentum`/`nesterov` use optax's form `v <- g + mu * v`, `w <- w - lr * v`.
@@ -152,7 +154,10 @@ def make_optimizer(
         )
 
     hparams = {**_injected(cfg), **{name: _value(cfg, name) for name in inject}}
-    return optax.inject_hyperparams(chain)(**hparams)
+    tx = optax.inject_hyperparams(chain)(**hparams)
+    if not 0.0 <= ema_decay < 1.0:
+        raise ValueError(f"train.ema_decay must be in [0, 1) (0 = off), got {ema_decay}")
+    return optax.chain(tx, ema_of_params(ema_decay)) if ema_decay > 0 else tx
 
 
 def _value(cfg: ml_collections.ConfigDict, name: str):
@@ -222,6 +227,36 @@ def _scratch(
     if cfg.name == "adagrad_scratch":
         return handwritten.adagrad(learning_rate, cfg.initial_accumulator_value, cfg.adagrad_eps)
     return handwritten.momentum(learning_rate, momentum, nesterov=cfg.name == "nesterov_scratch")
+
+
+class EmaParamsState(NamedTuple):
+    ema_params: optax.Params
+
+
+def ema_of_params(decay: float) -> optax.GradientTransformation:
+    """Keeps `ema <- decay * ema + (1 - decay) * params` after every update, starting at the
+    initial params (no bias correction); the updates pass through unchanged. Last in a chain,
+    so it sees the final updates. In the optimiser state, it is checkpointed, sharded and
+    vmapped with it."""
+
+    def init_fn(params):
+        # A copy: the state is donated to the step, and one buffer cannot be donated twice.
+        return EmaParamsState(ema_params=jax.tree.map(jnp.copy, params))
+
+    def update_fn(updates, state, params=None):
+        if params is None:
+            raise ValueError("ema_of_params needs `params` in update()")
+        new_params = optax.apply_updates(params, updates)
+        ema = jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, state.ema_params, new_params)
+        return updates, EmaParamsState(ema_params=ema)
+
+    return optax.GradientTransformation(init_fn, update_fn)
+
+
+def eval_params(params: optax.Params, opt_state: optax.OptState) -> optax.Params:
+    """The params to evaluate and keep: the EMA when the optimiser keeps one, else `params`."""
+    ema = optax.tree.get(opt_state, "ema_params")
+    return params if ema is None else ema
 
 
 def get_learning_rate(opt_state: optax.OptState) -> jax.Array:

@@ -172,3 +172,12 @@ def test_a_streaming_sweep_equals_the_on_device_shared_order_sweep(data_dir):
 def test_a_streaming_sweep_with_per_seed_order_is_refused(data_dir):
     with pytest.raises(ValueError, match="needs --data-order shared"):
         sweep.run(_config(data_dir, "mnist_mlp", "data.on_device=false"), seeds=2, live=False)
+
+
+def test_a_member_with_grad_accumulation_and_dropout_equals_its_single_run(tmp_path, data_dir):
+    # Dropout draws per microbatch (fold_in(step key, i)): the vmapped member and the loop agree.
+    accum = ("train.grad_accum_steps=4", "train.epochs=1")
+    result = sweep.run(_config(data_dir, "mnist_mlp", *accum), seeds=2, num_devices=1, keep_params=True, live=False)
+    single = _single(tmp_path, _config(data_dir, "mnist_mlp", *accum, "seed=1"), "s1")
+    row, params = _member(result, seed=1)
+    _close(row, single, params, single.state.params)

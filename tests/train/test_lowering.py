@@ -29,17 +29,32 @@ load_plugins()  # installed plugins' experiments are experiments too
 @pytest.mark.parametrize("name", list(experiments.EXPERIMENTS))
 def test_train_step_lowers_for_cuda_and_tpu(name, data_dir, monkeypatch):
     monkeypatch.setattr(attention, "fast_is_library", lambda: True)
-    config = experiment_config_or_skip(data_dir, name)
+    _assert_lowers(experiment_config_or_skip(data_dir, name))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["gpt_char_tiny", "mnist_cnn", "char_lstm"])
+def test_bf16_accumulating_ema_step_lowers_for_cuda_and_tpu(name, data_dir, monkeypatch):
+    """The step's options as a GPU run would set them: bf16 operands into cuDNN-path attention,
+    convolutions and recurrent scans, microbatches, the EMA in the optimiser state."""
+    monkeypatch.setattr(attention, "fast_is_library", lambda: True)
+    _assert_lowers(experiment_config_or_skip(data_dir, name, "train.precision=bfloat16",
+                                             "train.grad_accum_steps=2", "train.ema_decay=0.999"))
+
+
+def _assert_lowers(config):
     task = tasks.make(config)
     # Any total past the warmup gives the optimiser state's structure.
-    tx = optimizers.make_optimizer(config.optimizer, total_steps=config.optimizer.schedule.warmup_steps + 10)
+    tx = optimizers.make_optimizer(config.optimizer, total_steps=config.optimizer.schedule.warmup_steps + 10,
+                                   ema_decay=config.train.ema_decay)
     keys = rng.streams(config.seed)
     state = jax.eval_shape(lambda: create(task.model, tx, keys["init"], keys["dropout"]))
     batch_size = config.data.batch_size
     row = data.load_arrays(config.data.name, "train", data_dir=config.data.data_dir or None, max_examples=1)
     batch = jax.tree.map(lambda a: jax.ShapeDtypeStruct((batch_size, *a.shape[1:]), a.dtype), row)
 
-    exported = jax.export.export(jax.jit(steps.make_train_step(task, tx)), platforms=("cuda", "tpu"))(state, batch)
+    step = steps.make_train_step(task, tx, **steps.step_options(config.train))
+    exported = jax.export.export(jax.jit(step), platforms=("cuda", "tpu"))(state, batch)
 
     assert exported.platforms == ("cuda", "tpu")
     # The new state has the old one's shapes and dtypes (a step scans and resumes on either platform).
