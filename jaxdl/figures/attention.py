@@ -47,7 +47,7 @@ def attention(workdir: str, text: str | None = None, *, layer: int = -1, head: i
     from jaxdl.models import transformer
     from jaxdl.tasks import transformer_seq2seq
 
-    config, model, state = saved.restore(workdir)
+    config, model, params = saved.restore_params(workdir)
     if config.task != "transformer_seq2seq":
         raise ValueError(f"attention maps are drawn for transformer_seq2seq runs; {workdir} trained "
                          f"task {config.task!r}")
@@ -65,12 +65,12 @@ def attention(workdir: str, text: str | None = None, *, layer: int = -1, head: i
         longest = int(np.argmax((sources != text_lib.PAD).sum(1)))
         src = jnp.asarray(sources[longest:longest + 1])
     n_src = int((src[0] != text_lib.PAD).sum())
-    out = transformer.greedy_decode(state.params, src, cfg=cfg, length=transformer_seq2seq.pair_meta(spec)[
+    out = transformer.greedy_decode(params, src, cfg=cfg, length=transformer_seq2seq.pair_meta(spec)[
         "max_tgt_len"] - 1, bos=text_lib.BOS)
     ends = np.flatnonzero(np.asarray(out[0]) == text_lib.EOS)
     n_out = int(ends[0]) + 1 if ends.size else out.shape[1]
     tgt_in = jnp.concatenate([jnp.full((1, 1), text_lib.BOS, jnp.int32), out[:, : n_out - 1]], axis=1)
-    weights = transformer.cross_attention_weights(state.params, src, tgt_in, cfg, layer)[0, head]
+    weights = transformer.cross_attention_weights(params, src, tgt_in, cfg, layer)[0, head]
 
     def labels(ids, vocab):
         return vocab.decode(ids) if vocab is not None else [str(int(i)) for i in ids]

@@ -30,11 +30,11 @@ def node_embeddings(workdir: str, path: str | None = None) -> str:
     """
     from jaxdl.tasks import node_classification
 
-    config, _, state = saved.restore(workdir)
+    config, _, params = saved.restore_params(workdir)
     if config.task != "node_classification":
         raise ValueError(f"node_embeddings needs a node_classification run; {workdir} trained task "
                          f"{config.task!r} (run e.g. `jaxdl train karate_gcn` first)")
-    _, hidden_NxH = node_classification.graph_model(config).forward(state.params)
+    _, hidden_NxH = node_classification.graph_model(config).forward(params)
     if hidden_NxH is None:
         raise ValueError(f"{workdir}'s GCN has no hidden layer (model.hidden=()): nothing to plot")
     hidden_NxH = np.asarray(hidden_NxH)

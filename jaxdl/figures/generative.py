@@ -34,7 +34,7 @@ def _restore(workdir: str, task: str, figure: str):
         raise ValueError(f"--figure {figure} needs a run of the {task} task (e.g. `jaxdl train {task}_mnist`), "
                          f"but {workdir} trained the {config.task} task")
     best = checkpoint.has_checkpoint(os.path.join(workdir, "best"))
-    return saved.restore(workdir, best=best)
+    return saved.restore_params(workdir, best=best)
 
 
 def _mosaic(images_NxHxW: np.ndarray, cols: int, pad: int = 2) -> np.ndarray:
@@ -65,11 +65,11 @@ def _test_images(config) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
 
 def vae_reconstructions(workdir: str, n: int = 50) -> str:
     """Test images (fixed binarisation, odd rows) above their reconstructions at the posterior mean."""
-    config, _, state = _restore(workdir, "vae", "vae_reconstructions")
+    config, _, params = _restore(workdir, "vae", "vae_reconstructions")
     vae = vae_task.build(config)
     images, _, shape = _test_images(config)
     x = binary.fixed(binary.flatten(jnp.asarray(images[:n])))
-    recon = jax.nn.sigmoid(vae.decode(state.params, vae.encode(state.params, x)[0]))
+    recon = jax.nn.sigmoid(vae.decode(params, vae.encode(params, x)[0]))
     pairs = np.stack([np.asarray(x).reshape(-1, 10, *shape), np.asarray(recon).reshape(-1, 10, *shape)], axis=1)
     return _save_grid(os.path.join(workdir, "vae_reconstructions.png"), _mosaic(pairs.reshape(-1, *shape), 10),
                       f"{config.data.name} test images (odd rows), reconstructions (even)")
@@ -77,11 +77,11 @@ def vae_reconstructions(workdir: str, n: int = 50) -> str:
 
 def vae_samples(workdir: str, n: int = 100) -> str:
     """Decoder means of z ~ N(0, I)."""
-    config, _, state = _restore(workdir, "vae", "vae_samples")
+    config, _, params = _restore(workdir, "vae", "vae_samples")
     vae = vae_task.build(config)
     shape = data.get_spec(config.data.name).image_shape[:2]
     z = jax.random.normal(jax.random.key(FIGURE_KEY), (n, vae.latent_dim))
-    means = np.asarray(jax.nn.sigmoid(vae.decode(state.params, z))).reshape(n, *shape)
+    means = np.asarray(jax.nn.sigmoid(vae.decode(params, z))).reshape(n, *shape)
     return _save_grid(os.path.join(workdir, "vae_samples.png"), _mosaic(means, 10),
                       f"VAE samples from the prior (latent dim {vae.latent_dim}), pixel means")
 
@@ -94,25 +94,25 @@ def _two_d(config, vae, figure: str) -> None:
 
 def vae_manifold(workdir: str, n: int = 20) -> str:
     """Decoder means over an n x n grid of z at the prior's quantiles 0.05..0.95 (2-D latent only)."""
-    config, _, state = _restore(workdir, "vae", "vae_manifold")
+    config, _, params = _restore(workdir, "vae", "vae_manifold")
     vae = vae_task.build(config)
     _two_d(config, vae, "vae_manifold")
     shape = data.get_spec(config.data.name).image_shape[:2]
     q = jax.scipy.special.ndtri(jnp.linspace(0.05, 0.95, n))  # equal prior mass between grid lines
     z1, z2 = jnp.meshgrid(q, q[::-1])  # z2 grows upwards
     z = jnp.stack([z1.ravel(), z2.ravel()], axis=-1)
-    means = np.asarray(jax.nn.sigmoid(vae.decode(state.params, z))).reshape(n * n, *shape)
+    means = np.asarray(jax.nn.sigmoid(vae.decode(params, z))).reshape(n * n, *shape)
     return _save_grid(os.path.join(workdir, "vae_manifold.png"), _mosaic(means, n, pad=0),
                       "VAE manifold: z at prior quantiles 0.05..0.95", figsize=(5.0, 5.4))
 
 
 def vae_latents(workdir: str) -> str:
     """Posterior means of the test set in a 2-D latent space, coloured by label."""
-    config, _, state = _restore(workdir, "vae", "vae_latents")
+    config, _, params = _restore(workdir, "vae", "vae_latents")
     vae = vae_task.build(config)
     _two_d(config, vae, "vae_latents")
     images, labels, _ = _test_images(config)
-    mean = np.asarray(vae.encode(state.params, binary.fixed(binary.flatten(jnp.asarray(images))))[0])
+    mean = np.asarray(vae.encode(params, binary.fixed(binary.flatten(jnp.asarray(images))))[0])
     fig = Figure(figsize=(6.0, 5.0), layout="constrained")
     ax = fig.subplots()
     colours = matplotlib.colormaps["tab10"]
@@ -127,11 +127,11 @@ def vae_latents(workdir: str) -> str:
 
 def made_samples(workdir: str, n: int = 100) -> str:
     """Binary samples of mask set 0, drawn pixel by pixel in its ordering (a jitted scan)."""
-    config, model, state = _restore(workdir, "made", "made_samples")
+    config, model, params = _restore(workdir, "made", "made_samples")
     made = made_task.build(config)
     shape = data.get_spec(config.data.name).image_shape[:2]
     draw = jax.jit(lambda params, key: made_lib.sample(model, params, made.masks(0), key, n))
-    x = np.asarray(draw(state.params, jax.random.key(FIGURE_KEY))).reshape(n, *shape)
+    x = np.asarray(draw(params, jax.random.key(FIGURE_KEY))).reshape(n, *shape)
     return _save_grid(os.path.join(workdir, "made_samples.png"), _mosaic(x, 10),
                       f"MADE samples (mask set 0, {config.model.ordering} ordering)")
 

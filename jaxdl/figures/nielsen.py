@@ -125,7 +125,7 @@ def _snapshots(workdir: str) -> list[tuple[int, int | None, Any]]:
     """(step, epoch, params) for every kept checkpoint, oldest first; epoch is None for a
     checkpoint that did not fall on an epoch's end (train.checkpoint_every_steps > 0)."""
     epochs = {r["step"]: r["epoch"] for r in wd.read_metrics(workdir) if r["split"] == "train"}
-    return [(step, epochs.get(step), saved.restore(workdir, step)[2].params)
+    return [(step, epochs.get(step), saved.restore_params(workdir, step)[2])
             for step in saved.checkpoint_steps(workdir)]
 
 

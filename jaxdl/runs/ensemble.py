@@ -32,7 +32,7 @@ def member_outputs(workdir: str, splits: Sequence[str]) -> dict[str, tuple[np.nd
     """Per split, (outputs N x K, targets N, dataset name, kind) of one trained run (restored once):
     class probabilities for a classifier (kind "classification"), predictions (K = 1) for "regression"."""
     best = os.path.isdir(os.path.join(workdir, "best"))
-    config, model, state = saved.restore(workdir, best=best)
+    config, model, params = saved.restore_params(workdir, best=best)
     kind = "regression" if config.task in REGRESSION_TASKS else "classification"
     target = "y" if kind == "regression" else "label"
 
@@ -53,7 +53,7 @@ def member_outputs(workdir: str, splits: Sequence[str]) -> dict[str, tuple[np.nd
                                  f"(classification or regression); {config.data.name!r} holds {sorted(arrays)}")
             inputs = arrays[others[0]]
         n, size = len(arrays[target]), config.data.eval_batch_size
-        outputs = np.concatenate([np.asarray(predict(state.params, jax.tree.map(lambda a: a[i:i + size], inputs)))
+        outputs = np.concatenate([np.asarray(predict(params, jax.tree.map(lambda a: a[i:i + size], inputs)))
                                   for i in range(0, n, size)])
         results[split] = (outputs, np.asarray(arrays[target]), config.data.name, kind)
     return results

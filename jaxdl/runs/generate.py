@@ -14,8 +14,8 @@ def generate(workdir: str, prompt: str = "\n", *, length: int = 500, temperature
     """`prompt` and `length` sampled characters after it, from the run's best state if kept, else its latest
     (or checkpoint `step`); the same `seed` gives the same text."""
     best = step is None and checkpoint.has_checkpoint(os.path.join(workdir, "best"))
-    config, _, state = saved.restore(workdir, step, best=best)
+    config, _, params = saved.restore_params(workdir, step, best=best)
     if config.task != "char_lm":
         raise ValueError(f"{workdir} trained task {config.task!r}; generate needs a char_lm run")
-    return prompt + char_lm.generate_text(config, state.params, prompt, length=length, temperature=temperature,
+    return prompt + char_lm.generate_text(config, params, prompt, length=length, temperature=temperature,
                                           top_k=top_k, seed=seed)

@@ -8,7 +8,7 @@ import os
 import ml_collections
 
 from jaxdl import config as config_lib, experiments, rng, tasks
-from jaxdl.models import PureModel
+from jaxdl.models import Params, PureModel
 from jaxdl.train import checkpoint, loop, optimizers
 from jaxdl.train.state import TrainState, create
 
@@ -90,6 +90,14 @@ def restore(workdir: str, step: int | None = None, *, best: bool = False
     finally:
         ckpt.close()
     return config, model, state
+
+
+def restore_params(workdir: str, step: int | None = None, *, best: bool = False
+                   ) -> tuple[ml_collections.ConfigDict, PureModel, Params]:
+    """Like `restore`, but the params to use the model with: their EMA when the run kept one
+    (`train.ema_decay`), as its evaluation and `keep_best` did."""
+    config, model, state = restore(workdir, step, best=best)
+    return config, model, optimizers.eval_params(state.params, state.opt_state)
 
 
 def _saved_part(values: dict, saved: dict) -> dict:

@@ -23,10 +23,10 @@ SENTIMENT_WORDS = ("good", "great", "excellent", "best", "wonderful", "masterpie
 def load(workdir: str) -> tuple[list[str], np.ndarray]:
     """(words, vectors W x D) of a trained run: its best-validation state when it kept one."""
     has_best = os.path.isdir(os.path.join(workdir, "best"))
-    config, model, state = saved.restore(workdir, best=has_best)
+    config, model, params = saved.restore_params(workdir, best=has_best)
     if config.task != "text_classification":
         raise ValueError(f"{workdir} trained task {config.task!r}; word vectors need a text_classification run")
-    table = text_classifiers.embedding_table(model, state.params)
+    table = text_classifiers.embedding_table(model, params)
     words = sentiment.vocabulary(config.data.name, config.data.data_dir or None)[: len(table)]
     return words, table[: len(words)]
 

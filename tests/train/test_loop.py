@@ -270,6 +270,8 @@ def test_ema_run_evaluates_the_ema_and_resumes_exactly(tmp_path, data_dir):
     on_params = evaluate(straight.state.params, arrays, rng.streams(config.seed)["eval"])
     np.testing.assert_allclose(straight.final["validation"]["loss"], float(on_ema["loss"]), rtol=1e-6)
     assert abs(float(on_params["loss"]) - float(on_ema["loss"])) > 1e-4
+    # What a finished run is used with (generate, figures, ensembles, word vectors) is the EMA too.
+    chex.assert_trees_all_equal(saved.restore_params(str(tmp_path / "straight"))[2], jax.device_get(ema))
     # A copy of the run without its checkpoints past step 17 resumes to the same end, EMA included.
     shutil.copytree(tmp_path / "straight", tmp_path / "resumed")
     ckpts = tmp_path / "resumed" / "checkpoints"
