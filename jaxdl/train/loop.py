@@ -42,12 +42,18 @@ class RunResult:
 # Sections that do not change what a checkpoint holds or how it continues.
 _NOT_FINGERPRINTED = ("experiment", "train")
 _DATA_FINGERPRINTED = ("name", "batch_size", "max_train_examples")
+# Train options that change what a step computes, with their defaults: fingerprinted only when
+# set, so checkpoints saved before the option existed still resume.
+_TRAIN_FINGERPRINTED = {"precision": "float32", "grad_accum_steps": 1, "ema_decay": 0.0}
 
 
 def fingerprint(config: ml_collections.ConfigDict) -> dict:
     """What a checkpoint must agree with to be resumed (not e.g. the number of epochs)."""
     values = {k: v for k, v in config.to_dict().items() if k not in _NOT_FINGERPRINTED}
     values["data"] = {k: config.data[k] for k in _DATA_FINGERPRINTED}
+    if train := {k: config.train[k] for k, default in _TRAIN_FINGERPRINTED.items()
+                 if config.train.get(k, default) != default}:
+        values["train"] = train
     return json.loads(json.dumps(values))
 
 

@@ -194,6 +194,9 @@ def test_resume_with_another_model_is_refused(tmp_path, data_dir, capsys):
     assert cli.main(args + ["--resume", "--set", "model.hidden=(50,)"]) == 2
     err = capsys.readouterr().err
     assert "model.hidden" in err and str(tmp_path / "run" / "checkpoints") in err
+    # A step option that changes what is trained (here gradient accumulation) is named too.
+    assert cli.main(args + ["--resume", "--set", "train.grad_accum_steps=2"]) == 2
+    assert "train.grad_accum_steps: '<absent>' (checkpoint) vs 2 (this run)" in capsys.readouterr().err
 
 
 def test_nan_stops_training_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_path, data_dir, capsys):
