@@ -55,10 +55,12 @@ glove:
 run: setup
 	$(BIN)/jaxdl train mnist_cnn
 
-# Layers (import-linter), lint (ruff), then the suite; -rs names every skipped test and why.
+# Layers (import-linter), lint (ruff, and bash -n on the launchers in scripts/), then the suite;
+# -rs names every skipped test and why (GPU-only tests skip on other machines).
 test: setup
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check jaxdl tests benchmarks scripts
+	for f in scripts/*.sh scripts/*.sbatch; do bash -n "$$f" || exit 1; done
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 	$(BIN)/pytest -n 2 -q -rs
 

@@ -4,8 +4,9 @@
 
 Rows: MLP 784-512-512-10 b128 and the MNIST CNN b128 (steps/s), char-LSTM 2x512 b64 t128 and
 a GPT char model of nanoGPT's shakespeare-char shape (tokens/s), a 64-member init sweep of
-mnist_mlp (model-steps/s, PyTorch as a loop and as torch.func vmap), and the wall time of
-mnist_cnn from nothing to a target validation accuracy. Each rate is a median of repeats after
+mnist_mlp (model-steps/s, PyTorch as a loop and as torch.func vmap), the wall time of
+mnist_cnn from nothing to a target validation accuracy, and the wall time from launching
+`jaxdl train mnist_mlp` to its first step (benchmarks/startup.py). Each rate is a median of repeats after
 a warm-up, blocking on the device; jaxdl goes through its public training step (see
 benchmarks/workloads.py). The machine's peak FLOP/s is measured once with a large float32
 matmul, and each side's model FLOP/s is given as a fraction of it. PyTorch is optional
@@ -25,9 +26,9 @@ import sys
 
 import jax
 
-from benchmarks import measure, workloads
+from benchmarks import measure, startup, workloads
 
-ROWS = ("mlp", "cnn", "char_lstm", "gpt", "sweep", "mnist_cnn_e2e")
+ROWS = ("mlp", "cnn", "char_lstm", "gpt", "sweep", "mnist_cnn_e2e", "first_step")
 NOT_INSTALLED = "PyTorch not installed (pip install -e .[bench])"
 HEADER = ("| workload | unit | jaxdl | plain JAX | PyTorch | jaxdl vs torch | jaxdl % peak | torch % peak "
           "| jaxdl compile s | peak mem MiB jaxdl / torch | notes |")
@@ -58,6 +59,7 @@ class Sizes:
     max_epochs: int = 10
     e2e_examples: int = 0  # 0 = all 3,500 mnist5k training images
     e2e_features: tuple = (32, 64)
+    startup_repeats: int = 5  # fresh processes per side, after a warm-up each
     matmul_n: int = 2048
 
 
@@ -67,7 +69,7 @@ def sizes_for(small: bool, backend: str) -> Sizes:
                      cnn_steps=2, lstm_hidden=16, lstm_T=64, lm_batch=4, lm_steps=1, lm_repeats=1,
                      gpt_layers=1, gpt_width=32, gpt_heads=2, gpt_context=64, gpt_batch=4,
                      sweep_args=("--quick",), target_accuracy=0.0, max_epochs=1, e2e_examples=512,
-                     e2e_features=(4, 8),
+                     e2e_features=(4, 8), startup_repeats=1,
                      matmul_n=256)
     if backend == "cpu":
         # nanoGPT's batch 64 x 256 is ~1 TFLOP a step: minutes on a small CPU.
@@ -179,6 +181,8 @@ def main(argv: list[str] | None = None) -> dict:
             results += workloads.sweep_row(sz, torch_ok, args.data_dir)
         elif row == "mnist_cnn_e2e":
             results.append(workloads.mnist_cnn_to_target(sz, torch_ok, args.data_dir))
+        elif row == "first_step":
+            results.append(startup.command_to_first_step(sz, torch_ok, args.data_dir, measure.cores()))
         for r in results[-2:] if row == "sweep" else results[-1:]:
             print(f"  {r.row}: jaxdl {_num(r.jaxdl, r.unit) or '-'} / torch {_num(r.torch, r.unit) or '-'} "
                   f"{r.unit}", flush=True)

@@ -1,6 +1,10 @@
 """Training throughput (model-steps/s) of an init sweep of the MNIST MLP, four ways.
 
     .venv/bin/python -m benchmarks.sweep_throughput [--members 64] [--epochs 8] [--quick]
+    .venv/bin/python -m benchmarks.sweep_throughput --scale 256,1024 --base-epochs 1 --epochs 2
+
+With `--scale`, the rows are sweeps of those sizes chunked by the memory sizer instead
+(`benchmarks/sweep_scale.py`: model-steps/s, compile time, peak memory, chunk size chosen).
 
 The workload is `mnist_mlp` (784-100-10 ReLU, softmax cross-entropy, Adam 1e-3, batch 128,
 the 3,500 mnist5k training images on device) with `model.init_scale` over 4 values x
@@ -72,6 +76,8 @@ def parse_args(argv):
     p.add_argument("--quick", action="store_true",
                    help="tiny sizes for a smoke test: 4 members, 1 and 2 epochs, 512 examples, 1 repeat")
     p.add_argument("--out", default="", help="JSON path (default benchmarks/results/sweep_throughput_<backend>.json)")
+    p.add_argument("--scale", default="", metavar="M1,M2",
+                   help="instead: one row per sweep size, chunked by the sizer (see benchmarks/sweep_scale.py)")
     args = p.parse_args(argv)
     if args.quick:
         args.members, args.base_epochs, args.epochs, args.repeats = 4, 1, 2, 1
@@ -261,6 +267,8 @@ def main(argv: list[str] | None = None) -> dict:
     device = f"{jax.devices()[0].device_kind} ({jax.device_count()} {backend} device(s) seen, 1 used)"
     if backend == "cpu":
         device += f", {os.cpu_count()} cores, {cpu_model()}"
+    if args.scale:
+        return scale_main(args, argv, backend, device)
     out = args.out or os.path.join("benchmarks", "results", f"sweep_throughput_{backend}.json")
 
     # A persistent compilation cache, fresh so the first compile is real; left alone when the
@@ -365,6 +373,25 @@ def main(argv: list[str] | None = None) -> dict:
                   "job_seconds": rows[m]["job_s"], "samples": rows[m]["samples"], "note": rows[m]["note"]}
                  for m in METHODS],
     }
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(result, f, indent=2)
+    print(f"wrote {out}")
+    return result
+
+
+def scale_main(args, argv, backend: str, device: str) -> dict:
+    from benchmarks import sweep_scale
+
+    sizes = [int(m) for m in args.scale.split(",")]
+    print(f"sweep scale: mnist_mlp init sweeps of {sizes} members, epochs {args.base_epochs} vs {args.epochs}, "
+          f"validation every epoch, chunk size from the memory sizer", flush=True)
+    scale_rows = sweep_scale.rows(sizes, args)
+    print(f"\nbackend {backend}: {device}; jax {jax.__version__}\n" + sweep_scale.table(scale_rows), flush=True)
+    command = ["python -m benchmarks.sweep_throughput", *(argv if argv is not None else sys.argv[1:])]
+    result = {"backend": backend, "device": device, "jax_version": jax.__version__, "command": " ".join(command),
+              "rows": scale_rows}
+    out = args.out or os.path.join("benchmarks", "results", f"sweep_scale_{backend}.json")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as f:
         json.dump(result, f, indent=2)

@@ -64,8 +64,8 @@ def config_for(experiment: str, overrides):
 def time_jaxdl_steps(config, data: dict, idx_SxB: np.ndarray, repeats: int) -> dict:
     """Rate of the loop's scanned train steps over `idx_SxB` (S steps per call)."""
     task = tasks.make(config)
-    tx = optimizers.make_optimizer(config.optimizer, total_steps=1_000_000)
-    run_steps = steps.make_run_steps(steps.make_train_step(task, tx))
+    tx = optimizers.make_optimizer(config.optimizer, total_steps=1_000_000, ema_decay=config.train.ema_decay)
+    run_steps = steps.make_run_steps(steps.make_train_step(task, tx, **steps.step_options(config.train)))
     keys = rng.streams(config.seed)
     state = create(task.model, tx, keys["init"], keys["dropout"])
     data = jax.device_put(data)
@@ -297,7 +297,7 @@ def gpt_row(sz, torch_ok: bool) -> Result:
     # Learned positions as nanoGPT (and the torch model); bf16 matmuls on GPU as torch's autocast.
     overrides = [f"data.name={LM_DATA}", f"model.num_layers={layers}", f"model.d_model={d}",
                  f"model.num_heads={heads}", f"lm.seq_len={ctx}", "model.positions=learned",
-                 f"model.compute_dtype={'bfloat16' if gpu else 'float32'}"]
+                 f"train.precision={'bfloat16' if gpu else 'float32'}"]
     config = config_for("gpt_char_small", overrides)
     ids, idx, windows, v = lm_inputs(config, batch, ctx, num_steps)
     config.data.batch_size = idx.shape[1]
@@ -307,7 +307,7 @@ def gpt_row(sz, torch_ok: bool) -> Result:
     m, o = config.model, config.optimizer
     attention = "jax.nn.dot_product_attention" if attention_lib.fast_is_library() else "einsums"
     notes = [f"jaxdl: experiment gpt_char_small, attention={m.attention} ({attention} on this backend), "
-             f"dropout {m.dropout}, {m.compute_dtype}, scanned blocks"]
+             f"dropout {m.dropout}, {config.train.precision}, scanned blocks"]
     if torch_ok:
         import torch
 

@@ -26,6 +26,17 @@ def flat_keys(config: ml_collections.ConfigDict, prefix: str = "") -> list[str]:
     return keys
 
 
+def flatten(d: dict, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts -> {"model.hidden": ...}, so a difference names its exact key."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v:
+            out.update(flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
 def shown(text: str) -> str:
     """`text` as an error message shows it: as typed, or quoted with escapes when it holds a
     newline or other unprintable character (an error stays one line)."""

@@ -51,7 +51,7 @@ from jaxdl import config as config_lib, experiments, figures
 from jaxdl.data import text
 from jaxdl.models import attention, gpt
 from jaxdl.tasks import char_lm
-from jaxdl.train import loop
+from jaxdl.train import loop, summary
 
 root = tempfile.mkdtemp(prefix="jaxdl-nb-attention-")
 
@@ -90,7 +90,7 @@ gpt_run = loop.train(gpt_config, gpt_dir, live=False)
 display(Image(figures.learning_curves(gpt_dir)))
 params = gpt_run.state.params
 cfg = gpt.GPTConfig(**char_lm.build_lm(gpt_config).model.hparams)
-print(cfg, f"{gpt.num_params(params):,} parameters")
+print(cfg, f"{sum(summary.params_by_module(params).values()):,} parameters")
 
 # %% [markdown]
 # ### KV-cache decoding equals recomputing the whole prefix

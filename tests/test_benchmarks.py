@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import pathlib
+import re
 
 import pytest
 
@@ -71,7 +72,7 @@ def test_run_small_reports_every_row(bench_run, tmp_path, data_dir, capsys):
     assert json.loads((tmp_path / "bench_cpu_small.json").read_text()) == json.loads(json.dumps(result))
     assert result["small"] and result["backend"] == "cpu" and result["peak_flops"]["peak"] > 0
     rows = {r["row"]: r for r in result["rows"]}
-    assert list(rows) == ["mlp", "cnn", "char_lstm", "gpt", "sweep_loop", "sweep_vmap", "mnist_cnn_e2e"]
+    assert list(rows) == ["mlp", "cnn", "char_lstm", "gpt", "sweep_loop", "sweep_vmap", "mnist_cnn_e2e", "first_step"]
     torch_installed = importlib.util.find_spec("torch") is not None
     for name, row in rows.items():
         assert row["jaxdl"] > 0, name
@@ -101,6 +102,19 @@ def test_run_small_reports_every_row(bench_run, tmp_path, data_dir, capsys):
         assert cells[4] != "" if torch_installed else cells[4] == "not installed"
 
 
+# Three fresh `jaxdl train` processes and two PyTorch ones: ~30 s (2-core CPU).
+@pytest.mark.slow
+def test_first_step_row_times_both_commands_to_their_first_step(bench_run, tmp_path, data_dir):
+    result = bench_run.main(["--small", "--rows", "first_step", "--data-dir", data_dir, "--out", str(tmp_path)])
+    (row,) = result["rows"]
+    assert row["row"] == "first_step" and row["unit"] == "s" and not row["higher_is_better"]
+    # The first step comes after launch and before the process ends; the note gives the share.
+    share = re.search(r"spent ([\d.]+) of its ([\d.]+) s \((\d+)%\) before its first step", row["note"])
+    assert 0 < float(share[1]) == pytest.approx(row["jaxdl"], abs=0.01) and float(share[1]) < float(share[2])
+    if importlib.util.find_spec("torch") is not None:
+        assert row["torch"] > 0 and row["speedup"] == pytest.approx(row["torch"] / row["jaxdl"])
+
+
 def test_run_rejects_unknown_rows(bench_run):
     with pytest.raises(SystemExit):
         bench_run.parse_args(["--rows", "mlp,resnet"])
@@ -115,3 +129,14 @@ def test_table_without_torch_says_so(bench_run):
     mlp, e2e = (_cells(line) for line in lines[2:])
     assert mlp[2:6] == ["123", "", "not installed", ""] and mlp[6] == "12.3%"
     assert e2e[2] == "not reached" and e2e[4] == "not installed" and e2e[6] == ""
+
+
+@pytest.mark.slow
+def test_sweep_scale_rows_report_chunk_memory_and_rate(benchmarks, tmp_path, data_dir):
+    out = tmp_path / "scale.json"
+    result = benchmarks.main(["--scale", "8", "--base-epochs", "1", "--epochs", "2", "--max-train-examples", "512",
+                              "--data-dir", data_dir, "--out", str(out)])
+    assert json.loads(out.read_text()) == json.loads(json.dumps(result))
+    (row,) = result["rows"]
+    assert row["members"] == 8 and row["chunk_size"] == 8 and row["model_steps"] == 8 * 2 * 4
+    assert row["model_steps_per_s"] > 0 and row["peak_rss_gib"] > 0 and len(row["load_average_1_5_15"]) == 3

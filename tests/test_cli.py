@@ -1,6 +1,7 @@
 """The jaxdl command line: bad input fails at once as one line naming what is valid; list, show, train, plot."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -65,3 +66,18 @@ def test_cli_plot_draws_the_learning_curves_of_a_run(tmp_path, data_dir, capsys)
     assert cli.main(["plot", "--workdir", str(workdir)]) == 0
     image = matplotlib.image.imread(workdir / "learning_curves.png")
     assert image.shape[:2] == (400, 1000) and len(np.unique(image.reshape(-1, image.shape[-1]), axis=0)) > 50
+
+
+def test_the_command_caches_compiled_programs_small_ones_too_unless_turned_off(monkeypatch, tmp_path):
+    names = ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
+             "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES")
+    for name in names:  # set first, so the monkeypatch restores each (what the command sets goes too)
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("JAXDL_COMPILATION_CACHE", "")
+    cli._enable_compilation_cache()
+    assert not any(name in os.environ for name in names)
+    monkeypatch.setenv("JAXDL_COMPILATION_CACHE", str(tmp_path))
+    monkeypatch.setenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "2")  # a user's own setting stays
+    cli._enable_compilation_cache()
+    assert [os.environ[name] for name in names] == [str(tmp_path), "2", "0"]

@@ -55,7 +55,9 @@ def test_two_processes_train_like_one_process_with_as_many_devices(tmp_path, dat
     one = _jaxdl([*args, "--workdir", str(tmp_path / "one")], devices=4)
     out = one.communicate(timeout=300)[0]
     assert one.returncode == 0, out
-    two, single = _records(tmp_path / "two"), _records(tmp_path / "one")
+    (model_two, *two), (model_one, *single) = _records(tmp_path / "two"), _records(tmp_path / "one")
+    # The "model" row: the global step's parameters and FLOPs, whatever the processes.
+    assert {**model_two, "time": 0} == {**model_one, "time": 0} and model_two["split"] == "model"
     assert [(r["split"], r["step"]) for r in two] == [(r["split"], r["step"]) for r in single]  # each row once
     assert len(two) == 6
     for a, b in zip(two, single):
@@ -191,3 +193,22 @@ def test_two_processes_keep_the_best_state_evaluate_and_generate_like_one_proces
     assert cli.main(argv) == 0
     text = capsys.readouterr().out
     assert text.startswith("ROMEO:") and text in outs[0] and text not in outs[1]
+
+
+@pytest.mark.slow
+def test_a_two_process_sweep_killed_and_resumed_equals_the_one_process_sweep(tmp_path, data_dir):
+    """Orbax saves and restores the members' states across the two processes; only process 0 writes rows."""
+    data.source("mnist5k", "train", data_dir)
+    args = ["sweep", "mnist_mlp", "--seeds", "2", "--set", "optimizer.learning_rate=0.001,0.003",
+            "--set", "train.epochs=2", "--set", "model.dropout=0.2", "--set", f"data.data_dir={data_dir}"]
+    signalling = ("-c", JAXDL_SIGNALLING_ITSELF)
+    codes, outs = _two_processes([*args, "--workdir", str(tmp_path / "two")], programs=(signalling, signalling),
+                                 extra_env={"SIGNAL_AFTER_SAVE": "SIGKILL", "SIGNAL_AT_STEP": "1"})
+    assert codes == [-9, -9], outs
+    assert (tmp_path / "two" / "checkpoints" / "1").is_dir() and not (tmp_path / "two" / "results.csv").exists()
+    codes, outs = _two_processes([*args, "--workdir", str(tmp_path / "two"), "--resume"])
+    assert codes == [0, 0], outs
+    one = _jaxdl([*args, "--workdir", str(tmp_path / "one")], devices=4)
+    assert one.wait(timeout=300) == 0, one.stdout.read()
+    for name in ("results.csv", "curves.jsonl"):
+        assert (tmp_path / "two" / name).read_text() == (tmp_path / "one" / name).read_text()

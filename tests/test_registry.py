@@ -2,6 +2,7 @@
 
 import functools
 import json
+import subprocess
 import sys
 from importlib import metadata
 
@@ -173,10 +174,20 @@ def test_jaxdl_list_shows_an_installed_plugins_experiment_and_dataset(capsys):
     assert cli.main(["list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     (experiment,) = [line for line in lines if line.split()[:1] == [plugin.EXPERIMENT]]
-    assert f"{plugin.MODEL} on {plugin.DATASET} (classification; jaxdl_test_plugin.register:{plugin.MODEL})" \
+    assert f"{plugin.MODEL} on {plugin.DATASET} (classification; jaxdl_test_plugin.models:{plugin.MODEL})" \
         in experiment
     (dataset,) = [line for line in lines if line.split()[:1] == [plugin.DATASET]]
     assert "available: XOR" in dataset
+
+
+def test_jaxdl_list_with_a_lazy_plugin_imports_neither_jax_nor_the_plugins_model():
+    """A plugin registers names and lazy "module:function" entries (docs/your_own.md), so listing stays quick."""
+    _test_plugin_or_skip()
+    program = ("import sys; from jaxdl import cli; cli.run(['list']); "
+               "print(sorted(m for m in ('jax', 'flax', 'optax', 'orbax', 'tensorflow_datasets', "
+               "'jaxdl_test_plugin.models') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True).stdout
+    assert "plugin_xor_mlp" in out and out.splitlines()[-1] == "[]"
 
 
 def test_a_plugins_experiment_trains_by_name_through_the_command(tmp_path):
@@ -185,7 +196,7 @@ def test_a_plugins_experiment_trains_by_name_through_the_command(tmp_path):
     assert cli.main(["train", plugin.EXPERIMENT, "--workdir", str(workdir), "--set", "train.num_devices=1"]) == 0
     config = json.loads((workdir / "config.json").read_text())
     assert config["experiment"] == plugin.EXPERIMENT and config["data"]["name"] == plugin.DATASET
-    assert config["sources"] == {"model": f"jaxdl_test_plugin.register:{plugin.MODEL}", "data": plugin.DATASET,
+    assert config["sources"] == {"model": f"jaxdl_test_plugin.models:{plugin.MODEL}", "data": plugin.DATASET,
                                  "task": "classification"}
     last = json.loads((workdir / "metrics.jsonl").read_text().splitlines()[-1])
     assert (last["epoch"], last["split"]) == (2, "validation")  # the plugin's own train.epochs=2

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from jaxdl.data import (
+    array_records,
     arrays as arrays_lib,
     copy_task,
     dates,
@@ -216,12 +217,16 @@ def load_arrays(
     spec = get_spec(name)
     if spec.arrays is not None:  # in memory already: no records to decode
         return {k: v[:max_examples] for k, v in spec.arrays[_tfds_split(spec, split)].items()}
-    src = source(name, split, data_dir)
+    # A prepared split of plain tensors is read without importing TFDS (most of a second).
+    records = array_records.read_split(data_dir or default_data_dir(), spec.tfds_name, _tfds_split(spec, split),
+                                       limit=max_examples)
+    src = source(name, split, data_dir) if records is None else records
     n = len(src) if max_examples is None else min(max_examples, len(src))
     # Batched reads amortise array_record's per-call overhead; decoding per chunk
     # keeps the per-example Python dicts from piling up.
     chunks = [
-        decode_records(name, src.__getitems__(list(range(start, min(start + _CHUNK, n)))))
+        decode_records(name, src[start:min(start + _CHUNK, n)] if records is not None
+                       else src.__getitems__(list(range(start, min(start + _CHUNK, n)))))
         for start in range(0, n, _CHUNK)
     ]
     return {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}

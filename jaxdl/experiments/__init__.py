@@ -40,6 +40,7 @@ for _name, _target in {
     "char_rnn_relu_normal": "jaxdl.experiments.char:char_rnn_relu_normal",
     "movielens_mf": "jaxdl.experiments.movielens:movielens_mf",
     "movielens_mf_refit": "jaxdl.experiments.movielens:movielens_mf_refit",
+    "movielens_playdl": "jaxdl.experiments.movielens:movielens_playdl",
     "movielens_deep": "jaxdl.experiments.movielens:movielens_deep",
     "movielens_deep_refit": "jaxdl.experiments.movielens:movielens_deep_refit",
     "diamonds_embeddings": "jaxdl.experiments.tabular:diamonds_embeddings",

@@ -31,6 +31,7 @@ def base() -> ml_collections.ConfigDict:
             recurrent_sd=0.01,  # recurrent_init=normal
             forget_bias=1.0,  # LSTM only
             unroll=1,  # lax.scan unroll factor over time
+            remat="none",  # none | full | dots_saveable (true = full): recompute layers in the backward pass
         )
     )
     c.lm = ml_collections.ConfigDict(dict(seq_len=128))  # must divide the dataset's row (256)

@@ -43,6 +43,19 @@ def base(task: str = "classification", dataset: str = "mnist5k") -> ml_collectio
             debug_nans=False,  # on a NaN, replay with jax_debug_nans to name the op
             # Keep the state with the best validation `task.monitor` in WORKDIR/best.
             keep_best=False,
+            # Per-device peak FLOP/s for MFU; 0 = the device's entry in train.flops.KNOWN_PEAKS,
+            # if any (none on CPU: MFU is then left out).
+            peak_flops=0.0,
+            profile_steps="",  # "START:END": a jax.profiler trace of those steps in WORKDIR/profile
+            # The shared step's mixed-precision policy: "float32", or "bfloat16" (bf16 forward and
+            # backward; float32 params, optimiser state, losses and matmul accumulation).
+            precision="float32",
+            # k > 1 splits each batch of data.batch_size into k microbatches whose gradients are
+            # averaged before one update (the same step with 1/k of the activation memory).
+            grad_accum_steps=1,
+            # > 0: keep an EMA of the params (decay per step) in the optimiser state; evaluation
+            # and keep_best then use it. 0 = off.
+            ema_decay=0.0,
         )
     )
     return c

@@ -27,7 +27,8 @@ from jaxdl.models import user
 
 
 def experiment(model: Any, data: Any, *, task: str | Callable = "classification", name: str | None = None,
-               hparams: Mapping[str, Any] | None = None, overrides: Sequence[str] = ()) -> ml_collections.ConfigDict:
+               hparams: Mapping[str, Any] | None = None, overrides: Sequence[str] = (),
+               register: bool = True) -> ml_collections.ConfigDict:
     """A config that trains `model` on `data` for `task`, registered as experiment `name`.
 
     model: an nnx.Module class, a PureModel, an (init, apply) pair, or a model name the task has.
@@ -36,6 +37,8 @@ def experiment(model: Any, data: Any, *, task: str | Callable = "classification"
     task: a task name ("classification" by default) or a task factory such as `tasks.custom.supervised(...)`.
     hparams: the model's constructor arguments (config `model.*`, --set-able: `--set model.width=128`).
     overrides: `--set` items applied last, e.g. "train.epochs=5", "optimizer.learning_rate=3e-3".
+    register: False leaves experiment `name` as it is: a plugin's experiment function, registered
+      lazily under `name`, builds its config with this call (the model, task and data are registered).
     """
     task_name, task_source = _register_task(task, name)
     model_name, model_source = _register_model(model, task_name)
@@ -50,6 +53,8 @@ def experiment(model: Any, data: Any, *, task: str | Callable = "classification"
     config.train.eval_splits = tuple(s for s in data_lib.get_spec(dataset).splits if s != "train")
     config.sources = ml_collections.ConfigDict(dict(model=model_source, data=data_source, task=task_source))
     config = config_lib.apply_overrides(config, overrides)
+    if not register:
+        return config
     frozen = copy.deepcopy(config)
 
     def get_config() -> ml_collections.ConfigDict:

@@ -12,7 +12,8 @@ def _gpt_char() -> ml_collections.ConfigDict:
     c = common.base("char_lm", "shakespeare")
     c.model = ml_collections.ConfigDict(
         dict(name="gpt", num_layers=4, d_model=128, num_heads=4, mlp_ratio=4, dropout=0.0,
-             positions="rotary", tie_weights=True, compute_dtype="float32", attention="fast"))
+             positions="rotary", tie_weights=True, attention="fast",
+             remat="none"))  # none | full | dots_saveable (true = full): recompute blocks in the backward pass
     c.lm = ml_collections.ConfigDict(dict(seq_len=128))  # the context; divides the 256-char rows
     c.optimizer.update(name="adamw", learning_rate=2e-3, b1=0.9, b2=0.99, weight_decay=0.1, clip_norm=1.0)
     c.optimizer.schedule.update(name="cosine", warmup_steps=200, end_factor=0.1)

@@ -37,7 +37,7 @@ def learning_curves(workdir: str, path: str | None = None) -> str:
 
 def _second_metric(records: list[dict]) -> str:
     """Accuracy for classifiers, else the first other metric the evaluations report (e.g. an NLL)."""
-    evals = [k for r in records if r["split"] != "train" for k in r]
+    evals = [k for r in records if r["split"] in ("validation", "test") for k in r]  # not the "model" row
     if "accuracy" in evals:
         return "accuracy"
     skip = {"step", "epoch", "split", "time", "loss", "count", "correct"}

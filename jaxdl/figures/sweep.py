@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 Row = Mapping[str, Any]
+MAX_LEVELS = 12  # values of a key beyond which it is drawn as an axis only (lines, heat-map cells would crowd)
 
 
 
@@ -237,9 +238,11 @@ def write_all(rows: Sequence[Row], curves: Sequence[Row], swept_keys: Sequence[s
 
     Per swept key: the best available final `monitor` (the task's headline metric) vs that key (one line per
     value of the other key when there is exactly one other; with more, lines would multiply). Then the
-    learning curves, and a heat map when exactly two keys besides the seed were swept.
+    learning curves, and a heat map when exactly two keys besides the seed were swept. A key with
+    more than `MAX_LEVELS` values (a searched one) splits no lines and makes no heat map.
     """
     swept = [k for k in swept_keys if k != "seed"]
+    few = [k for k in swept if len({_hashable(r[k]) for r in rows}) <= MAX_LEVELS]
     preference = [f"final_{split}_{monitor}" for split in ("validation", "test", "train")]
     metric = next((m for m in preference if any(r.get(m) is not None for r in rows)), preference[0])
     name = metric.removeprefix("final_")
@@ -248,14 +251,14 @@ def write_all(rows: Sequence[Row], curves: Sequence[Row], swept_keys: Sequence[s
         others = [k for k in swept if k != key]
         path = os.path.join(directory, f"{name}_vs_{key}.png")
         paths.append(plot_metric_vs(rows, key, path, metric=metric,
-                                    by=others if len(others) <= 1 else ()))
+                                    by=others if len(others) <= 1 and set(others) <= set(few) else ()))
     if curves:
         splits = {c["split"] for c in curves}
         split = next((s for s in ("validation", "test", "train") if s in splits), "train")
         color_by = {r["member"]: r[swept[0]] for r in rows} if swept else None
         paths.append(plot_curves(curves, os.path.join(directory, "curves.png"), split=split, metric=monitor,
                                  color_by=color_by, color_label=swept[0] if swept else ""))
-    if len(swept) == 2:
+    if len(swept) == 2 and few == swept:
         paths.append(plot_heatmap(rows, swept[0], swept[1],
                                   os.path.join(directory, "heatmap.png"), metric=metric))
     return paths

@@ -8,7 +8,11 @@ The scaled sigmoid keeps predictions inside `y_range` (a little wider than the
 rating scale, e.g. 0..5.5, so the extremes are reachable without infinite
 logits). With small initial embeddings and zero biases the prediction starts
 at lo + (hi - lo) * sigmoid(c); `center` picks c so that this is the mean
-training rating rather than the middle of the range.
+training rating rather than the middle of the range. `global_offset` says what c
+is: "learned" (trained with the rest), "fixed" (held at that start value) or
+"none" (no c: r_ui = lo + (hi - lo) * sigmoid(p_u . q_i + b_u + b_i), as in
+parrt/playdl's collaborative-filtering notebook, `movielens_playdl`). Embedding
+entries start at N(embed_init_mean, embed_init_scale^2).
 
 `SplitMLP` is the "split" deep model: the user's and the item's embeddings
 are concatenated and fed to an MLP instead of being dotted.
@@ -52,6 +56,9 @@ def squash(z_B: jax.Array, y_range: Sequence[float]) -> jax.Array:
     return lo + (hi - lo) * jax.nn.sigmoid(z_B)
 
 
+GLOBAL_OFFSETS = ("learned", "fixed", "none")
+
+
 def _check_range(y_range: Sequence[float]) -> tuple[float, ...]:
     y_range = tuple(float(v) for v in y_range)
     if y_range and (len(y_range) != 2 or y_range[0] >= y_range[1]):
@@ -62,20 +69,29 @@ def _check_range(y_range: Sequence[float]) -> tuple[float, ...]:
 class DotBias(nnx.Module):
     def __init__(self, num_users: int, num_items: int, *, factors: int = 50, biases: bool = True,
                  y_range: Sequence[float] = (0.0, 5.5), center: float | None = None,
-                 embed_init_scale: float = 0.01, impl: str = "lookup", rngs: nnx.Rngs):
+                 embed_init_scale: float = 0.01, embed_init_mean: float = 0.0, global_offset: str = "learned",
+                 impl: str = "lookup", rngs: nnx.Rngs):
         self.y_range = _check_range(y_range)
-        self.user = Embed(num_users, factors, init_scale=embed_init_scale, impl=impl, rngs=rngs)
-        self.item = Embed(num_items, factors, init_scale=embed_init_scale, impl=impl, rngs=rngs)
+        if global_offset not in GLOBAL_OFFSETS:
+            raise ValueError(f"unknown global_offset {global_offset!r}; valid: {', '.join(GLOBAL_OFFSETS)}")
+        if global_offset == "none" and center is not None:
+            raise ValueError("global_offset='none' has no offset to centre on the mean; set center_on_mean=false")
+        embed = dict(init_scale=embed_init_scale, init_mean=embed_init_mean, impl=impl, rngs=rngs)
+        self.user = Embed(num_users, factors, **embed)
+        self.item = Embed(num_items, factors, **embed)
         self.biases = biases
         if biases:
             self.user_bias = nnx.Param(jnp.zeros((num_users,)))
             self.item_bias = nnx.Param(jnp.zeros((num_items,)))
-        self.offset = nnx.Param(jnp.asarray(initial_offset(center, self.y_range)))
+        offset = initial_offset(center, self.y_range)
+        # A fixed offset is a plain float, so it is no parameter and nothing trains it.
+        self.offset = nnx.Param(jnp.asarray(offset)) if global_offset == "learned" else offset
 
     def __call__(self, x_Bx2: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None) -> jax.Array:
         del train, rngs  # deterministic
         users_B, items_B = x_Bx2[:, 0], x_Bx2[:, 1]
-        z_B = jnp.sum(self.user(users_B) * self.item(items_B), axis=-1) + self.offset[...]
+        offset = self.offset[...] if isinstance(self.offset, nnx.Param) else self.offset
+        z_B = jnp.sum(self.user(users_B) * self.item(items_B), axis=-1) + offset
         if self.biases:
             z_B = z_B + self.user_bias[...][users_B] + self.item_bias[...][items_B]
         return squash(z_B, self.y_range)

@@ -39,14 +39,14 @@ def embed_fn(impl: str):
 
 
 class Embed(nnx.Module):
-    """A (num, features) table of N(0, init_scale^2) entries, looked up one of two ways."""
+    """A (num, features) table of N(init_mean, init_scale^2) entries, looked up one of two ways."""
 
-    def __init__(self, num: int, features: int, *, init_scale: float = 0.01, impl: str = "lookup",
-                 rngs: nnx.Rngs):
+    def __init__(self, num: int, features: int, *, init_scale: float = 0.01, init_mean: float = 0.0,
+                 impl: str = "lookup", rngs: nnx.Rngs):
         if num < 1 or features < 1:
             raise ValueError(f"an embedding needs num >= 1 and features >= 1, got {num}, {features}")
         self.embed = embed_fn(impl)
-        self.table = nnx.Param(init_scale * jax.random.normal(rngs.params(), (num, features)))
+        self.table = nnx.Param(init_mean + init_scale * jax.random.normal(rngs.params(), (num, features)))
 
     def __call__(self, ids_B: jax.Array) -> jax.Array:
         return self.embed(self.table[...], ids_B)

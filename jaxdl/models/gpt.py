@@ -12,9 +12,10 @@ the model is a parameter dict: the layer axis is just axis 0 of each leaf, the
 same layout serves `jax.vmap` at init, the optimiser and checkpoints, and the KV
 cache (L, B, S, N, H) is scanned alongside the parameters with no module state.
 
-Compute dtype: parameters stay float32; with `compute_dtype="bfloat16"` they are
-cast on entry and the matmuls run in bf16, while LayerNorm statistics, softmax
-and the output logits stay float32.
+Compute dtype: the model computes in the dtype of its params. Mixed precision is
+the train step's policy (`train.precision=bfloat16`, `jaxdl.train.precision`), which
+hands it bf16 copies of the float32 params; LayerNorm statistics, softmax and the
+output logits stay float32 whatever the params.
 
 Generation keeps a preallocated KV cache: `extend` runs T new tokens at position
 `pos` against the cache (T = prompt length to prefill, then 1 per step) and
@@ -30,7 +31,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from jaxdl.models import attention as attn, positional
+from jaxdl.models import attention as attn, positional, remat as rm
 from jaxdl.models.dropout import inverted_dropout
 from jaxdl.models.layers import init_layer_norm, layer_norm
 from jaxdl.models.lm import LanguageModel
@@ -38,7 +39,6 @@ from jaxdl.models.pure import PureModel
 from jaxdl.models.sampling import sample_logits
 
 POSITIONS = ("learned", "rotary")
-DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,16 +52,15 @@ class GPTConfig:
     dropout: float = 0.0
     positions: str = "learned"
     tie_weights: bool = True
-    compute_dtype: str = "float32"
     attention: str = "fast"  # attn.IMPLS
+    remat: str = "none"  # rm.POLICIES: recompute each block's activations in the backward pass
 
     def __post_init__(self):
         if self.positions not in POSITIONS:
             raise ValueError(f"unknown positions {self.positions!r}; valid: {', '.join(POSITIONS)}")
-        if self.compute_dtype not in DTYPES:
-            raise ValueError(f"unknown compute_dtype {self.compute_dtype!r}; valid: {', '.join(DTYPES)}")
         if self.attention not in attn.IMPLS:
             raise ValueError(f"unknown attention {self.attention!r}; valid: {', '.join(attn.IMPLS)}")
+        rm.policy_name(self.remat)
         if self.d_model % self.num_heads:
             raise ValueError(f"d_model={self.d_model} is not divisible by num_heads={self.num_heads}")
         if not 0.0 <= self.dropout < 1.0:
@@ -139,7 +138,6 @@ def _block(p: dict, x_BxTxD: jax.Array, positions_T: jax.Array, cfg: GPTConfig, 
 def _run(params: dict, tokens_BxT: jax.Array, cfg: GPTConfig, *, key: jax.Array | None,
          cache: dict | None, pos: jax.Array):
     """Embeddings, the scanned blocks and the output head; logits are float32 (B, T, V)."""
-    dtype = DTYPES[cfg.compute_dtype]
     t = tokens_BxT.shape[1]
     positions_T = pos + jnp.arange(t)
     x = params["embed"]["tokens"][tokens_BxT]
@@ -150,18 +148,17 @@ def _run(params: dict, tokens_BxT: jax.Array, cfg: GPTConfig, *, key: jax.Array 
         key, k_embed = jax.random.split(key)
         x = inverted_dropout(x, cfg.dropout, k_embed)
         layer_keys = jax.random.split(key, cfg.num_layers)
-    x = x.astype(dtype)
-    blocks = jax.tree.map(lambda a: a.astype(dtype), params["blocks"])
+    blocks = params["blocks"]
 
     def body(x, layer):
         p, k, c = layer
         x, c = _block(p, x, positions_T, cfg, k, c, None if cache is None else pos)
         return x, c
 
-    x, new_cache = jax.lax.scan(body, x, (blocks, layer_keys, cache))
+    x, new_cache = jax.lax.scan(rm.wrap(body, cfg.remat), x, (blocks, layer_keys, cache))
     x = layer_norm(params["ln_f"], x)
     head = params["embed"]["tokens"].T if cfg.tie_weights else params["head"]["kernel"]
-    logits = jnp.einsum("btd,dv->btv", x, head.astype(dtype), preferred_element_type=jnp.float32)
+    logits = jnp.einsum("btd,dv->btv", x, head, preferred_element_type=jnp.float32)
     return logits, new_cache
 
 
@@ -200,19 +197,15 @@ def make(cfg: GPTConfig, name: str = "gpt") -> PureModel:
                      functools.partial(init, cfg=cfg), functools.partial(apply, cfg=cfg))
 
 
-def num_params(params: dict) -> int:
-    return sum(int(a.size) for a in jax.tree.leaves(params))
-
-
 # --- generation with a KV cache -------------------------------------------------------------
 
 
-def init_cache(cfg: GPTConfig, batch: int, length: int) -> dict:
-    """Zeroed keys and values for `length` positions: {"k", "v"} of shape (L, B, S, N, H)."""
+def init_cache(cfg: GPTConfig, batch: int, length: int, dtype=jnp.float32) -> dict:
+    """Zeroed keys and values for `length` positions: {"k", "v"} of shape (L, B, S, N, H), in
+    `dtype` (the params' dtype)."""
     if length > cfg.context and cfg.positions == "learned":
         raise ValueError(f"a cache of {length} positions exceeds the learned position table ({cfg.context})")
     shape = (cfg.num_layers, batch, length, cfg.num_heads, cfg.head_size)
-    dtype = DTYPES[cfg.compute_dtype]
     return {"k": jnp.zeros(shape, dtype), "v": jnp.zeros(shape, dtype)}
 
 
@@ -235,15 +228,17 @@ def language_model(vocab_size: int, seq_len: int, *, decode: str = "exact", **hp
     """
     if decode not in ("exact", "ring"):
         raise ValueError(f"decode={decode!r}; valid: exact, ring")
+    # Runs saved before `train.precision` replaced the model's compute_dtype still restore.
+    hparams.pop("compute_dtype", None)
     cfg = GPTConfig(vocab_size=vocab_size, context=seq_len, **hparams)
     model = make(cfg)
 
     def lm_init_cache(params, batch_size: int, max_len: int) -> dict:
-        del params
         if cfg.positions == "learned" and max_len > cfg.context:
             raise ValueError(f"a GPT with learned positions decodes at most its context ({cfg.context}) "
                              f"tokens, asked for {max_len}; train with model.positions=rotary to go further")
-        return {**init_cache(cfg, batch_size, min(max_len, cfg.context)), "pos": jnp.int32(0),
+        kv = init_cache(cfg, batch_size, min(max_len, cfg.context), params["embed"]["tokens"].dtype)
+        return {**kv, "pos": jnp.int32(0),
                 "window": jnp.zeros((batch_size, cfg.context), jnp.int32)}
 
     def cached(params, cache: dict, ids_B: jax.Array):
@@ -275,7 +270,7 @@ def generate(params: dict, key: jax.Array, prompt_BxP: jax.Array, *, cfg: GPTCon
         raise ValueError(f"need 1 <= num_new and prompt + num_new <= context ({cfg.context}); "
                          f"got {p} + {num_new}")
     keys = jax.random.split(key, num_new)
-    cache = init_cache(cfg, b, p + num_new)
+    cache = init_cache(cfg, b, p + num_new, params["embed"]["tokens"].dtype)
     logits, cache = extend(params, cache, prompt_BxP, 0, cfg)
     first = sample_logits(keys[0], logits[:, -1], temperature, top_k)
 

@@ -2,9 +2,14 @@
 
 Nielsen's two MLP inits are `normal` (N(0, 1), ch.1) and `scaled_normal`
 (N(0, 1/n_in), ch.3); the rest are the usual variance-scaling family.
+`torch_default` is PyTorch's `nn.Linear` default: kaiming_uniform(a=sqrt(5)) kernels,
+i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), with biases drawn from the same bound
+(`torch_default_bias`, which needs the fan-in a bias's own shape does not carry).
 """
 
 from __future__ import annotations
+
+import math
 
 import jax
 import jax.numpy as jnp
@@ -15,6 +20,8 @@ _BASE = {
     # Plain (untruncated) normal with variance 1/fan_in, as Nielsen writes it.
     "scaled_normal": jinit.variance_scaling(1.0, "fan_in", "normal"),
     "lecun_normal": jinit.lecun_normal(),
+    # Variance 1/(3 fan_in): the uniform of half-width 1/sqrt(fan_in), for (fan_in, ...) kernels.
+    "torch_default": jinit.variance_scaling(1.0 / 3.0, "fan_in", "uniform"),
     "glorot_uniform": jinit.glorot_uniform(),
     "glorot_normal": jinit.glorot_normal(),
     "he_normal": jinit.he_normal(),
@@ -45,6 +52,16 @@ def bias_init(name: str, scale: float = 1.0) -> jinit.Initializer:
     if name not in BIAS_INITS:
         raise ValueError(f"unknown bias init '{name}'; valid: {', '.join(BIAS_INITS)}")
     return jinit.zeros if name == "zeros" else jinit.normal(stddev=scale)
+
+
+def torch_default_bias(fan_in: int) -> jinit.Initializer:
+    """PyTorch's `nn.Linear` bias init: U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    bound = 1.0 / math.sqrt(fan_in)
+
+    def init(key, shape, dtype=jnp.float32):
+        return jax.random.uniform(key, shape, dtype, -bound, bound)
+
+    return init
 
 
 def activation(name: str):

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 from jax.nn import initializers as jinit
 
-from jaxdl.models import rnn
+from jaxdl.models import remat as rm, rnn
 from jaxdl.models.pure import Params, PureModel
 
 
@@ -46,6 +46,7 @@ def recurrent_lm(
     recurrent_sd: float = 0.01,
     forget_bias: float = 1.0,
     unroll: int = 1,
+    remat: str = "none",
 ) -> LanguageModel:
     """ids -> [embedding] -> `layers` stacked RNN/LSTM layers of width `hidden` -> logits.
 
@@ -53,6 +54,7 @@ def recurrent_lm(
     row gather); `embed_dim > 0` puts a (V, E) embedding table in front. `activation`,
     `recurrent_init` and `recurrent_sd` apply to vanilla RNN cells (the LSTM's
     recurrent kernel is always orthogonal per gate, its activations fixed).
+    `remat` (`jaxdl.models.remat`) recomputes each layer's activations in the backward pass.
     """
     if cell not in rnn.CELLS:
         raise ValueError(f"unknown recurrent cell {cell!r}; valid: {', '.join(rnn.CELLS)}")
@@ -60,9 +62,11 @@ def recurrent_lm(
         if value < 1:
             raise ValueError(f"{name} must be >= 1, got {value}")
     rnn.cell_fn(cell, activation)  # fails now, naming the valid activations, on a bad one
+    remat = rm.policy_name(remat)
     rec_init = recurrent_init if cell == "rnn" else "orthogonal"
     hparams = dict(cell=cell, hidden=hidden, layers=layers, embed_dim=embed_dim, activation=activation,
-                   recurrent_init=rec_init, recurrent_sd=recurrent_sd, forget_bias=forget_bias, unroll=unroll)
+                   recurrent_init=rec_init, recurrent_sd=recurrent_sd, forget_bias=forget_bias, unroll=unroll,
+                   remat=remat)
 
     init = functools.partial(_init_recurrent_lm, vocab_size=vocab_size, cell=cell, hidden=hidden, layers=layers,
                              embed_dim=embed_dim, recurrent_init=rec_init, recurrent_sd=recurrent_sd,
@@ -79,7 +83,7 @@ def recurrent_lm(
         if ids_BxT.ndim != 2 or not jnp.issubdtype(ids_BxT.dtype, jnp.integer):
             raise ValueError(f"expects int token ids of shape (batch, time); got {ids_BxT.dtype} {ids_BxT.shape}")
         h_BxTxH, _ = rnn.stack(cell, _layers(params), _embed(params, ids_BxT), activation=activation,
-                               unroll=unroll)
+                               unroll=unroll, remat=remat)
         return rnn.add_bias(h_BxTxH @ params["head"]["kernel"], params["head"]["bias"])
 
     def init_cache(params: Params, batch_size: int, max_len: int):

@@ -77,18 +77,35 @@ def mask_set(key: jax.Array, index: jax.Array | int, data_dim: int, hidden: Sequ
                       connectivity=connectivity)
 
 
-def make(input_shape: Sequence[int], hidden: Sequence[int] = (500,), activation: str = "relu") -> PureModel:
-    """A MADE for inputs of `input_shape` (flattened to D); `apply(params, x, *, masks)` -> logits_BxD."""
+INITS = ("lecun_normal", "torch_default")
+
+
+def make(input_shape: Sequence[int], hidden: Sequence[int] = (500,), activation: str = "relu",
+         init: str = "lecun_normal") -> PureModel:
+    """A MADE for inputs of `input_shape` (flattened to D); `apply(params, x, *, masks)` -> logits_BxD.
+
+    `init`: "lecun_normal" kernels with zero biases, or "torch_default", PyTorch's `nn.Linear`
+    init (U(+-1/sqrt(fan_in)) kernels and biases, fan_in the unmasked input width), which
+    the MADE.py of christinakim/deep-learning-from-scratch trains with.
+    """
     if not hidden:
         raise ValueError("MADE needs at least one hidden layer (hidden=(500,), say)")
+    if init not in INITS:
+        raise ValueError(f"unknown MADE init {init!r}; valid: {', '.join(INITS)}")
     data_dim = math.prod(input_shape)
     sizes = (data_dim, *hidden, data_dim)
     act = inits.activation(activation)
-    kernel_init = jax.nn.initializers.lecun_normal()
 
-    def init(key: jax.Array) -> Params:
+    def layer(key: jax.Array, n_in: int, n_out: int) -> Params:
+        if init == "lecun_normal":
+            return {"kernel": jax.nn.initializers.lecun_normal()(key, (n_in, n_out)), "bias": jnp.zeros((n_out,))}
+        k_kernel, k_bias = jax.random.split(key)
+        return {"kernel": inits.kernel_init("torch_default")(k_kernel, (n_in, n_out)),
+                "bias": inits.torch_default_bias(n_in)(k_bias, (n_out,))}
+
+    def init_fn(key: jax.Array) -> Params:
         keys = jax.random.split(key, len(sizes) - 1)
-        return {"layers": {str(i): {"kernel": kernel_init(k, (n_in, n_out)), "bias": jnp.zeros((n_out,))}
+        return {"layers": {str(i): layer(k, n_in, n_out)
                            for i, (k, n_in, n_out) in enumerate(zip(keys, sizes[:-1], sizes[1:]))}}
 
     def apply(params: Params, x, *, masks: Masks, key=None, train: bool = False) -> jax.Array:
@@ -104,13 +121,15 @@ def make(input_shape: Sequence[int], hidden: Sequence[int] = (500,), activation:
                 h = act(h)
         return h
 
-    return PureModel("made", dict(hidden=tuple(hidden), activation=activation), tuple(input_shape), init, apply)
+    return PureModel("made", dict(hidden=tuple(hidden), activation=activation, init=init), tuple(input_shape),
+                     init_fn, apply)
 
 
 def log_prob(model: PureModel, params: Params, x_BxD: jax.Array, masks: Masks) -> jax.Array:
     """log p(x) in nats per example under one mask set; x binary, flattened."""
     logits = model.apply(params, x_BxD.reshape(x_BxD.shape[0], *model.input_shape), masks=masks)
-    return -jnp.sum(optax.sigmoid_binary_cross_entropy(logits, x_BxD), axis=-1)
+    # float32 whatever the compute dtype (train.precision=bfloat16)
+    return -jnp.sum(optax.sigmoid_binary_cross_entropy(logits.astype(jnp.float32), x_BxD), axis=-1)
 
 
 def sample(model: PureModel, params: Params, masks: Masks, key: jax.Array, num: int) -> jax.Array:

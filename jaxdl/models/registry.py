@@ -13,7 +13,7 @@ calls the factory with what its data determines and the config's other `model` e
     seq2seq              (source_len, *, source_vocab, target_vocab, **hparams) -> PureModel
     transformer_seq2seq  (cfg: transformer.TransformerConfig) -> PureModel
     vae                  (input_shape, **hparams) -> vae.VAEFunctions
-    made                 (input_shape, *, hidden, activation) -> PureModel
+    made                 (input_shape, *, hidden, activation, init) -> PureModel
     node_classification  (num_nodes, edges, num_classes, features, **hparams) -> gnn.GraphModel
 
 Entries are lazy ("module:function") where they can be, so listing names imports no model code.

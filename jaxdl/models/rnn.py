@@ -24,6 +24,8 @@ import jax.numpy as jnp
 from jax import lax
 from jax.nn import initializers as jinit
 
+from jaxdl.models import remat as rm
+
 Params = dict[str, jax.Array]
 Carry = tuple  # RNN: (h_BxH,); LSTM: (c_BxH, h_BxH)
 
@@ -198,6 +200,7 @@ def stack(
     *,
     activation: str = "tanh",
     unroll: int = 1,
+    remat: str = "none",
 ) -> tuple[jax.Array, list[Carry]]:
     """L stacked layers over a whole sequence: x (B, T, D) or ids (B, T) -> (h_BxTxH, carries).
 
@@ -207,21 +210,42 @@ def stack(
     tracing; and running layer by layer over the whole sequence keeps each layer's
     input projection one big hoisted matmul (a scan over layers inside the time scan
     would shrink it to one (B, H) matmul per step).
+
+    `remat` (`jaxdl.models.remat`) recomputes each layer from its input in the backward pass.
+    Layers 1..L-1 (all H wide) then run as a `lax.scan` over their stacked params with the
+    checkpointed layer as its body: a layer recomputed inside the backward loop cannot be
+    scheduled early, as XLA:CPU was measured to do with checkpointed layers in a Python loop
+    (no memory saved at all).
     """
     fn = cell_fn(cell, activation)
+
+    def run_layer(layer, h_TxBx_, carry):
+        return _recurrence(fn, unroll, layer["recurrent_kernel"], project_inputs(layer, h_TxBx_), carry)
+
     batch = x.shape[0]
-    new_carries = []
+    carries = carries or [zero_carry(cell, batch, layer["recurrent_kernel"].shape[0]) for layer in layers]
     # Time-major between layers: one transpose of the input and one of the output, rather
     # than two (B, T) <-> (T, B) copies per layer of the (T, B, G*H) projections and their
     # gradients. With the 2-D weight-gradient matmuls of project_inputs and _recurrence_bwd:
     # 1.58 -> 1.38 CPU s per step of the 2x512 b64 t128 benchmark row (one core).
     h_TxBx_ = jnp.swapaxes(x, 0, 1)
-    for i, layer in enumerate(layers):
-        hidden = layer["recurrent_kernel"].shape[0]
-        carry = zero_carry(cell, batch, hidden) if carries is None else carries[i]
-        carry, h_TxBx_ = _recurrence(fn, unroll, layer["recurrent_kernel"], project_inputs(layer, h_TxBx_), carry)
-        new_carries.append(carry)
-    return jnp.swapaxes(h_TxBx_, 0, 1), new_carries
+    if rm.policy_name(remat) == "none" or len(layers) < 2:
+        new_carries = []
+        for layer, carry in zip(layers, carries):
+            carry, h_TxBx_ = run_layer(layer, h_TxBx_, carry)
+            new_carries.append(carry)
+        return jnp.swapaxes(h_TxBx_, 0, 1), new_carries
+
+    def body(h_TxBxH, layer_and_carry):
+        layer, carry = layer_and_carry
+        carry, h_TxBxH = run_layer(layer, h_TxBxH, carry)
+        return h_TxBxH, carry
+
+    first, h_TxBx_ = run_layer(layers[0], h_TxBx_, carries[0])
+    stacked = jax.tree.map(lambda *a: jnp.stack(a), *layers[1:]), jax.tree.map(lambda *a: jnp.stack(a), *carries[1:])
+    h_TxBx_, rest_LxC = lax.scan(rm.wrap(body, remat), h_TxBx_, stacked)
+    rest = [jax.tree.map(lambda a, i=i: a[i], rest_LxC) for i in range(len(layers) - 1)]
+    return jnp.swapaxes(h_TxBx_, 0, 1), [first, *rest]
 
 
 def stack_step(

@@ -30,25 +30,54 @@ from jaxdl.models.pure import Params, PureModel, binder, pure_model
 LOG_2PI = math.log(2 * math.pi)
 
 
+VARIANCES = ("exp", "softplus")
+INITS = ("lecun_normal", "torch_default")  # torch_default: PyTorch nn.Linear's (jaxdl.models.inits)
+
+
+def log_variance(h: jax.Array, variance: str) -> jax.Array:
+    """The posterior's log variance from the encoder's second head `h`.
+
+    "exp": h is the log variance (Kingma & Welling). "softplus": the variance is softplus(h), as
+    Guppy16's vae.py has it (its MultivariateNormal takes softplus(h) as the covariance), so
+    log var = log softplus(h); below h = -20 that is h to float32 precision, and the clamp keeps
+    the unused branch (and its gradient) finite.
+    """
+    if variance == "exp":
+        return h
+    return jnp.where(h < -20.0, h, jnp.log(jax.nn.softplus(jnp.maximum(h, -20.0))))
+
+
 class VAE(nnx.Module):
     def __init__(self, data_dim: int, hidden: Sequence[int], latent_dim: int, *, activation: str = "relu",
-                 rngs: nnx.Rngs):
+                 variance: str = "exp", init: str = "lecun_normal", rngs: nnx.Rngs):
         if latent_dim < 1:
             raise ValueError(f"latent_dim must be >= 1, got {latent_dim}")
+        if variance not in VARIANCES:
+            raise ValueError(f"unknown VAE variance {variance!r}; valid: {', '.join(VARIANCES)}")
+        if init not in INITS:
+            raise ValueError(f"unknown VAE init {init!r}; valid: {', '.join(INITS)}")
+        self.variance = variance
         self.act = inits.activation(activation)
+
+        def linear(n_in: int, n_out: int) -> nnx.Linear:
+            if init == "lecun_normal":  # nnx.Linear's own: lecun-normal kernels, zero biases
+                return nnx.Linear(n_in, n_out, rngs=rngs)
+            return nnx.Linear(n_in, n_out, kernel_init=inits.kernel_init("torch_default"),
+                              bias_init=inits.torch_default_bias(n_in), rngs=rngs)
+
         enc = (data_dim, *hidden)
-        self.encoder = nnx.List(nnx.Linear(a, b, rngs=rngs) for a, b in zip(enc[:-1], enc[1:]))
-        self.mean = nnx.Linear(enc[-1], latent_dim, rngs=rngs)
-        self.log_var = nnx.Linear(enc[-1], latent_dim, rngs=rngs)
+        self.encoder = nnx.List(linear(a, b) for a, b in zip(enc[:-1], enc[1:]))
+        self.mean = linear(enc[-1], latent_dim)
+        self.log_var = linear(enc[-1], latent_dim)
         dec = (latent_dim, *reversed(tuple(hidden)))
-        self.decoder = nnx.List(nnx.Linear(a, b, rngs=rngs) for a, b in zip(dec[:-1], dec[1:]))
-        self.logits = nnx.Linear(dec[-1], data_dim, rngs=rngs)
+        self.decoder = nnx.List(linear(a, b) for a, b in zip(dec[:-1], dec[1:]))
+        self.logits = linear(dec[-1], data_dim)
 
     def encode(self, x_BxD: jax.Array) -> tuple[jax.Array, jax.Array]:
         h = x_BxD
         for layer in self.encoder:
             h = self.act(layer(h))
-        return self.mean(h), self.log_var(h)
+        return self.mean(h), log_variance(self.log_var(h), self.variance)
 
     def decode(self, z_BxL: jax.Array) -> jax.Array:
         h = z_BxL
@@ -72,9 +101,9 @@ class VAEFunctions:
 
 
 def make(input_shape: Sequence[int], hidden: Sequence[int] = (500,), latent_dim: int = 20,
-         activation: str = "relu") -> VAEFunctions:
+         activation: str = "relu", variance: str = "exp", init: str = "lecun_normal") -> VAEFunctions:
     hparams = dict(data_dim=math.prod(input_shape), hidden=tuple(hidden), latent_dim=int(latent_dim),
-                   activation=activation)
+                   activation=activation, variance=variance, init=init)
     bind = binder(VAE, **hparams)
     return VAEFunctions(
         model=pure_model("vae", VAE, tuple(input_shape), **hparams),
@@ -108,8 +137,9 @@ def negative_elbo(vae: VAEFunctions, params: Params, x_BxD: jax.Array, key: jax.
     """One-sample negative ELBO per example, split as (total_B, reconstruction_B, kl_B)."""
     mean, log_var = vae.encode(params, x_BxD)
     z = reparameterize(key, mean, log_var)
-    reconstruction = -bernoulli_log_prob(vae.decode(params, z), x_BxD)
-    kl = kl_to_standard_normal(mean, log_var)
+    # The terms in float32 whatever the compute dtype (train.precision=bfloat16).
+    reconstruction = -bernoulli_log_prob(vae.decode(params, z).astype(jnp.float32), x_BxD)
+    kl = kl_to_standard_normal(mean.astype(jnp.float32), log_var.astype(jnp.float32))
     return reconstruction + kl, reconstruction, kl
 
 

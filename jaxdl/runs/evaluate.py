@@ -20,7 +20,7 @@ import jax
 
 from jaxdl import config as config_lib, data, parallel, rng, tasks
 from jaxdl.runs import saved
-from jaxdl.train import steps
+from jaxdl.train import optimizers, steps
 
 _FIXED_SECTIONS = ("model", "task")  # what the checkpoint's params depend on
 
@@ -41,11 +41,12 @@ def evaluate(workdir: str, *, splits: Sequence[str] = (), overrides: Sequence[st
     if unknown := [s for s in splits if s not in valid]:  # before any split's record is written
         raise ValueError(f"unknown split {', '.join(map(repr, unknown))} for {config.data.name}; "
                          f"valid splits: {', '.join(valid)}")
+    params = optimizers.eval_params(state.params, state.opt_state)  # the EMA when the run kept one
     results = {}
     for split in splits:
         arrays = data.load_arrays(config.data.name, split, data_dir=config.data.data_dir or None)
         start = time.perf_counter()
-        metrics = {k: float(v) for k, v in jax.device_get(evaluate_split(state.params, arrays, key)).items()}
+        metrics = {k: float(v) for k, v in jax.device_get(evaluate_split(params, arrays, key)).items()}
         seconds = time.perf_counter() - start
         results[split] = metrics
         if not parallel.is_lead():

@@ -82,7 +82,8 @@ def restore(workdir: str, step: int | None = None, *, best: bool = False
         ckpt.check_fingerprint(step)
         model = tasks.make(config).model
         # Only the state's structure matters; a warmup schedule needs more steps than its warmup.
-        tx = optimizers.make_optimizer(config.optimizer, total_steps=config.optimizer.schedule.warmup_steps + 1)
+        tx = optimizers.make_optimizer(config.optimizer, total_steps=config.optimizer.schedule.warmup_steps + 1,
+                                       ema_decay=config.train.get("ema_decay", 0.0))
         keys = rng.streams(config.seed)
         target = create(model, tx, keys["init"], keys["dropout"])
         state, _ = ckpt.restore(target, step)

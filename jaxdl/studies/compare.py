@@ -3,7 +3,9 @@
 A `by="sweep"` comparison trains each variant as one vmapped sweep over seeds (`jaxdl.sweep.run`)
 in WORKDIR/<variant>; its table gives, per variant, mean and standard deviation over seeds of the
 final validation and test accuracy and of the test accuracy at the epoch of best validation
-accuracy. A `by="runs"` comparison trains each variant as one run (`jaxdl.studies.variants`).
+accuracy. A `by="runs"` comparison trains each variant as one run (`jaxdl.studies.variants`), or with
+several seeds one run per seed, tabulated as mean and sd over seeds of the best-validation
+state's metric.
 Both write WORKDIR/table.md and WORKDIR/table.json.
 """
 
@@ -38,9 +40,12 @@ def run(comparison: str | Comparison, workdir: str, *, seeds: int = 0, overrides
     os.makedirs(workdir, exist_ok=True)
     shared = [*spec.overrides, *overrides]
     if spec.by == "runs":
-        rows = variants_lib.run(spec.experiment, {k: list(v) for k, v in spec.variants.items()}, workdir, shared)
+        named = {k: list(v) for k, v in spec.variants.items()}
+        n = seeds or spec.seeds
+        rows = (variants_lib.run_seeds(spec.experiment, named, workdir, shared, n) if n > 1
+                else variants_lib.run(spec.experiment, named, workdir, shared))
         table = {"comparison": name, "experiment": spec.experiment, "by": "runs", "metric": spec.metric,
-                 "overrides": shared, "rows": rows}
+                 "seeds": n, "description": spec.description, "overrides": shared, "rows": rows}
     else:
         table = {"comparison": name, "experiment": spec.experiment, "by": "sweep", "seeds": seeds or spec.seeds,
                  "overrides": shared, "variants": _sweep_variants(spec, workdir, seeds or spec.seeds, shared, live)}
@@ -56,7 +61,8 @@ def report(comparison: str, workdir: str | None = None, *, seeds: int = 0, overr
     """What `jaxdl compare` prints: the table of a named comparison, or of an experiment's `variants`."""
     if variants:
         spec: str | Comparison = Comparison(comparison, "variants from the command line",
-                                            {k: tuple(v) for k, v in variants.items()}, by="runs", metric=metric)
+                                            {k: tuple(v) for k, v in variants.items()}, seeds=1, by="runs",
+                                            metric=metric)
         experiments.get_config(comparison)  # an unknown experiment fails before anything trains
     elif comparison in COMPARISONS:
         spec = comparison
@@ -98,6 +104,9 @@ def _summarize(result: sweep.SweepResult) -> dict:
 def markdown(table: dict) -> str:
     """The table as markdown, ending in a newline."""
     if table.get("by") == "runs":
+        if table.get("seeds", 1) > 1:
+            return (f"{table['comparison']} ({table['experiment']}, {table['seeds']} seeds; {table['description']})"
+                    "\n\n" + variants_lib.seed_table(table["rows"], table["metric"]) + "\n")
         return f"{table['comparison']} ({table['experiment']})\n\n" + variants_lib.table(table["rows"],
                                                                                         table["metric"]) + "\n"
     head = ["variant", *COLUMNS, "seconds"]

@@ -23,13 +23,15 @@ class SweepResult:
     member_steps: int  # train steps summed over members
     params: Any = None  # with keep_params: final params stacked over members (rows' order), on host
     monitor: str = "accuracy"  # the task's headline metric (what the plots show)
+    preempted: bool = False  # stopped by SIGTERM (rows: the chunks finished); continue with resume=True
 
     def column(self, name: str) -> np.ndarray:
         return np.asarray([r[name] for r in self.rows])
 
 
 def best_member(rows: list[dict], task: tasks.Task) -> dict | None:
-    """The member with the best final validation (else train) monitor, diverged ones left out."""
+    """The member with the best final validation (else train) monitor, diverged ones and (halving)
+    those stopped at a rung left out."""
     sign = 1.0 if task.monitor_mode == "max" else -1.0
     fallback = -math.inf
 
@@ -37,7 +39,8 @@ def best_member(rows: list[dict], task: tasks.Task) -> dict | None:
         value = r.get(f"final_validation_{task.monitor}", r.get(f"final_train_{task.monitor}"))
         return fallback if value is None or not np.isfinite(value) else sign * value
 
-    return max((r for r in rows if not r["diverged"]), key=score, default=None)
+    finished = (r for r in rows if not r["diverged"] and r.get("stopped_reason", "finished") == "finished")
+    return max(finished, key=score, default=None)
 
 
 def summarize(member: dict, batch_size: int, history: list[dict], diverged: bool, task: tasks.Task):
@@ -58,6 +61,10 @@ def summarize(member: dict, batch_size: int, history: list[dict], diverged: bool
     if val:
         best = max(finite, key=lambda ae: (sign * ae[0], ae[1])) if finite else (float("nan"), 0)
         row[f"best_validation_{task.monitor}"], row["best_epoch"] = best[0], best[1]
+        # The selected state's own test metrics (never a test number from another epoch).
+        at_best = next((r for r in history if r["epoch"] == best[1] and "test" in r), None)
+        if at_best is not None:
+            row.update({f"best_epoch_test_{k}": v for k, v in at_best["test"].items()})
     return row, curves
 
 

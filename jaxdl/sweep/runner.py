@@ -9,29 +9,30 @@ the single run's `scan_steps`, vmapped over members; members never interact,
 so a diverging one (NaN) cannot poison the others.
 
 Members are trained in chunks sized to fit memory; on several devices the
-member axis of each chunk is split over an `ensemble` mesh axis.
+member axis of each chunk is split over an `ensemble` mesh axis. The compiled
+programs (on-device or streamed data) are in `programs`; what a workdir keeps
+to resume a sweep (finished chunks, the current chunk's checkpoints) in `resume`; successive
+halving (rung-major training, survivors repacked into smaller chunks) in `halving`.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import dataclasses
 import math
-import os
 import time
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import optax
-import psutil
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from jaxdl import config as config_lib, parallel, rng, tasks
-from jaxdl.sweep import grid as grid_lib, results
-from jaxdl.train import checks, feeds, optimizers, steps, workdir as wd
+from jaxdl.sweep import grid as grid_lib, halving as halving_lib, programs, results, resume as resume_lib
+from jaxdl.train import checks, loop, optimizers, steps
 from jaxdl.train.progress import Progress
 from jaxdl.train.state import TrainState
 
@@ -39,69 +40,98 @@ ENSEMBLE = "ensemble"
 DATA_ORDERS = ("per_seed", "shared")
 
 
+@dataclasses.dataclass
+class _Context:
+    """What the groups of one `run` share: the workdir's store (None: nothing saved), whether SIGTERM
+    arrived, and the epochs trained before the current chunk (its checkpoints' first step)."""
+
+    store: resume_lib.SweepStore | None
+    sigterm: Callable[[], bool]
+    live: bool | None
+    keep_params: bool
+    epochs_before: int = 0
+    preempted: bool = False
+
 
 def run(
     config: ml_collections.ConfigDict, *, seeds: int | Sequence[int] = 1, grid: dict[str, list] | None = None,
     workdir: str | None = None, chunk_size: int = 0, data_order: str = "per_seed", num_devices: int = 0,
-    keep_params: bool = False, live: bool | None = None,
+    keep_params: bool = False, live: bool | None = None, resume: bool = False, samples: int = 0,
+    space: dict | None = None, search: str = "random", search_seed: int | None = None,
+    halving: halving_lib.Halving | None = None,
 ) -> results.SweepResult:
-    """Trains `seeds x grid` members of `config`; writes results to `workdir` if given.
+    """Trains `seeds x samples x grid` members of `config` (a `space` of distributions searched at
+    `samples` points: `grid.members`); writes results to `workdir` if given.
 
     `data_order="per_seed"`: each member shuffles with its own seed's data key (as a single
     run with that seed would); `"shared"`: all members see `config.seed`'s order.
     `chunk_size=0` picks the number of members per compiled call from a memory estimate.
     Members are split over `num_devices` devices (0 = all) along an `ensemble` mesh axis.
+    With a `workdir`, finished chunks' rows are appended as they end and the current chunk is
+    checkpointed at epoch ends; SIGTERM saves and stops (`preempted`); `resume` continues.
+    `halving`: successive halving at its rungs (`halving.train`; cannot be resumed).
     """
     grid = dict(grid or {})
     seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
-    members = grid_lib.members(config, seeds, grid)
-    if data_order not in DATA_ORDERS:
-        raise ValueError(f"unknown data order '{data_order}'; valid: {', '.join(DATA_ORDERS)}")
-    if not config.data.on_device:
-        raise ValueError("sweeps train on on-device data: set data.on_device=true")
+    space = grid_lib.parse_space(config, space or {})
+    members = grid_lib.members(config, seeds, grid, space, samples, search, search_seed)
+    _check_options(config, data_order, workdir, resume, keep_params, halving)
     parallel.start(config.train.get("cpu_devices", 0))  # before anything starts the backend
-    if workdir and parallel.is_lead():
-        wd.prepare(workdir, config)
-        with open(os.path.join(workdir, "sweep.json"), "w") as f:
-            json.dump({"seeds": seeds, "grid": grid, "data_order": data_order}, f, indent=2)
-
     devices = jax.devices()[: num_devices or None]
     mesh = Mesh(np.asarray(devices), (ENSEMBLE,))
-    feed = feeds.DeviceFeed(
-        config.data.name, dict.fromkeys(("train", *config.train.eval_splits)), mesh=mesh,
-        data_dir=config.data.data_dir or None, max_train_examples=config.data.max_train_examples,
-        eval_batch_size=config.data.eval_batch_size,
-    )
+    feed = programs.make_feed(config, mesh)
     start = time.perf_counter()
     rows, curves, member_steps, params = [], [], 0, []
     groups = []
-    for batch_size in grid.get("data.batch_size", [config.data.batch_size]):
+    for batch_size in dict.fromkeys(m.get("data.batch_size", config.data.batch_size) for m in members):
         group = [m for m in members if m.get("data.batch_size", config.data.batch_size) == batch_size]
         group_config = config_lib.apply_overrides(config, [f"data.batch_size={batch_size}"])
         groups.append(Group(group_config, group, feed, mesh, data_order))  # each checks its task
-    for g in groups:
-        g_rows, g_curves, g_params = g.train(chunk_size, live, keep_params)
-        rows += g_rows
-        curves += g_curves
-        params += g_params
-        member_steps += len(group) * g.total_steps
-    result = results.SweepResult(rows, curves, list(grid), time.perf_counter() - start, member_steps,
-                                 monitor=g.task.monitor)
+        if halving:
+            halving.check(groups[-1].epochs)
+    # Once every check passed (a refused sweep leaves no workdir), before anything compiles.
+    description = resume_lib.describe(config, seeds, grid, data_order, chunk_size, halving)
+    if space:  # a resumed search must draw the same points
+        description["search"] = {"samples": samples, "space": {k: str(d) for k, d in space.items()},
+                                 "method": search, "seed": config.seed if search_seed is None else search_seed}
+    store = resume_lib.SweepStore(workdir, config, description, resume=resume) if workdir else None
+    # A halving sweep keeps no checkpoints: SIGTERM ends it as it ends any process.
+    with loop.sigterm_flag() if store and not halving else contextlib.nullcontext(lambda: False) as sigterm:
+        ctx = _Context(store, sigterm, live, keep_params)
+        try:
+            for g in groups:
+                g_rows, g_curves, g_params, g_steps = (halving_lib.train(g, halving, chunk_size, ctx) if halving
+                                                       else g.train(chunk_size, ctx))
+                rows, curves, params, member_steps = rows + g_rows, curves + g_curves, params + g_params, \
+                    member_steps + g_steps
+                if ctx.preempted:
+                    break
+        finally:
+            if store:
+                store.close(complete=not ctx.preempted)
+    result = results.SweepResult(rows, curves, [*space, *grid], time.perf_counter() - start, member_steps,
+                                 monitor=g.task.monitor, preempted=ctx.preempted)
     if keep_params:
         # Groups may differ in batch size only, so their params stack into one tree.
         result.params = jax.tree.map(lambda *p: np.concatenate(p), *params)
-    if workdir and parallel.is_lead():
+    if store and parallel.is_lead() and not ctx.preempted:
         results.write(result, workdir)
     return result
 
 
-class _Programs(NamedTuple):
-    """A group's jitted functions, each vmapped over members."""
-
-    init: Callable  # member arrays -> (states, their data and eval keys)
-    epoch: Callable  # (states, train arrays, batch indices) -> (states, per-step metrics)
-    evaluate: Callable  # (params, a split's arrays, eval keys) -> the split's metrics
-    indices: Callable  # (data keys, epoch) -> each member's batch order
+def _check_options(config, data_order: str, workdir: str | None, resume: bool, keep_params: bool,
+                   halving: halving_lib.Halving | None) -> None:
+    if data_order not in DATA_ORDERS:
+        raise ValueError(f"unknown data order '{data_order}'; valid: {', '.join(DATA_ORDERS)}")
+    if not config.data.on_device and data_order != "shared":
+        raise ValueError("a streaming sweep (data.on_device=false) needs --data-order shared: each batch is then "
+                         "read once for every member; with per_seed each member would need its own batches")
+    if resume and halving:
+        raise ValueError("--halving cannot be combined with --resume: a halving sweep keeps no checkpoints")
+    if resume and not workdir:
+        raise ValueError("--resume needs the --workdir of the sweep to continue")
+    if resume and keep_params:
+        raise ValueError("keep_params cannot be combined with resume: finished chunks' params are not kept")
 
 
 class Group:
@@ -115,6 +145,7 @@ class Group:
         if self.steps_per_epoch == 0:
             raise ValueError(f"data.batch_size={config.data.batch_size} exceeds the {feed.num_train} examples")
         self.total_steps = config.train.num_steps or config.train.epochs * self.steps_per_epoch
+        self.epochs = math.ceil(self.total_steps / self.steps_per_epoch)
         hparams = {k: v for k, v in config.model.items() if k != "name"}
         self.inits = sorted({m.get("model.kernel_init", config.model.get("kernel_init")) for m in members},
                             key=str)
@@ -126,15 +157,24 @@ class Group:
         checks.check_task(self.task, feed.example_batch("train", config.data.batch_size),
                           key=rng.streams(config.seed)["dropout"])
         self.models = [t.model for t in self.tasks]
-        self.tx = optimizers.make_optimizer(config.optimizer, total_steps=self.total_steps)
-        self.train_step = steps.make_train_step(self.task, self.tx)
+        checks.check_step_options(config.train, config.data.batch_size)
+        swept = {grid_lib.OPTIMIZER_AXES.get(k) for m in members for k in m}
+        self.tx = optimizers.make_optimizer(config.optimizer, total_steps=self.total_steps,
+                                            inject=tuple(n for n in optimizers.INJECTABLE if n in swept),
+                                            ema_decay=config.train.get("ema_decay", 0.0))
+        self.train_step = steps.make_train_step(self.task, self.tx, **steps.step_options(config.train))
         opt_state = jax.eval_shape(lambda: self.tx.init(self.models[0].init(jax.random.key(0))))
         self.injected = {n for n in grid_lib.OPTIMIZER_AXES.values() if optax.tree.get(opt_state, n) is not None}
         self.eval_step = steps.make_eval_step(self.task)
+        # Jitted, vmapped over members; compiled at their first call.
+        self.init = jax.jit(jax.vmap(self.init_member), out_shardings=self.member_sharding)
+        self.indices = jax.jit(jax.vmap(  # the epoch is traced (it only enters fold_in): one compile
+            lambda k, e: steps.epoch_indices(k, e, feed.num_train, config.data.batch_size), in_axes=(0, None)))
+        self.programs = (programs.DevicePrograms if config.data.on_device else programs.StreamPrograms)(self)
 
     def member_arrays(self, members) -> dict[str, jax.Array]:
         """The members' varying values as arrays with a leading member axis."""
-        model, opt = self.config.model, self.config.optimizer
+        model = self.config.model
 
         def column(key: str, default, dtype):
             return jnp.asarray([m.get(key, default) for m in members], dtype)
@@ -145,7 +185,7 @@ class Group:
             "init_index": jnp.asarray([self.inits.index(k) for k in kernel_inits], jnp.int32),
             "init_scale": column("model.init_scale", model.get("init_scale", 1.0), jnp.float32),
             "bias_scale": column("model.bias_scale", model.get("bias_scale", 1.0), jnp.float32),
-            "hparams": {name: column(key, opt[name], jnp.float32)
+            "hparams": {name: column(key, self.config[key], jnp.float32)
                         for key, name in grid_lib.OPTIMIZER_AXES.items() if name in self.injected},
         }
 
@@ -160,106 +200,89 @@ class Group:
         state = TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=opt_state, rng=keys["dropout"])
         return state, {"data": keys["data"], "eval": keys["eval"]}
 
-    def train(self, chunk_size: int, live, keep_params: bool = False) -> tuple[list, list, list]:
-        """Trains the group chunk by chunk; returns rows, curves and (if kept) params per chunk."""
-        n_dev = self.mesh.shape[ENSEMBLE]
-        shared_key = rng.streams(self.config.seed)["data"]
+    def train(self, chunk_size: int, ctx: _Context) -> tuple[list, list, list, int]:
+        """Trains the group chunk by chunk, skipping chunks a resumed sweep finished before; returns
+        rows, curves, (if kept) params per chunk and member-steps. Stops between epochs at SIGTERM."""
         batch = self.config.data.batch_size
-        programs = self._compile()
-        chunk = chunk_size or self._auto_chunk(programs.init, programs.epoch, n_dev)
-        chunk = min(_round_up(max(chunk, 1), n_dev), _round_up(len(self.members), n_dev))
-        epochs = math.ceil(self.total_steps / self.steps_per_epoch)
+        chunk = self.members_per_call(chunk_size, ctx.store)
         progress = Progress(
-            epochs * self.steps_per_epoch * math.ceil(len(self.members) / chunk),
-            f"sweep {self.config.experiment} b{batch}", examples_per_step=batch * chunk, live=live,
+            self.epochs * self.steps_per_epoch * math.ceil(len(self.members) / chunk),
+            f"sweep {self.config.experiment} b{batch}", examples_per_step=batch * chunk, live=ctx.live,
             lead=parallel.is_lead())
-        progress.message(f"{len(self.members)} members, {chunk} per compiled call, {epochs} epochs")
+        progress.message(f"{len(self.members)} members, {chunk} per compiled call, {self.epochs} epochs")
         rows, curves, kept = [], [], []
         for lo in range(0, len(self.members), chunk):
             real = self.members[lo : lo + chunk]
-            state, history, diverged = self._train_chunk(programs, real, chunk, epochs, shared_key, progress)
-            if keep_params:
-                kept.append(jax.tree.map(lambda p: np.asarray(p)[: len(real)], parallel.fetch(state.params)))
-            for i, m in enumerate(real):
-                row, member_curves = results.summarize(m, batch, history[m["member"]], diverged[i], self.task)
-                rows.append(row)
-                curves += member_curves
-            best = results.best_member(rows[-len(real):], self.task)
+            finished = ctx.store.finished(real) if ctx.store else None
+            if finished is None:
+                if ctx.sigterm():  # arrived during the last chunk's last epoch: nothing more to save
+                    ctx.preempted = True
+                    break
+                state, history, diverged = self._train_chunk(real, chunk, progress, ctx)
+                if ctx.preempted:
+                    break
+                finished = self._summarize(real, history, diverged)
+                if ctx.store:
+                    ctx.store.append(*finished)
+                if ctx.keep_params:
+                    kept.append(jax.tree.map(lambda p: np.asarray(p)[: len(real)], parallel.fetch(state.params)))
+            ctx.epochs_before += self.epochs
+            rows, curves = rows + finished[0], curves + finished[1]
+            best = results.best_member(finished[0], self.task)
             progress.message(
-                f"members {lo}-{lo + len(real) - 1}: {int(diverged[: len(real)].sum())} diverged"
+                f"members {lo}-{lo + len(real) - 1}: {sum(r['diverged'] for r in finished[0])} diverged"
                 + (f"; best member {best['member']} " + results.format_finals(best, self.task.monitor) if best else ""))
         progress.close()
-        return rows, curves, kept
+        return rows, curves, kept, len(self.members) * self.total_steps
 
-    def _compile(self) -> _Programs:
-        """The group's jitted programs, vmapped over members."""
-        per_seed = self.data_order == "per_seed"
-        n, batch = self.feed.num_train, self.config.data.batch_size
-        init_fn = jax.jit(jax.vmap(self.init_member), out_shardings=self.member_sharding)
-        epoch_fn = jax.jit(
-            jax.vmap(lambda st, d, idx: steps.scan_steps(self.train_step, st, d, idx),
-                     in_axes=(0, None, 0 if per_seed else None)),
-            donate_argnums=0, out_shardings=self.member_sharding,
-        )
-        eval_fn = jax.jit(jax.vmap(
-            lambda p, d, k: steps.evaluate_split(self.eval_step, self.task, p, d, self.config.data.eval_batch_size, k),
-            in_axes=(0, None, 0)))
-        # The epoch is traced (it only enters fold_in): one compile for every epoch.
-        indices = jax.jit(jax.vmap(lambda k, e: steps.epoch_indices(k, e, n, batch), in_axes=(0, None)))
-        return _Programs(init_fn, epoch_fn, eval_fn, indices)
+    def members_per_call(self, requested: int, store: resume_lib.SweepStore | None) -> int:
+        """Members per compiled call: the one a resumed sweep used, else requested, else fit to memory."""
+        n_dev = self.mesh.shape[ENSEMBLE]
+        batch = self.config.data.batch_size
+        if store and batch in store.chunk_sizes:
+            chunk = store.chunk_sizes[batch]
+            if chunk % n_dev:
+                raise ValueError(f"this sweep was trained {chunk} members per call, which do not split over "
+                                 f"{n_dev} devices; resume it with --devices dividing {chunk}")
+            return chunk
+        chunk = requested or programs.members_per_call(self, n_dev)
+        chunk = min(_round_up(max(chunk, 1), n_dev), _round_up(len(self.members), n_dev))
+        if store:
+            store.record_chunk_size(batch, chunk)
+        return chunk
 
-    def _train_chunk(self, programs: _Programs, real: list[dict], chunk: int, epochs: int, shared_key: jax.Array,
-                     progress: Progress) -> tuple[TrainState, dict[int, list[dict]], np.ndarray]:
-        """Trains the members `real`, padded to `chunk`: their states, per-epoch evals, and which diverged."""
-        per_seed = self.data_order == "per_seed"
-        n, batch = self.feed.num_train, self.config.data.batch_size
+    def _train_chunk(self, real: list[dict], chunk: int, progress: Progress,
+                     ctx: _Context) -> tuple[TrainState, list[list[dict]], np.ndarray]:
+        """Trains the members `real`, padded to `chunk` (from their last checkpoint, if any): their
+        states, per-epoch evals, and which diverged. Checkpoints at epoch ends; SIGTERM stops it."""
         padded = real + [real[-1]] * (chunk - len(real))  # fixed shapes: one compile
-        state, member_keys = programs.init(self.member_arrays(padded))
-        history = {m["member"]: [] for m in real}
-        diverged = np.zeros(len(padded), bool)
-        for epoch in range(1, epochs + 1):
-            if per_seed:
-                idx = programs.indices(member_keys["data"], epoch)
-            else:
-                idx = steps.epoch_indices(shared_key, epoch, n, batch)
-            take = min(self.steps_per_epoch, self.total_steps - (epoch - 1) * self.steps_per_epoch)
-            idx = idx[..., :take, :]
-            if not per_seed:  # the same order on every process: each gives its (whole) copy
-                idx = parallel.global_array(np.asarray(idx), parallel.replicated(self.mesh))
-            state, metrics = programs.epoch(state, self.feed.arrays["train"], idx)
-            metrics = parallel.fetch(metrics)
-            diverged |= ~np.isfinite(metrics["loss"]).all(axis=1)
-            evals = {s: parallel.fetch(programs.evaluate(state.params, self.feed.arrays[s], member_keys["eval"]))
-                     for s in self.config.train.eval_splits}
-            step = int(parallel.fetch(state.step)[0])
-            for i, m in enumerate(real):
-                history[m["member"]].append({"epoch": epoch, "step": step, "train": {
-                    k: float(v[i].mean()) for k, v in metrics.items() if k != "grad_norm"},
-                    **{s: {k: float(v[i]) for k, v in e.items() if k != "count"}
-                       for s, e in evals.items()}})
-            progress.update(take, {"loss": float(np.nanmean(metrics["loss"][: len(real)]))})
+        state, member_keys = self.init(self.member_arrays(padded))
+        history, diverged, first = [[] for _ in real], np.zeros(len(padded), bool), 1
+        restored = ctx.store.restore(state, ctx.epochs_before + 1, ctx.epochs_before + self.epochs) \
+            if ctx.store else None
+        if restored is not None:
+            state, position = restored
+            history, diverged, first = position["history"], np.asarray(position["diverged"]), position["epoch"] + 1
+            progress.update(int(parallel.fetch(state.step)[0]), {})
+        for epoch in range(first, self.epochs + 1):
+            state = programs.train_epoch(self, state, member_keys, epoch, history, diverged, progress)
+            stop = ctx.sigterm() and epoch < self.epochs  # the last epoch's rows are written instead
+            due = resume_lib.checkpoint_due(self.config.train.checkpoint_every_steps, epoch, self.steps_per_epoch)
+            if ctx.store and epoch < self.epochs and (stop or due):
+                ctx.store.save(ctx.epochs_before + epoch, state, {"epoch": epoch, "history": history,
+                                                                  "diverged": diverged.tolist()})
+            if stop:
+                ctx.preempted = True
+                break
         return state, history, diverged
 
-    def _auto_chunk(self, init_fn, epoch_fn, n_dev: int) -> int:
-        """Members per call from the compiled memory of an `n_dev`-member epoch."""
-        sample = [self.members[0]] * n_dev
-        state, keys = jax.eval_shape(init_fn, self.member_arrays(sample))
-        idx = jax.ShapeDtypeStruct((n_dev, self.steps_per_epoch, self.config.data.batch_size), jnp.int32)
-        if self.data_order == "shared":
-            idx = jax.ShapeDtypeStruct(idx.shape[1:], jnp.int32)
-        stats = epoch_fn.lower(state, self.feed.arrays["train"], idx).compile().memory_analysis()
-        # Outputs are the members' new states; temps their activations and gradients.
-        per_member = (stats.temp_size_in_bytes + stats.output_size_in_bytes) / n_dev if stats else 0
-        return max(n_dev, int(_memory_budget() // max(per_member, 1)))
-
-
-def _memory_budget() -> float:
-    """Half of what the first device has free (host RAM on CPU)."""
-    device = jax.devices()[0]
-    stats = device.memory_stats() if device.platform != "cpu" else None
-    if stats and "bytes_limit" in stats:
-        return 0.5 * (stats["bytes_limit"] - stats.get("bytes_in_use", 0))
-    return 0.5 * psutil.virtual_memory().available
+    def _summarize(self, real: list[dict], history: list[list[dict]], diverged: np.ndarray):
+        rows, curves = [], []
+        for i, m in enumerate(real):
+            row, member_curves = results.summarize(m, self.config.data.batch_size, history[i], diverged[i], self.task)
+            rows.append(row)
+            curves += member_curves
+        return rows, curves
 
 
 def _scale(params, kernel_scale, bias_scale):
@@ -274,7 +297,6 @@ def _with_model(config: ml_collections.ConfigDict, overrides: dict) -> ml_collec
     config = config.copy_and_resolve_references()
     config.model.update(overrides)
     return config
-
 
 
 def _round_up(x: int, k: int) -> int:

@@ -66,7 +66,7 @@ def from_lm(language_model: lm.LanguageModel, seq_len: int) -> Task:
 
     def char_losses(params, ids_BxR1, key, train):
         inputs, targets = sequences(ids_BxR1, seq_len)
-        logits = apply(params, inputs, key=key, train=train)
+        logits = apply(params, inputs, key=key, train=train).astype(jnp.float32)  # float32 loss under bf16
         # Fused log-softmax + gather: finite even for confidently wrong logits.
         return optax.softmax_cross_entropy_with_integer_labels(logits, targets)
 

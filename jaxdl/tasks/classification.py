@@ -43,13 +43,14 @@ def from_model(model: models.PureModel, loss_fn: losses.LossFn, input_key: str =
     """Classification of `model`'s logits of `batch[input_key]` under the per-example cost `loss_fn`."""
 
     def loss(params, batch, *, key=None, train=False):
-        logits_BxK = model.apply(params, batch[input_key], key=key, train=train)
+        # float32 losses under a bfloat16 train.precision (a no-op in float32)
+        logits_BxK = model.apply(params, batch[input_key], key=key, train=train).astype(jnp.float32)
         return loss_fn(logits_BxK, batch["label"]).mean(), {
             "accuracy": losses.correct(logits_BxK, batch["label"]).mean()}
 
     def eval_sums(params, batch, mask_B, *, key=None):
         del key  # deterministic
-        logits_BxK = model.apply(params, batch[input_key], train=False)
+        logits_BxK = model.apply(params, batch[input_key], train=False).astype(jnp.float32)
         return {
             "loss": jnp.sum(loss_fn(logits_BxK, batch["label"]) * mask_B),
             "correct": jnp.sum(losses.correct(logits_BxK, batch["label"]) * mask_B),

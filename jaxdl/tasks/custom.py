@@ -36,7 +36,9 @@ def supervised(loss: PerExample, *, metrics: Mapping[str, PerExample] | None = N
         model = _build_model(config, key_in)
 
         def per_example(params, batch, key, train):
-            outputs = model.apply(params, batch[key_in], key=key, train=train)
+            # float32 losses under a bfloat16 train.precision (a no-op in float32)
+            outputs = jax.tree.map(lambda o: o.astype(jnp.float32) if jnp.issubdtype(o.dtype, jnp.floating) else o,
+                                   model.apply(params, batch[key_in], key=key, train=train))
             return loss(outputs, batch), {name: fn(outputs, batch) for name, fn in metrics.items()}
 
         def task_loss(params, batch, *, key=None, train=False):

@@ -3,6 +3,9 @@
 Nielsen's networks put sigmoid (ch.1, ch.3) or softmax (ch.3) neurons at the
 output; here the model returns logits and the loss applies that output
 activation itself, so cross-entropies are computed stably from logits.
+`softmax_of_sigmoid` is the output of Guppy16's no-hidden-layer cross-entropy
+notebook: its net ends in a sigmoid and PyTorch's `CrossEntropyLoss` then takes a
+softmax of those sigmoid outputs, so the loss is -log softmax(sigmoid(z))_y.
 Every loss returns per-example values; the caller averages.
 """
 
@@ -17,7 +20,7 @@ import optax
 LossFn = Callable[[jax.Array, jax.Array], jax.Array]  # (logits_BxK, labels_B) -> loss_B
 
 LOSSES = ("cross_entropy", "quadratic")
-OUTPUTS = ("softmax", "sigmoid", "linear")
+OUTPUTS = ("softmax", "sigmoid", "linear", "softmax_of_sigmoid")
 
 
 def softmax_cross_entropy(logits_BxK: jax.Array, labels_B: jax.Array) -> jax.Array:
@@ -29,6 +32,11 @@ def sigmoid_cross_entropy(logits_BxK: jax.Array, labels_B: jax.Array) -> jax.Arr
     """Nielsen ch.3 cross-entropy on sigmoid outputs: -sum_j y ln a + (1-y) ln(1-a)."""
     y_BxK = jax.nn.one_hot(labels_B, logits_BxK.shape[-1], dtype=logits_BxK.dtype)
     return optax.sigmoid_binary_cross_entropy(logits_BxK, y_BxK).sum(axis=-1)
+
+
+def softmax_of_sigmoid_cross_entropy(logits_BxK: jax.Array, labels_B: jax.Array) -> jax.Array:
+    """PyTorch's CrossEntropyLoss on sigmoid outputs: -log softmax(sigmoid(z))_y."""
+    return optax.softmax_cross_entropy_with_integer_labels(jax.nn.sigmoid(logits_BxK), labels_B)
 
 
 def quadratic(output: str = "sigmoid") -> LossFn:
@@ -54,7 +62,9 @@ def make_loss(name: str, output: str) -> LossFn:
         return softmax_cross_entropy
     if output == "sigmoid":
         return sigmoid_cross_entropy
-    raise ValueError("cross_entropy needs softmax or sigmoid outputs, not linear")
+    if output == "softmax_of_sigmoid":
+        return softmax_of_sigmoid_cross_entropy
+    raise ValueError("cross_entropy needs softmax, sigmoid or softmax_of_sigmoid outputs, not linear")
 
 
 def correct(logits_BxK: jax.Array, labels_B: jax.Array) -> jax.Array:
@@ -63,7 +73,8 @@ def correct(logits_BxK: jax.Array, labels_B: jax.Array) -> jax.Array:
 
 
 def _output_fn(output: str) -> Callable[[jax.Array], jax.Array]:
-    fns = {"softmax": jax.nn.softmax, "sigmoid": jax.nn.sigmoid, "linear": lambda z: z}
+    fns = {"softmax": jax.nn.softmax, "sigmoid": jax.nn.sigmoid, "linear": lambda z: z,
+           "softmax_of_sigmoid": lambda z: jax.nn.softmax(jax.nn.sigmoid(z))}
     if output not in fns:
         raise ValueError(f"unknown output '{output}'; valid outputs: {', '.join(OUTPUTS)}")
     return fns[output]

@@ -55,7 +55,8 @@ def build(config: ml_collections.ConfigDict) -> MADEFunctions:
     if num_masks != 1 and m.ordering == "natural" and m.connectivity == "natural":
         raise ValueError("with ordering=natural and connectivity=natural every mask set is the same; "
                          "set model.ordering=random or model.connectivity=random, or made.num_masks=1")
-    model = factory(spec.image_shape, hidden=tuple(m.hidden), activation=m.activation)
+    model = factory(spec.image_shape, hidden=tuple(m.hidden), activation=m.activation,
+                    init=m.get("init", "lecun_normal"))
     key, dim = mask_key(config.seed), math.prod(spec.image_shape)
     made_lib.degrees(key, dim, (), ordering=m.ordering, connectivity=m.connectivity)  # validates the names
     masks = lambda i: made_lib.mask_set(key, i, dim, tuple(m.hidden), ordering=m.ordering,

@@ -58,7 +58,8 @@ def from_model(model: PureModel, l2_per_rating: float = 0.0, l2_bias: float = 0.
         raise ValueError(f"l2_bias needs the user/item biases of cf_dot (biases=True); {model.name!r} has none")
 
     def loss(params, batch, *, key=None, train=False):
-        err_B = model.apply(params, model_inputs(model, batch), key=key, train=train) - batch["y"]
+        # float32 errors under a bfloat16 train.precision (a no-op in float32)
+        err_B = model.apply(params, model_inputs(model, batch), key=key, train=train).astype(jnp.float32) - batch["y"]
         mse = jnp.mean(err_B**2)
         total = mse
         if l2_per_rating:
@@ -69,7 +70,7 @@ def from_model(model: PureModel, l2_per_rating: float = 0.0, l2_bias: float = 0.
 
     def eval_sums(params, batch, mask_B, *, key=None):
         del key  # deterministic
-        err_B = model.apply(params, model_inputs(model, batch), train=False) - batch["y"]
+        err_B = model.apply(params, model_inputs(model, batch), train=False).astype(jnp.float32) - batch["y"]
         return {"sq_err": jnp.sum(err_B**2 * mask_B), "abs_err": jnp.sum(jnp.abs(err_B) * mask_B),
                 "count": jnp.sum(mask_B)}
 

@@ -63,7 +63,8 @@ def make(config: ml_collections.ConfigDict) -> Task:
 
     def token_terms(params, batch):
         target_in_BxT, labels_BxT = _split(batch)
-        logits_BxTxV = model.apply(params, {"source": batch["source"], "target_in": target_in_BxT})
+        logits_BxTxV = model.apply(params, {"source": batch["source"], "target_in": target_in_BxT}).astype(
+            jnp.float32)  # float32 loss under a bfloat16 train.precision
         real_BxT = (labels_BxT != seq2seq.PAD).astype(jnp.float32)
         ce_BxT = optax.softmax_cross_entropy_with_integer_labels(logits_BxTxV, labels_BxT)
         right_BxT = (jnp.argmax(logits_BxTxV, axis=-1) == labels_BxT).astype(jnp.float32)

@@ -62,7 +62,7 @@ def make(config: ml_collections.ConfigDict) -> Task:
     def token_terms(params, batch, *, key=None, train=False):
         labels = batch["target"][:, 1:]
         mask = (labels != transformer.PAD).astype(jnp.float32)
-        logits = model.apply(params, batch, key=key, train=train)
+        logits = model.apply(params, batch, key=key, train=train).astype(jnp.float32)  # float32 loss under bf16
         return (labels, mask, transformer.label_smoothed_cross_entropy(logits, labels, smoothing),
                 transformer.label_smoothed_cross_entropy(logits, labels, 0.0),
                 (jnp.argmax(logits, -1) == labels).astype(jnp.float32))

@@ -25,6 +25,7 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
+from jaxdl import config as config_lib
 from jaxdl.train.state import TrainState
 
 _ABSENT = "<absent>"
@@ -242,7 +243,7 @@ def _describe(e: BaseException) -> str:
 
 
 def _check_fingerprint(path: str, saved: dict, current: dict) -> None:
-    old, new = _flatten(saved), _flatten(current)
+    old, new = config_lib.flatten(saved), config_lib.flatten(current)
     diff = [k for k in sorted(old.keys() | new.keys()) if old.get(k, _ABSENT) != new.get(k, _ABSENT)]
     if diff:
         lines = [
@@ -250,16 +251,6 @@ def _check_fingerprint(path: str, saved: dict, current: dict) -> None:
         ]
         raise CheckpointError(f"checkpoint {path} is from a different run; differing keys: {_listing(lines)}")
 
-
-def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
-    """Nested dicts -> {"model.hidden": ...}, so a difference names its exact key."""
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        if isinstance(v, dict) and v:
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
 
 
 def _check_fits(path: str, stored: Any, abstract: TrainState) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 from jax.extend import core
 
 from jaxdl.tasks import Task
+from jaxdl.train import precision
 
 _APPLY_CALL = "apply(params, x, *, key=None, train=False)"
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
@@ -30,6 +31,19 @@ def check_task(task: Task, example_batch: dict[str, Any], *, key: jax.Array) -> 
     params = _abstract_params(task.model, key)
     _check_loss(task, params, batch, key)
     _check_eval_sums(task, params, batch, key)
+
+
+def check_step_options(train, batch_size: int) -> None:
+    """Raises a one-line ValueError for a `train.precision` or `train.grad_accum_steps` that the
+    step cannot use with batches of `batch_size` (`train` is the config's train section)."""
+    precision.check(train.get("precision", "float32"))
+    k = train.get("grad_accum_steps", 1)
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"train.grad_accum_steps must be an integer >= 1 (1 = off), got {k!r}")
+    if batch_size % k:
+        divisors = [d for d in range(1, batch_size + 1) if batch_size % d == 0]
+        raise ValueError(f"train.grad_accum_steps={k} does not divide data.batch_size={batch_size} into "
+                         f"equal microbatches; valid: {', '.join(map(str, divisors))}")
 
 
 def _check_apply_signature(model) -> None:

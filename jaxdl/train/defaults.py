@@ -36,6 +36,8 @@ def default_optimizer_config() -> ml_collections.ConfigDict:
             adagrad_eps=1e-7,  # optax.adagrad's defaults (adagrad, adagrad_scratch)
             initial_accumulator_value=0.1,
             weight_decay=1e-4,  # adamw only (decoupled); weights only (`weights_mask`), like the penalties
+            # True: l1, l2 and weight_decay reach biases, norm scales and scalars too (PyTorch's default)
+            decay_biases=False,
             clip_value=0.0,  # 0 = off
             clip_norm=0.0,  # 0 = off
             l1=0.0,

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import parallel, tasks
-from jaxdl.train import checkpoint, optimizers, schedules, steps
+from jaxdl.train import checkpoint, optimizers, profiling, schedules, steps, summary
 
 GUARDED = ("loss", "grad_norm")  # a step whose loss or gradient is not finite stops the run
 
@@ -45,6 +46,8 @@ class EpochLoop:
         self.epoch = 0
         self.best_ckpt: checkpoint.Checkpointer | None = None  # set with train.keep_best
         self.best: dict | None = None
+        self.meter = summary.FlopMeter()  # model FLOP/s of the epoch's chunks (set by summary.announce)
+        self.profiler = profiling.Profiler()  # train.profile_steps (off by default)
 
     # What a checkpoint stores beside the TrainState (JSON).
     def position(self) -> dict:
@@ -75,8 +78,11 @@ class EpochLoop:
             epoch_end = min(epoch_start + self.steps_per_epoch, self.total_steps)
             idx = self._indices(self.epoch)
             for end in _chunk_ends(step, epoch_start, epoch_end, self.steps_per_call):
-                self.state, metrics_S = self.run_steps(self.state, idx[step - epoch_start : end - epoch_start])
-                metrics_S = jax.device_get(metrics_S)
+                started = time.perf_counter()
+                with self.profiler.chunk(step, end):
+                    self.state, metrics_S = self.run_steps(self.state, idx[step - epoch_start : end - epoch_start])
+                    metrics_S = jax.device_get(metrics_S)
+                self.meter.add(end - step, time.perf_counter() - started)
                 self._guard(metrics_S, step)
                 self._guard_state(step, end)
                 for k, v in metrics_S.items():
@@ -108,7 +114,8 @@ class EpochLoop:
         train_metrics = {k: v / self.count for k, v in self.sums.items()}
         # The rate of the epoch's last update: base (plateau-adjusted) times schedule factor.
         train_metrics["learning_rate"] = float(self.lr(self.state))
-        self.writer.write(step=step, epoch=self.epoch, split="train", metrics=train_metrics)
+        # FLOP rate and MFU go to the log only: `final` stays a function of the step, as resuming needs.
+        self.writer.write(step=step, epoch=self.epoch, split="train", metrics={**train_metrics, **self.meter.take()})
         self.sums, self.count = {}, 0
         if self.epoch % config.train.eval_every_epochs and step < self.total_steps:
             return
@@ -120,8 +127,9 @@ class EpochLoop:
     def _evaluate(self, step: int) -> None:
         """Evaluates every eval split at `step`; logs, and keeps the best state if asked."""
         self.final = {"train": self.final.get("train", {})}
+        params = optimizers.eval_params(self.state.params, self.state.opt_state)  # the EMA when kept
         for split in self.config.train.eval_splits:
-            metrics = self.evaluate(self.state.params, split, self.eval_key)
+            metrics = self.evaluate(params, split, self.eval_key)
             self.final[split] = {k: float(v) for k, v in metrics.items()}
             self.writer.write(step=step, epoch=self.epoch, split=split, metrics=self.final[split])
         at = f"epoch {self.epoch}" if step % self.steps_per_epoch == 0 else f"epoch {self.epoch} step {step}"

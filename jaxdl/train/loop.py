@@ -19,13 +19,13 @@ import jax
 import ml_collections
 
 from jaxdl import parallel, rng, tasks
-from jaxdl.train import checkpoint, checks, feeds, optimizers, schedules, steps, workdir as wd
+from jaxdl.train import checkpoint, checks, feeds, optimizers, profiling, schedules, steps, summary, workdir as wd
 from jaxdl.train.epoch_loop import EpochLoop, NonFiniteError, format_evals
 from jaxdl.train.progress import Progress
 from jaxdl.train.state import TrainState, create
 
 # NonFiniteError is raised by the epoch loop; callers catch it as loop.NonFiniteError.
-__all__ = ["NonFiniteError", "RunResult", "fingerprint", "train"]
+__all__ = ["NonFiniteError", "RunResult", "fingerprint", "sigterm_flag", "train"]
 
 
 @dataclasses.dataclass
@@ -64,6 +64,7 @@ def train(
         workdir = wd.default_workdir(config.experiment or "train")
         if parallel.is_lead():
             print(f"{config.experiment}: writing to {workdir}", flush=True)
+    profiling.parse_steps(config.train.get("profile_steps", ""))  # a bad window fails now, before any compile
     task = tasks.make(config)
     keep_best = bool(config.train.get("keep_best", False))
     if keep_best and "validation" not in config.train.eval_splits:
@@ -71,9 +72,10 @@ def train(
                          f"'validation' to train.eval_splits (now {tuple(config.train.eval_splits)})")
     loop = _make_loop(config, task, workdir, keep_best=keep_best, overwrite=overwrite, resume=resume, live=live)
     try:
-        with _sigterm_flag() as sigterm:
+        with sigterm_flag() as sigterm:
             preempted = loop.run(sigterm)
     finally:
+        loop.profiler.stop()
         loop.progress.close()
         loop.writer.close()
         loop.ckpt.close()
@@ -98,15 +100,16 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
     if steps_per_epoch == 0:
         raise ValueError(f"data.batch_size={batch_size} exceeds the {feed.num_train} training examples")
     total_steps = config.train.num_steps or config.train.epochs * steps_per_epoch
-    tx = optimizers.make_optimizer(config.optimizer, total_steps=total_steps)
+    tx = optimizers.make_optimizer(config.optimizer, total_steps=total_steps,
+                                   ema_decay=config.train.get("ema_decay", 0.0))
     lr_factor = schedules.make_schedule(config.optimizer.schedule, total_steps)
     keys = rng.streams(config.seed)
     # Bad user code fails here in one line, not as a traceback from inside the compiled step.
+    checks.check_step_options(config.train, batch_size)
     checks.check_task(task, feed.example_batch("train", batch_size), key=keys["dropout"])
 
-    shardings = parallel.state_shardings(
-        jax.eval_shape(lambda: create(model, tx, keys["init"], keys["dropout"])), mesh, fsdp=config.train.fsdp
-    )
+    state_shapes = jax.eval_shape(lambda: create(model, tx, keys["init"], keys["dropout"]))
+    shardings = parallel.state_shardings(state_shapes, mesh, fsdp=config.train.fsdp)
 
     def make_state() -> TrainState:
         # Fresh keys each time: the state is donated to the step, and `keys` must outlive it.
@@ -124,7 +127,7 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
     ckpt = checkpoint.Checkpointer(
         ckpt_dir, max_to_keep=config.train.keep_checkpoints, fingerprint=fingerprint(config)
     )
-    train_step = steps.make_train_step(task, tx)
+    train_step = steps.make_train_step(task, tx, **steps.step_options(config.train))
     loop = EpochLoop(config, task, feed, keys, steps_per_epoch, total_steps, ckpt, make_state, train_step)
     if keep_best:
         loop.best_ckpt = checkpoint.Checkpointer(
@@ -144,6 +147,9 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
         total_steps, config.experiment or "train", examples_per_step=batch_size, live=live,
         lead=lead, initial=int(loop.state.step),
     )
+    run_summary = summary.of_step(train_step, state_shapes, feed.example_batch("train", batch_size))
+    summary.announce(loop, config, run_summary, mesh, fresh=not resuming)
+    loop.profiler = profiling.Profiler(config.train.get("profile_steps", ""), workdir, lead=lead)
     return loop
 
 
@@ -164,7 +170,7 @@ def _report(config: ml_collections.ConfigDict, task: tasks.Task, loop: EpochLoop
 
 
 @contextlib.contextmanager
-def _sigterm_flag():
+def sigterm_flag():
     """Yields a function telling whether SIGTERM arrived (the preemption convention)."""
     received = []
     try:

@@ -8,6 +8,14 @@ import time
 from collections.abc import Mapping
 
 
+def si(value: float) -> str:
+    """`value` with an SI prefix and a trailing space before the unit: 42.3e6 -> "42.3 M"."""
+    for prefix, scale in (("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g} {prefix}"
+    return f"{value:.3g} "
+
+
 def _fmt(metrics: Mapping[str, float]) -> str:
     return " ".join(f"{k} {v:.4g}" for k, v in metrics.items())
 
@@ -17,9 +25,12 @@ class Progress:
 
     Throughput (steps/s, and examples/s when `examples_per_step` is known) is measured from the
     previous message to the latest `update`: eval time after the last update stays out of it, and
-    compile time only weighs on the first interval. `lead=False` (non-lead processes of a
+    compile time only weighs on the first interval. With `flops_per_step` it adds the model
+    FLOP/s, and with `peak_flops` (all devices) the MFU. `lead=False` (non-lead processes of a
     multi-host run) prints nothing.
     """
+    flops_per_step: float = 0.0
+    peak_flops: float = 0.0
 
     def __init__(
         self, total_steps: int, description: str, *, examples_per_step: int = 0,
@@ -72,6 +83,9 @@ class Progress:
         text = f"{steps / seconds:,.1f} steps/s"
         if self.examples_per_step:
             text += f" {steps * self.examples_per_step / seconds:,.0f} ex/s"
+        if self.flops_per_step:
+            rate = steps * self.flops_per_step / seconds
+            text += f" {si(rate)}FLOP/s" + (f" MFU {100 * rate / self.peak_flops:.1f}%" if self.peak_flops else "")
         return text
 
     @property

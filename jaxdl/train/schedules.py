@@ -59,6 +59,29 @@ def make_schedule(cfg: ml_collections.ConfigDict, total_steps: int) -> optax.Sch
     return optax.join_schedules([optax.linear_schedule(0.0, 1.0, warmup), schedule], [warmup])
 
 
+def traced_warmup(cfg: ml_collections.ConfigDict, total_steps: int, warmup_steps) -> optax.Schedule:
+    """`make_schedule` with `warmup_steps` a traced value (an injected hyperparameter, so sweep
+    members may differ in it): the same factors, for the schedules whose decay does not depend on
+    the warmup length (constant, plateau, step, exponential)."""
+    if cfg.name not in ("constant", "plateau", "step", "exponential"):
+        raise ValueError(f"a traced warmup needs a constant, plateau, step or exponential schedule, not {cfg.name!r}")
+    after = make_schedule(_without_warmup(cfg), total_steps)
+
+    def schedule(step):
+        # optax.linear_schedule(0, 1, w) joined to `after` at w, written with a traced w.
+        ramp = (0.0 - 1.0) * (1 - jnp.clip(step, 0, warmup_steps) / warmup_steps) + 1.0
+        warm = jnp.where(step < warmup_steps, ramp, after(step - warmup_steps))
+        return jnp.where(warmup_steps > 0, warm, after(step))
+
+    return schedule
+
+
+def _without_warmup(cfg: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    cfg = cfg.copy_and_resolve_references()
+    cfg.warmup_steps = 0
+    return cfg
+
+
 def noam_factor(warmup_steps: int) -> optax.Schedule:
     """Vaswani et al.'s schedule as a factor peaking at 1: min(n / w, sqrt(w / n)), n = step + 1.
 

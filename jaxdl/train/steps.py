@@ -14,26 +14,67 @@ import jax.numpy as jnp
 import optax
 
 from jaxdl.tasks import Batch, Metrics, Task
+from jaxdl.train import precision as precision_lib
 from jaxdl.train.state import TrainState
 
 TrainStep = Callable[[TrainState, Batch], tuple[TrainState, Metrics]]
 
 
-def make_train_step(task: Task, tx: optax.GradientTransformation) -> TrainStep:
-    """One optimiser step on `task.loss`; its randomness comes from (state.rng, state.step)."""
+def step_options(train) -> dict:
+    """`make_train_step`'s keyword options from a config's train section."""
+    return {"precision": train.get("precision", "float32"),
+            "grad_accum_steps": int(train.get("grad_accum_steps", 1))}
+
+
+def make_train_step(task: Task, tx: optax.GradientTransformation, *, precision: str = "float32",
+                    grad_accum_steps: int = 1) -> TrainStep:
+    """One optimiser step on `task.loss`; its randomness comes from (state.rng, state.step).
+
+    `precision` is the mixed-precision policy (`jaxdl.train.precision`). With
+    `grad_accum_steps=k > 1` the batch is split into k microbatches (rows i, i+k, i+2k... form
+    microbatch i, so each stays spread over the mesh's data axis), scanned one at a time, and
+    their gradients and metrics averaged before the one update: for a per-example mean loss,
+    the same step as on the whole batch with 1/k of its activations. Microbatch i draws its
+    dropout from fold_in(step key, i).
+    """
+    loss_fn = precision_lib.compute_loss(task.loss, precision)
+
+    def grads_and_metrics(params, batch: Batch, key: jax.Array):
+        (loss, metrics), grads = jax.value_and_grad(
+            lambda params: loss_fn(params, batch, key=key, train=True), has_aux=True
+        )(params)
+        return grads, {"loss": loss, **metrics}
+
+    def accumulated(params, batch: Batch, step_key: jax.Array):
+        # (B, ...) -> (B/k, k, ...) is free, keeps the example axis split over the mesh, and
+        # microbatch i is the slice [:, i]: only one microbatch is ever copied.
+        rows_BkxK = jax.tree.map(lambda a: a.reshape(-1, grad_accum_steps, *a.shape[1:]), batch)
+
+        def microbatch(i):
+            return jax.tree.map(lambda a: jax.lax.dynamic_index_in_dim(a, i, axis=1, keepdims=False), rows_BkxK)
+
+        def body(totals, i):
+            out = grads_and_metrics(params, microbatch(i), jax.random.fold_in(step_key, i))
+            return jax.tree.map(jnp.add, totals, out), None
+
+        zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), jax.eval_shape(
+            grads_and_metrics, params, microbatch(0), step_key))
+        totals, _ = jax.lax.scan(body, zeros, jnp.arange(grad_accum_steps))
+        return jax.tree.map(lambda t: t / grad_accum_steps, totals)
 
     def train_step(state: TrainState, batch: Batch) -> tuple[TrainState, Metrics]:
         step_key = jax.random.fold_in(state.rng, state.step)
-        (loss, metrics), grads = jax.value_and_grad(
-            lambda params: task.loss(params, batch, key=step_key, train=True), has_aux=True
-        )(state.params)
+        if grad_accum_steps == 1:
+            grads, metrics = grads_and_metrics(state.params, batch, step_key)
+        else:
+            grads, metrics = accumulated(state.params, batch, step_key)
         updates, opt_state = tx.update(grads, state.opt_state, state.params)
         new_state = state.replace(
             step=state.step + 1,
             params=optax.apply_updates(state.params, updates),
             opt_state=opt_state,
         )
-        return new_state, {"loss": loss, **metrics, "grad_norm": optax.tree.norm(grads)}
+        return new_state, {**metrics, "grad_norm": optax.tree.norm(grads)}
 
     return train_step
 

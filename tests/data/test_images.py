@@ -42,13 +42,17 @@ def test_mnist5k_test_is_stratified_and_disjoint_from_train(data_dir):
     assert train.isdisjoint(test_images)
 
 
-def test_mnist5k_builds_deterministically(tmp_path_factory):
+def test_mnist5k_builds_deterministically_and_says_it_builds_offline(tmp_path_factory, capsys):
     first, second = (str(tmp_path_factory.mktemp("build")) for _ in range(2))
     for split in SPLITS:
         a = data.load_arrays("mnist5k", split, data_dir=first)
         b = data.load_arrays("mnist5k", split, data_dir=second)
         np.testing.assert_array_equal(a["image"], b["image"])
         np.testing.assert_array_equal(a["label"], b["label"])
+    out = capsys.readouterr().out
+    # jaxdl's own line names the local file; TFDS's "Downloading and preparing" would read as network access.
+    assert out.count(f"jaxdl: preparing offline dataset mnist5k from {images.mnist5k_csv_path()} in {first}") == 1
+    assert out.count("jaxdl: offline dataset mnist5k ready in") == 2 and "Download" not in out
 
 
 def test_fashion_mnist_debian(data_dir):

@@ -67,6 +67,7 @@ def test_import_is_lazy_and_loading_never_imports_tensorflow(data_dir):
         "import sys, jaxdl.data as d\n"
         "assert 'tensorflow_datasets' not in sys.modules, 'import jaxdl.data imported tfds'\n"
         f"d.load_arrays('mnist5k', 'test', data_dir={data_dir!r})\n"
+        f"d.source('mnist5k', 'test', data_dir={data_dir!r})[0]\n"  # TFDS's data source (load_arrays may skip it)
         "assert 'tensorflow_datasets' in sys.modules\n"
         "assert 'tensorflow' not in sys.modules, 'loading imported tensorflow'\n"
     )

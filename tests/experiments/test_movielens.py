@@ -3,11 +3,13 @@
 import json
 import os
 
+import jax
 import numpy as np
+import optax
 import pytest
 
 from jaxdl import config as config_lib, data, experiments
-from jaxdl.train import loop
+from jaxdl.train import loop, optimizers
 
 
 def _train(name, tmp_path, data_dir, *overrides):
@@ -28,3 +30,19 @@ def test_cf_experiments_learn_and_keep_the_best_validation_epoch(name, tmp_path,
     records = [json.loads(line) for line in open(tmp_path / name / "metrics.jsonl")]
     assert {"rmse", "mae", "count"} <= set(next(r for r in records if r["split"] == "validation"))
     assert os.path.isdir(tmp_path / name / "best")
+
+
+def test_playdl_update_is_gd_that_shrinks_the_tables_one_percent_a_step():
+    # The notebook's `W -= 0.01 * W + 200 * grad`, from movielens_playdl's optimiser config.
+    cfg = experiments.get_config("movielens_playdl").optimizer
+    tx = optimizers.make_optimizer(cfg, total_steps=500)
+    k1, k2 = jax.random.split(jax.random.key(0))
+    params = {"user": {"table": jax.random.normal(k1, (5, 4))}}
+    grads = {"user": {"table": jax.random.normal(k2, (5, 4))}}
+    state = tx.init(params)
+    for _ in range(3):
+        updates, state = tx.update(grads, state, params)
+        new = optax.apply_updates(params, updates)
+        want = params["user"]["table"] - (0.01 * params["user"]["table"] + 200.0 * grads["user"]["table"])
+        np.testing.assert_allclose(new["user"]["table"], want, rtol=1e-5, atol=1e-4)
+        params = new

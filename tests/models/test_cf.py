@@ -51,3 +51,36 @@ def test_used_rows_penalty_counts_each_rating():
     params = jax.tree.map(jnp.ones_like, model.init(jax.random.key(0)))
     # 2 factors from each table plus the two biases: 2 + 2 + 1 + 1 per rating.
     chex.assert_trees_all_close(cf.used_rows_sq_norm(params, jnp.array([[0, 0], [2, 3]])), jnp.full((2,), 6.0))
+
+
+def test_no_global_offset_is_playdls_scaled_sigmoid_of_the_dot_product():
+    model = cf.make_dot(6, 7, factors=4, biases=False, y_range=(0.0, 5.0), global_offset="none",
+                        embed_init_scale=0.5)
+    params = model.init(jax.random.key(0))
+    assert set(params) == {"user", "item"}  # nothing but the two tables
+    x_Bx2 = jnp.array([[0, 1], [5, 6], [3, 3]])
+    u, m = np.asarray(params["user"]["table"]), np.asarray(params["item"]["table"])
+    want = 5.0 / (1.0 + np.exp(-(u[[0, 5, 3]] * m[[1, 6, 3]]).sum(-1)))
+    np.testing.assert_allclose(model.apply(params, x_Bx2), want, rtol=1e-5)
+
+
+def test_fixed_global_offset_is_the_centre_and_no_parameter():
+    model = cf.make_dot(50, 50, y_range=(0.0, 5.5), center=3.54, global_offset="fixed")
+    params = model.init(jax.random.key(0))
+    assert "offset" not in params
+    zeroed = jax.tree.map(jnp.zeros_like, params)
+    np.testing.assert_allclose(model.apply(zeroed, jnp.array([[0, 0], [7, 9]])), [3.54, 3.54], rtol=1e-5)
+    assert "offset" in cf.make_dot(5, 5, center=3.54).init(jax.random.key(0))  # learned by default
+
+
+def test_embedding_init_mean_and_scale():
+    params = cf.make_dot(400, 300, factors=8, embed_init_mean=0.3, embed_init_scale=0.05).init(jax.random.key(0))
+    table = np.asarray(params["user"]["table"])
+    assert abs(table.mean() - 0.3) < 0.005 and abs(table.std() - 0.05) < 0.005
+
+
+def test_bad_global_offset_and_offset_free_centring_are_rejected():
+    with pytest.raises(ValueError, match="unknown global_offset 'zero'; valid: learned, fixed, none"):
+        cf.make_dot(3, 3, global_offset="zero").init(jax.random.key(0))
+    with pytest.raises(ValueError, match="center_on_mean=false"):
+        cf.make_dot(3, 3, center=3.5, global_offset="none").init(jax.random.key(0))

@@ -3,7 +3,7 @@
 import jax
 import numpy as np
 
-from jaxdl.models import mlp
+from jaxdl.models import inits, mlp
 
 IMAGE = (28, 28, 1)
 
@@ -16,3 +16,14 @@ def test_nielsen_inits_have_the_documented_scale():
     np.testing.assert_allclose(np.std(w1), 1.0, rtol=0.02)
     np.testing.assert_allclose(np.std(w3), 1.0 / np.sqrt(784), rtol=0.02)
     np.testing.assert_allclose(np.std(ch1.init(jax.random.key(0))["layers"][0]["bias"]), 1.0, rtol=0.2)
+
+
+def test_torch_default_is_pytorch_linears_uniform_init():
+    # nn.Linear: kaiming_uniform(a=sqrt(5)) kernels = U(+-1/sqrt(fan_in)); biases from the same bound.
+    fan_in = 400
+    w = np.asarray(inits.kernel_init("torch_default")(jax.random.key(0), (fan_in, 300)))
+    b = np.asarray(inits.torch_default_bias(fan_in)(jax.random.key(1), (20_000,)))
+    bound = 1.0 / np.sqrt(fan_in)
+    for values in (w, b):
+        assert np.abs(values).max() <= bound and np.abs(values).max() > 0.99 * bound
+        np.testing.assert_allclose(values.var(), bound**2 / 3, rtol=0.03)  # the uniform's variance

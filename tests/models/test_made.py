@@ -79,3 +79,16 @@ def test_bad_settings_are_named():
         made.make_masks(jax.random.key(0), D, HIDDEN, ordering="reverse")
     with pytest.raises(ValueError, match="at least one hidden layer"):
         made.make((D,), ())
+
+
+def test_torch_default_init_draws_kernels_and_biases_within_the_fan_in_bound():
+    model = made.make((D,), HIDDEN, "tanh", init="torch_default")
+    params = model.init(jax.random.key(0))
+    for i, n_in in enumerate((D, *HIDDEN)):
+        layer = params["layers"][str(i)]
+        for values in (np.asarray(layer["kernel"]), np.asarray(layer["bias"])):
+            assert np.abs(values).max() <= 1.0 / np.sqrt(n_in) and np.abs(values).min() < 1.0 / np.sqrt(n_in)
+        assert np.any(np.asarray(layer["bias"]) != 0)
+    _assert_autoregressive(model, params, made.make_masks(jax.random.key(2), D, HIDDEN))
+    with pytest.raises(ValueError, match="unknown MADE init 'xavier'; valid: lecun_normal, torch_default"):
+        made.make((D,), HIDDEN, init="xavier")

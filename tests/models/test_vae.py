@@ -76,3 +76,31 @@ def test_chunking_does_not_change_the_estimate_and_one_sample_iwae_is_the_elbo(s
     np.testing.assert_allclose(one["iwae"], log_w1[:, 0], rtol=1e-6)
     with pytest.raises(ValueError, match=r"num_samples \(100\) must be a positive multiple of chunk \(30\)"):
         vae_lib.importance_weighted(vae, params, x, key, num_samples=100, chunk=30)
+
+
+def test_softplus_variance_is_log_softplus_of_the_head_and_stays_finite():
+    h = jnp.asarray([-200.0, -30.0, -5.0, 0.0, 3.0, 50.0])
+    got = vae_lib.log_variance(h, "softplus")
+    want = np.log(np.log1p(np.exp(np.asarray(h, np.float64))))
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    grads = jax.grad(lambda v: vae_lib.log_variance(v, "softplus").sum())(h)
+    chex.assert_tree_all_finite(grads)
+    chex.assert_trees_all_close(vae_lib.log_variance(h, "exp"), h)
+    vae = vae_lib.make((16,), hidden=(32,), latent_dim=3, variance="softplus")
+    params = vae.model.init(jax.random.key(0))
+    x = jax.random.uniform(jax.random.key(1), (4, 16))
+    head = x @ params["encoder"][0]["kernel"] + params["encoder"][0]["bias"][None]
+    head = jax.nn.relu(head) @ params["log_var"]["kernel"] + params["log_var"]["bias"][None]
+    chex.assert_trees_all_close(vae.encode(params, x)[1], vae_lib.log_variance(head, "softplus"), rtol=1e-5)
+
+
+def test_torch_default_init_bounds_every_layer_by_its_fan_in():
+    vae = vae_lib.make((16,), hidden=(32,), latent_dim=3, init="torch_default")
+    params = vae.model.init(jax.random.key(0))
+    fan_in = {"encoder": 16, "mean": 32, "log_var": 32, "decoder": 3, "logits": 32}
+    for name, n_in in fan_in.items():
+        layer = params[name][0] if name in ("encoder", "decoder") else params[name]
+        for values in (np.asarray(layer["kernel"]), np.asarray(layer["bias"])):
+            assert 0 < np.abs(values).max() <= 1.0 / np.sqrt(n_in)
+    default = vae_lib.make((16,), hidden=(32,), latent_dim=3).model.init(jax.random.key(0))
+    assert not np.any(np.asarray(default["mean"]["bias"]))  # lecun-normal kernels, zero biases

@@ -3,6 +3,7 @@
 import chex
 import jax
 import numpy as np
+import pytest
 
 from jaxdl import config as config_lib, experiments, sweep
 from jaxdl.train import loop
@@ -118,13 +119,65 @@ def test_l2_and_weight_decay_are_member_axes(tmp_path, data_dir):
 
 
 def test_chunk_size_follows_the_memory_estimate(data_dir, capsys, monkeypatch):
-    from jaxdl.sweep import runner
+    from jaxdl.sweep import programs
 
     config = _config(data_dir, "mnist_mlp", "train.num_steps=2")
-    monkeypatch.setattr(runner, "_memory_budget", lambda: 1.0)  # room for no one: one member per call
+    monkeypatch.setattr(programs, "_memory_budget", lambda: 1.0)  # room for no one: one member per call
     small = sweep.run(config, seeds=4, num_devices=1, keep_params=True, live=False)
     assert "4 members, 1 per compiled call" in capsys.readouterr().out
-    monkeypatch.setattr(runner, "_memory_budget", lambda: 1e12)
+    monkeypatch.setattr(programs, "_memory_budget", lambda: 1e12)
     big = sweep.run(config, seeds=4, num_devices=1, keep_params=True, live=False)
     assert "4 members, 4 per compiled call" in capsys.readouterr().out
     chex.assert_trees_all_close(small.params, big.params, rtol=1e-4, atol=5e-5)
+
+
+@pytest.mark.parametrize("key, value", [("optimizer.clip_norm", 0.2), ("optimizer.clip_value", 0.002),
+                                        ("optimizer.schedule.warmup_steps", 5)])
+def test_clipping_and_warmup_are_member_axes(tmp_path, data_dir, key, value):
+    extra = ("optimizer.name=sgd", "optimizer.learning_rate=0.1")
+    result = sweep.run(_config(data_dir, "mnist_mlp", *extra), seeds=[1], grid={key: [0, value]},
+                       num_devices=1, keep_params=True, live=False)
+    single = _single(tmp_path, _config(data_dir, "mnist_mlp", *extra, "seed=1", f"{key}={value}"), "single")
+    row, params = _member(result, **{key: value})
+    _close(row, single, params, single.state.params)
+    off = _member(result, **{key: 0})[1]  # 0 = off: the value reaches the program
+    assert not np.allclose(off["layers"][0]["kernel"], params["layers"][0]["kernel"], atol=1e-4)
+
+
+def test_warmup_of_a_schedule_that_depends_on_it_cannot_be_swept():
+    config = experiments.get_config("mnist_mlp")
+    config.optimizer.schedule.name = "cosine"
+    with pytest.raises(ValueError, match="sweeping optimizer.schedule.warmup_steps needs optimizer.schedule.name in"):
+        sweep.members(config, [0], {"optimizer.schedule.warmup_steps": [0, 10]})
+
+
+def test_a_streaming_sweep_equals_the_on_device_shared_order_sweep(data_dir):
+    """data.on_device=false: each batch is read once for every member; members train on exactly the
+    batches of the on-device shared order (train metrics and params equal), evals within float32 rounding."""
+    grid = {"optimizer.learning_rate": [1e-3, 3e-3]}
+    kwargs = dict(seeds=2, grid=grid, num_devices=2, data_order="shared", keep_params=True, live=False)
+    on_device = sweep.run(_config(data_dir), **kwargs)
+    streamed = sweep.run(_config(data_dir, "mnist_mlp", "data.on_device=false"), **kwargs)
+    chex.assert_trees_all_close(streamed.params, on_device.params, rtol=1e-6, atol=1e-7)
+    assert len(streamed.curves) == len(on_device.curves)
+    for a, b in [*zip(streamed.rows, on_device.rows), *zip(streamed.curves, on_device.curves)]:
+        assert a.keys() == b.keys()
+        for k, v in a.items():
+            if isinstance(v, float):
+                np.testing.assert_allclose(v, b[k], rtol=1e-6, err_msg=k)
+            else:
+                assert v == b[k], k
+
+
+def test_a_streaming_sweep_with_per_seed_order_is_refused(data_dir):
+    with pytest.raises(ValueError, match="needs --data-order shared"):
+        sweep.run(_config(data_dir, "mnist_mlp", "data.on_device=false"), seeds=2, live=False)
+
+
+def test_a_member_with_grad_accumulation_and_dropout_equals_its_single_run(tmp_path, data_dir):
+    # Dropout draws per microbatch (fold_in(step key, i)): the vmapped member and the loop agree.
+    accum = ("train.grad_accum_steps=4", "train.epochs=1")
+    result = sweep.run(_config(data_dir, "mnist_mlp", *accum), seeds=2, num_devices=1, keep_params=True, live=False)
+    single = _single(tmp_path, _config(data_dir, "mnist_mlp", *accum, "seed=1"), "s1")
+    row, params = _member(result, seed=1)
+    _close(row, single, params, single.state.params)

@@ -61,9 +61,9 @@ def test_a_user_loss_trains_a_regression_and_its_metrics_reach_metrics_jsonl(tmp
     assert result.final["validation"]["count"] == 250
 
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
-    assert [(r["epoch"], r["split"]) for r in records] == [(e, s) for e in range(1, 11)
-                                                           for s in ("train", "validation")]
-    assert all({"loss", "abs_error"} <= r.keys() for r in records)
+    assert [(r["epoch"], r["split"]) for r in records] == [(0, "model")] + [
+        (e, s) for e in range(1, 11) for s in ("train", "validation")]
+    assert all({"loss", "abs_error"} <= r.keys() for r in records[1:])
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     # The task's source names the loss it was built from, not jaxdl's factory.
     assert saved["task"] == "wave_task" and saved["sources"]["task"] == f"{__name__}:supervised(squared_error)"

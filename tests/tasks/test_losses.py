@@ -39,6 +39,17 @@ def test_softmax_cross_entropy_is_the_log_likelihood():
     np.testing.assert_allclose(losses.make_loss("cross_entropy", "softmax")(LOGITS, LABELS), want, rtol=1e-5)
 
 
+def test_softmax_of_sigmoid_is_torch_cross_entropy_on_sigmoid_outputs():
+    # Guppy16's no-hidden CE net: sigmoid outputs a, then CrossEntropyLoss(a, one_hot(y)) =
+    # -sum_k y_k log(e^a_k / sum_j e^a_j).
+    a, y = _np_sigmoid(np.asarray(LOGITS)), np.eye(3)[np.asarray(LABELS)]
+    want = -(y * (a - np.log(np.exp(a).sum(-1, keepdims=True)))).sum(-1)
+    got = losses.make_loss("cross_entropy", "softmax_of_sigmoid")(LOGITS, LABELS)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    # Bounded: the softmax sees inputs in (0, 1), so the loss stays within log K +- 1.
+    assert np.all(np.abs(np.asarray(got) - np.log(3)) < 1.0)
+
+
 def test_softmax_cross_entropy_is_finite_for_huge_logits():
     z = jnp.array([[1e4, -1e4, 0.0]])
     chex.assert_tree_all_finite(losses.softmax_cross_entropy(z, jnp.array([1])))
@@ -54,5 +65,5 @@ def test_bad_loss_names():
         losses.make_loss("hinge", "softmax")
     with pytest.raises(ValueError, match="valid outputs: softmax, sigmoid, linear"):
         losses.make_loss("quadratic", "tanh")
-    with pytest.raises(ValueError, match="cross_entropy needs softmax or sigmoid"):
+    with pytest.raises(ValueError, match="cross_entropy needs softmax, sigmoid or softmax_of_sigmoid"):
         losses.make_loss("cross_entropy", "linear")

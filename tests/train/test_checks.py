@@ -187,7 +187,7 @@ def bad_config(data_dir, model_name):
 
 
 def test_train_rejects_a_bad_model_before_compiling_or_writing(tmp_path, data_dir, bad_classifier, monkeypatch):
-    monkeypatch.setattr(loop.steps, "make_train_step", lambda *a: pytest.fail("the train step was built"))
+    monkeypatch.setattr(loop.steps, "make_train_step", lambda *a, **k: pytest.fail("the train step was built"))
     config = bad_config(data_dir, bad_classifier)
     with pytest.raises(ValueError, match=r"model 'unkeyed_linear': the loop's tasks call apply\(params, x"):
         loop.train(config, str(tmp_path / "run"), live=False)
@@ -203,6 +203,38 @@ def test_cli_train_turns_a_bad_model_into_exit_code_2_and_one_line(tmp_path, dat
 
 
 def test_a_sweep_rejects_a_bad_model_before_compiling(data_dir, bad_classifier, monkeypatch):
-    monkeypatch.setattr(runner.Group, "_compile", lambda self: pytest.fail("the sweep compiled"))
+    monkeypatch.setattr(runner.Group, "train", lambda *a: pytest.fail("the sweep compiled"))
     with pytest.raises(ValueError, match="model 'unkeyed_linear': the loop's tasks call apply"):
         sweep.run(bad_config(data_dir, bad_classifier), seeds=2, num_devices=1, live=False)
+
+
+BAD_STEP_OPTIONS = {
+    "train.grad_accum_steps=3": "train.grad_accum_steps=3 does not divide data.batch_size=128 into equal "
+                                "microbatches; valid: 1, 2, 4, 8, 16, 32, 64, 128",
+    "train.grad_accum_steps=0": r"train.grad_accum_steps must be an integer >= 1 \(1 = off\), got 0",
+    "train.precision=float16": "unknown train.precision 'float16'; valid: float32, bfloat16",
+    "train.ema_decay=1.0": r"train.ema_decay must be in \[0, 1\) \(0 = off\), got 1.0",
+}
+
+
+@pytest.mark.parametrize("override", BAD_STEP_OPTIONS)
+def test_train_rejects_bad_step_options_before_compiling_or_writing(tmp_path, data_dir, monkeypatch, override):
+    monkeypatch.setattr(loop.steps, "make_train_step", lambda *a, **k: pytest.fail("the train step was built"))
+    config = config_lib.apply_overrides(experiments.get_config("mnist_mlp"), [
+        f"data.data_dir={data_dir}", "train.num_steps=1", override])
+    with pytest.raises(ValueError, match=BAD_STEP_OPTIONS[override]):
+        loop.train(config, str(tmp_path / "run"), live=False)
+    assert not os.path.exists(tmp_path / "run")
+
+
+def test_cli_and_sweep_reject_grad_accum_steps_not_dividing_the_batch(tmp_path, data_dir, capsys, monkeypatch):
+    sets = ["--set", f"data.data_dir={data_dir}", "--set", "train.grad_accum_steps=3", "--set", "train.num_steps=1"]
+    code = cli.main(["train", "mnist_mlp", "--workdir", str(tmp_path / "run"), *sets])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("jaxdl: error: train.grad_accum_steps=3 does not divide") and err.count("\n") == 1, err
+    monkeypatch.setattr(runner.Group, "train", lambda *a: pytest.fail("the sweep compiled"))
+    config = config_lib.apply_overrides(experiments.get_config("mnist_mlp"), [
+        f"data.data_dir={data_dir}", "train.grad_accum_steps=3", "train.num_steps=1"])
+    with pytest.raises(ValueError, match="train.grad_accum_steps=3 does not divide data.batch_size=128"):
+        sweep.run(config, seeds=2, num_devices=1, live=False)

@@ -13,9 +13,9 @@ import jax
 import numpy as np
 import pytest
 
-from jaxdl import cli, config as config_lib, data, experiments, tasks
+from jaxdl import cli, config as config_lib, data, experiments, rng, tasks
 from jaxdl.runs import saved
-from jaxdl.train import loop, steps, workdir as wd
+from jaxdl.train import loop, optimizers, steps, workdir as wd
 from tests.helpers import JAXDL_SIGNALLING_ITSELF, assert_resumed_equals_straight
 
 
@@ -40,9 +40,10 @@ def test_tiny_mlp_run_learns_and_writes_its_workdir(tmp_path, data_dir, capsys):
     workdir = tmp_path / "run"
     assert json.loads((workdir / "config.json").read_text()) == json.loads(config.to_json())
     records = wd.read_metrics(str(workdir))
-    assert [(r["epoch"], r["split"]) for r in records] == [
+    assert [(r["epoch"], r["split"]) for r in records] == [(0, "model")] + [
         (e, s) for e in (1, 2, 3) for s in ("train", "validation", "test")
     ]
+    records = records[1:]
     steps_per_epoch = 3500 // 128
     assert [r["step"] for r in records if r["split"] == "test"] == [steps_per_epoch * e for e in (1, 2, 3)]
     for r in records:
@@ -238,3 +239,42 @@ def test_debug_nans_replay_names_the_op(tmp_path, data_dir, capsys):
     assert cli.main(args) == 3
     err = capsys.readouterr().err
     assert "jax_debug_nans replay: invalid value (nan) encountered in" in err
+
+
+# --- The shared step's options in the loop: gradient accumulation on the data-parallel mesh, EMA. ---
+
+
+def test_grad_accumulation_on_eight_devices_equals_the_whole_batch_run(tmp_path, data_dir):
+    # The loop splits each batch of 128 over the 8 test devices (16 rows each); with k=4 each
+    # microbatch keeps 4 rows per device. No dropout: the runs are the same run up to float32.
+    assert jax.device_count() == 8
+    overrides = ("train.num_steps=12", "data.max_train_examples=1024", "train.checkpoint_every_steps=-1")
+    whole = _train(tmp_path, _config(data_dir, "mnist_mlp", *overrides), "whole")
+    accum = _train(tmp_path, _config(data_dir, "mnist_mlp", *overrides, "train.grad_accum_steps=4"), "accum")
+    chex.assert_trees_all_close(accum.state.params, whole.state.params, rtol=1e-4, atol=1e-6)
+    for split, metrics in whole.final.items():
+        for name, value in metrics.items():
+            np.testing.assert_allclose(accum.final[split][name], value, rtol=1e-4, atol=1e-6, err_msg=f"{split} {name}")
+
+
+def test_ema_run_evaluates_the_ema_and_resumes_exactly(tmp_path, data_dir):
+    config = config_lib.apply_overrides(experiments.get_config("mnist_mlp"), [
+        f"data.data_dir={data_dir}", *RUN, "train.keep_checkpoints=100", "train.ema_decay=0.9"])
+    straight = loop.train(config, str(tmp_path / "straight"), live=False)
+    # Evaluation used the EMA (which differs from the params), not the params.
+    task = tasks.make(config)
+    arrays = jax.device_put(data.load_arrays("mnist5k", "validation", data_dir=data_dir))
+    evaluate = steps.make_evaluate(task, config.data.eval_batch_size)
+    ema = optimizers.eval_params(straight.state.params, straight.state.opt_state)
+    on_ema = evaluate(ema, arrays, rng.streams(config.seed)["eval"])
+    on_params = evaluate(straight.state.params, arrays, rng.streams(config.seed)["eval"])
+    np.testing.assert_allclose(straight.final["validation"]["loss"], float(on_ema["loss"]), rtol=1e-6)
+    assert abs(float(on_params["loss"]) - float(on_ema["loss"])) > 1e-4
+    # A copy of the run without its checkpoints past step 17 resumes to the same end, EMA included.
+    shutil.copytree(tmp_path / "straight", tmp_path / "resumed")
+    ckpts = tmp_path / "resumed" / "checkpoints"
+    for d in os.listdir(ckpts):
+        if d.isdigit() and int(d) > 17:
+            shutil.rmtree(ckpts / d)
+    loop.train(config, str(tmp_path / "resumed"), resume=True, live=False)
+    assert_resumed_equals_straight(tmp_path / "resumed", tmp_path / "straight", int(straight.state.step))

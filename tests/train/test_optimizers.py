@@ -2,6 +2,7 @@
 
 import math
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -312,3 +313,46 @@ def test_stacked_biases_and_scales_are_not_weights():
     # Zero gradients: only decayed leaves move.
     moved = jax.tree.map(lambda u: bool(jnp.any(u != 0)), updates)
     assert moved == mask
+
+
+@pytest.mark.parametrize("name, field", [("adamw", "weight_decay"), ("sgd", "l2")])
+def test_decay_biases_decays_every_leaf_as_torch_does(name, field):
+    # PyTorch's AdamW(weight_decay=...) and SGD(weight_decay=...) decay biases too.
+    params = {"dense": {"kernel": jnp.full((3, 2), 2.0), "bias": jnp.full((2,), 2.0)}}
+    cfg = opt_lib.default_optimizer_config()
+    cfg.update(name=name, learning_rate=0.1, decay_biases=True, **{field: 0.5})
+    tx = opt_lib.make_optimizer(cfg, total_steps=10)
+    zeros = jax.tree.map(jnp.zeros_like, params)
+    updates, _ = tx.update(zeros, tx.init(params), params)
+    # Zero gradients: every leaf moves by -lr * coeff * w = -0.1 (AdamW's decay is decoupled).
+    chex.assert_trees_all_close(updates, jax.tree.map(lambda w: -0.1 * 0.5 * w, params))
+
+
+def test_ema_of_params_equals_a_hand_computed_ema_over_three_steps(variant):
+    # momentum SGD by hand: v <- g + 0.8 v, w <- w - 0.05 v; ema <- 0.9 ema + 0.1 w from ema_0 = w_0.
+    opt = opt_lib.make_optimizer(_config("momentum", momentum=0.8), total_steps=10, ema_decay=0.9)
+    update = variant(opt.update)
+    params = _f32(PARAMS)
+    state = opt.init(params)
+    assert opt_lib.eval_params(params, opt_lib.make_optimizer(_config(), total_steps=10).init(params)) is params
+    w = {k: np.array(v, np.float64) for k, v in PARAMS.items()}
+    v = {k: np.zeros_like(x) for k, x in w.items()}
+    ema = {k: x.copy() for k, x in w.items()}
+    for g in GRADS[:3]:
+        updates, state = update(_f32(g), state, params)
+        params = optax.apply_updates(params, updates)
+        for k in w:
+            v[k] = g[k] + 0.8 * v[k]
+            w[k] = w[k] - 0.05 * v[k]
+            ema[k] = 0.9 * ema[k] + 0.1 * w[k]
+    for k in w:
+        np.testing.assert_allclose(params[k], w[k], rtol=1e-6, atol=1e-7)  # the updates pass through unchanged
+        np.testing.assert_allclose(opt_lib.eval_params(params, state)[k], ema[k], rtol=1e-6, atol=1e-7)
+    assert not np.allclose(ema["kernel"], w["kernel"])
+    # The learning rate is still found (and set) through the EMA's chain.
+    np.testing.assert_allclose(opt_lib.get_learning_rate(opt_lib.set_learning_rate(state, 0.2)), 0.2, rtol=RTOL)
+
+
+def test_ema_decay_out_of_range_is_refused():
+    with pytest.raises(ValueError, match=r"train.ema_decay must be in \[0, 1\)"):
+        opt_lib.make_optimizer(_config(), total_steps=10, ema_decay=1.0)

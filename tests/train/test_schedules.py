@@ -64,3 +64,17 @@ def test_noam_schedule_matches_the_paper_formula():
         paper = d_model ** -0.5 * min(n ** -0.5, n * warmup ** -1.5)
         np.testing.assert_allclose(base * float(factor(step)), paper, rtol=1e-6)
     assert float(factor(warmup - 1)) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("name", ["constant", "step", "exponential"])
+def test_traced_warmup_equals_the_fixed_one(name):
+    steps = np.arange(0, 20)
+    for warmup in (0, 1, 7):
+        cfg = sched_lib.default_schedule_config()
+        cfg.update(name=name, warmup_steps=warmup, decay_every=3, decay_rate=0.5)
+        fixed = sched_lib.make_schedule(cfg, total_steps=20)
+        traced = jax.jit(jax.vmap(lambda s, w: sched_lib.traced_warmup(cfg, 20, w)(s), in_axes=(0, None)))
+        np.testing.assert_allclose(traced(steps, warmup), [fixed(s) for s in steps], rtol=RTOL, atol=ATOL)
+    cfg.name = "cosine"
+    with pytest.raises(ValueError, match="a traced warmup needs a constant"):
+        sched_lib.traced_warmup(cfg, 20, 1)

@@ -8,7 +8,8 @@ import optax
 import pytest
 
 from jaxdl import models
-from jaxdl.tasks import classification, losses
+from jaxdl.models import gpt
+from jaxdl.tasks import char_lm, classification, losses
 from jaxdl.train import steps
 from jaxdl.train.state import create
 
@@ -70,6 +71,58 @@ def test_scanned_steps_equal_a_python_loop():
     scan_state, scan_metrics = steps.make_run_steps(train_step)(state, data, idx)
     chex.assert_trees_all_close(scan_state.params, loop_state.params, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(scan_metrics["loss"], loop_losses, rtol=1e-5)
+
+
+def test_accumulated_step_averages_microbatch_gradients_with_folded_dropout_keys(variant):
+    # Microbatch i holds rows i, i+k, ... and draws its dropout from fold_in(step key, i).
+    model, tx, state = _setup(dropout=0.5, lr=0.5)
+    task = classification.from_model(model, losses.softmax_cross_entropy)
+    batch, k = _data(16), 4
+    new_state, metrics = variant(steps.make_train_step(task, tx, grad_accum_steps=k))(state, batch)
+
+    step_key = jax.random.fold_in(state.rng, state.step)
+    loss_and_grad = jax.value_and_grad(lambda p, b, key: task.loss(p, b, key=key, train=True)[0])
+    pairs = [loss_and_grad(state.params, jax.tree.map(lambda a: a[i::k], batch), jax.random.fold_in(step_key, i))
+             for i in range(k)]
+    mean_grad = jax.tree.map(lambda *g: sum(g) / k, *[g for _, g in pairs])
+    want = jax.tree.map(lambda w, g: w - 0.5 * g, state.params, mean_grad)
+    chex.assert_trees_all_close(new_state.params, want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(metrics["loss"], np.mean([loss for loss, _ in pairs]), rtol=1e-5)
+    np.testing.assert_allclose(metrics["grad_norm"], optax.tree.norm(mean_grad), rtol=1e-5)
+
+
+def test_accumulation_without_dropout_is_the_whole_batch_step():
+    model = _setup()[0]
+    tx = optax.adam(1e-2)
+    task = classification.from_model(model, losses.softmax_cross_entropy)
+    data = _data(64)
+    idx = steps.epoch_indices(jax.random.key(3), 1, 64, 16)
+
+    def run(k):  # a fresh state each time: run_steps donates it
+        state = create(model, tx, jax.random.key(0), jax.random.key(1))
+        return steps.make_run_steps(steps.make_train_step(task, tx, grad_accum_steps=k))(state, data, idx)
+
+    whole, whole_m = run(1)
+    accum, accum_m = run(4)
+    chex.assert_trees_all_close(accum.params, whole.params, rtol=1e-5, atol=1e-6)
+    chex.assert_trees_all_close(accum.opt_state, whole.opt_state, rtol=1e-5, atol=1e-6)
+    chex.assert_trees_all_close(accum_m, whole_m, rtol=1e-5, atol=1e-6)
+
+
+def test_accumulation_shrinks_the_compiled_step_temporaries():
+    # A model whose activations outweigh its params (a GPT; an MLP's are dominated by the
+    # gradient buffers, which accumulation adds one of).
+    task = char_lm.from_lm(gpt.language_model(16, 64, num_layers=2, d_model=32, num_heads=2), 64)
+    tx = optax.sgd(0.1)
+    state = create(task.model, tx, jax.random.key(0), jax.random.key(1))
+    batch = {"ids": jax.random.randint(jax.random.key(2), (32, 65), 0, 16)}
+
+    def temp_bytes(k):
+        step = jax.jit(steps.make_train_step(task, tx, grad_accum_steps=k))
+        return step.lower(state, batch).compile().memory_analysis().temp_size_in_bytes
+
+    # Measured on CPU: 30.9 MB with k=1, 7.9 MB with k=4 (a quarter of the activations at a time).
+    assert temp_bytes(4) < 0.5 * temp_bytes(1)
 
 
 def test_epoch_indices_are_a_keyed_permutation():

@@ -7,11 +7,12 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from jaxdl.data import copy_task
+from jaxdl.data.builders import common
 
 _SEEDS = {"train": 0, "validation": 1, "test": 2}
 
 
-class CopyTask(tfds.core.GeneratorBasedBuilder):
+class CopyTask(common.OfflineBuilder):
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "Initial release."}
 

@@ -11,6 +11,7 @@ from babel.dates import format_date, get_date_format
 from faker import Faker
 
 from jaxdl.data import dates
+from jaxdl.data.builders import common
 
 _NBSP = {"\u00a0": " ", "\u202f": " "}
 
@@ -82,7 +83,7 @@ def _string_pair_info(builder: tfds.core.DatasetBuilder, spec, homepage: str) ->
     )
 
 
-class _StringPairs(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+class _StringPairs(common.OfflineBuilder, skip_registration=True):
     """What the two builders share; not a dataset itself."""
 
     SPEC = None

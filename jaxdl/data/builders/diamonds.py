@@ -8,6 +8,7 @@ import pandas as pd
 import tensorflow_datasets as tfds
 
 from jaxdl.data import diamonds, registry
+from jaxdl.data.builders import common
 from jaxdl.data.builders.movielens_small import random_split
 
 
@@ -19,7 +20,7 @@ def level_codes(column: pd.Series, levels: tuple[str, ...]) -> np.ndarray:
     return codes.astype(np.int32)
 
 
-class Diamonds(tfds.core.GeneratorBasedBuilder):
+class Diamonds(common.OfflineBuilder):
     """53,940 diamonds, random 72/8/20 split (seed 0)."""
 
     VERSION = tfds.core.Version("1.0.0")

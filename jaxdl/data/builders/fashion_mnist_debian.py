@@ -25,7 +25,7 @@ def read_idx(path: pathlib.Path) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
-class FashionMnistDebian(tfds.core.GeneratorBasedBuilder):
+class FashionMnistDebian(common.OfflineBuilder):
     """Fashion-MNIST (Zalando): 60,000 train and 10,000 test 28x28 grayscale images."""
 
     VERSION = tfds.core.Version("1.0.0")

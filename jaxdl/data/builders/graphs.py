@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from jaxdl.data import graphs
+from jaxdl.data.builders import common
 
 
 def _info(builder, spec, class_names, homepage) -> tfds.core.DatasetInfo:
@@ -59,7 +60,7 @@ def node_splits(labels: np.ndarray, per_class: dict[str, int], seed: int = 0) ->
     return {name: np.sort(np.concatenate(parts)) for name, parts in out.items()}
 
 
-class _NodeBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+class _NodeBuilder(common.OfflineBuilder, skip_registration=True):
     def _generate_examples(self, labels: np.ndarray, nodes: np.ndarray) -> Iterator:
         for node in nodes:
             yield int(node), {"node": int(node), "label": int(labels[node])}

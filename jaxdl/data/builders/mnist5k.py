@@ -23,7 +23,7 @@ def _stratified_split(labels: np.ndarray) -> dict[str, np.ndarray]:
     return {"train": np.concatenate(train), "test": np.concatenate(test)}
 
 
-class Mnist5k(tfds.core.GeneratorBasedBuilder):
+class Mnist5k(common.OfflineBuilder):
     """5,000 MNIST digits (500 per class) split 4,000 train / 1,000 test, stratified."""
 
     VERSION = tfds.core.Version("1.0.0")

@@ -14,6 +14,7 @@ import pandas as pd
 import tensorflow_datasets as tfds
 
 from jaxdl.data import movielens, registry
+from jaxdl.data.builders import common
 
 
 def _split_rows(num: int, order: np.ndarray) -> dict[str, np.ndarray]:
@@ -32,7 +33,7 @@ def time_split(timestamps: np.ndarray) -> dict[str, np.ndarray]:
     return _split_rows(len(timestamps), np.argsort(timestamps, kind="stable"))
 
 
-class _MovielensSmall(tfds.core.GeneratorBasedBuilder):
+class _MovielensSmall(common.OfflineBuilder):
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "Initial release."}
     SPEC_NAME = ""

@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from jaxdl.data import sentiment, text
+from jaxdl.data.builders import common
 
 
 def read_rotten_tomatoes() -> tuple[list[str], np.ndarray]:
@@ -67,7 +68,7 @@ def encode_corpus(texts: list[str], labels: np.ndarray, seed: int, open_vocabula
     return vocab, splits, [np.asarray(vocab.encode(t), np.int32) for t in tokens]
 
 
-class _SentimentBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+class _SentimentBuilder(common.OfflineBuilder, skip_registration=True):
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "Initial release."}
     BUILDER_CONFIGS = [tfds.core.BuilderConfig(name=f"split{s}{suffix}",

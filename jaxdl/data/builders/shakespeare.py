@@ -7,9 +7,10 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from jaxdl.data import registry, shakespeare as spec_lib
+from jaxdl.data.builders import common
 
 
-class ShakespearePlays(tfds.core.GeneratorBasedBuilder):
+class ShakespearePlays(common.OfflineBuilder):
     """Rows of ROW + 1 latin-1 characters (stride ROW) per split; splits by play."""
 
     VERSION = tfds.core.Version("1.0.0")

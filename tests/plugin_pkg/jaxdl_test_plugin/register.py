@@ -1,23 +1,11 @@
-"""Imported once by jaxdl's `load_plugins()`: registers one dataset, one model and one experiment."""
+"""Imported once by jaxdl's `load_plugins()` (so by every `jaxdl list`): registers one dataset and
+one experiment by name and imports nothing heavy. The experiment is a lazy "module:function" entry;
+its module imports the model, and JAX, only when the experiment is built."""
 
-import jax
 import numpy as np
-from flax import nnx
 
-import jaxdl
-from jaxdl import data
+from jaxdl import data, experiments
 from jaxdl_test_plugin import DATASET, EXPERIMENT
-
-
-class PluginMLP(nnx.Module):
-    """One hidden layer: enough for XOR, which no linear model separates."""
-
-    def __init__(self, width: int = 16, num_classes: int = 2, *, rngs: nnx.Rngs):
-        self.hidden = nnx.Linear(2, width, rngs=rngs)
-        self.out = nnx.Linear(width, num_classes, rngs=rngs)
-
-    def __call__(self, x, *, train=False, rngs=None):
-        return self.out(jax.nn.relu(self.hidden(x)))
 
 
 def xor_split(n: int, seed: int) -> dict[str, np.ndarray]:
@@ -28,5 +16,4 @@ def xor_split(n: int, seed: int) -> dict[str, np.ndarray]:
 
 data.register_arrays(DATASET, {"train": xor_split(512, 0), "validation": xor_split(256, 1)}, input_key="x",
                      description="XOR in [-1, 1]^2 (the jaxdl_test_plugin package)")
-jaxdl.experiment(PluginMLP, DATASET, name=EXPERIMENT, hparams=dict(width=16),
-                 overrides=["train.epochs=2", "data.batch_size=64", "optimizer.learning_rate=1e-2"])
+experiments.register_experiment(EXPERIMENT, "jaxdl_test_plugin.experiments:plugin_xor_mlp")

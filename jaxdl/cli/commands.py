@@ -1,14 +1,11 @@
-"""`jaxdl COMMAND`: the command line. Every command is one call into a library function.
+"""The table of `jaxdl` commands: each entry's arguments and the one library call it makes.
 
-Commands are a table (`COMMANDS`): each entry's arguments and the call it makes. Imports of the
-library happen inside the calls, so `jaxdl --help` and the parser start without JAX.
+Imports of the library happen inside the calls, so `jaxdl --help` and the parser start without JAX.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -35,6 +32,20 @@ def _experiment_args(p: argparse.ArgumentParser) -> None:
     _sets(p)
 
 
+def _show_args(p: argparse.ArgumentParser) -> None:
+    _experiment_args(p)
+    p.add_argument("--summary", action="store_true",
+                   help="parameters per module and FLOPs per train step instead of the config (imports JAX)")
+
+
+def _show(args: argparse.Namespace):
+    if not args.summary:
+        return _config(args)
+    from jaxdl.train import summary
+
+    return summary.describe(_config(args))
+
+
 def _train_args(p: argparse.ArgumentParser) -> None:
     _experiment_args(p)
     p.add_argument("--workdir", help="where config.json and metrics.jsonl go (default runs/EXPERIMENT/TIMESTAMP)")
@@ -51,20 +62,33 @@ def _train(args: argparse.Namespace) -> None:
 
 def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("experiment", help="a sweep or an experiment from `jaxdl list`")
-    _sets(p, "a value, or comma-separated values to sweep (sweepable keys only)", "KEY=V1,V2,...")
+    _sets(p, "a value, comma-separated values to sweep, or a distribution to search (uniform(lo,hi), "
+          "loguniform(lo,hi), intuniform(lo,hi), choice(a,b,...); sweepable keys only)", "KEY=V1,V2,...")
     p.add_argument("--seeds", type=int, default=0, help="seeds 0..N-1 per combination")
+    p.add_argument("--samples", type=int, default=0, help="points drawn from the --set distributions (a search)")
+    p.add_argument("--search", default="random", choices=("random", "sobol", "halton"),
+                   help="how the points are drawn: independent uniforms, or a scrambled Sobol or Halton sequence")
+    p.add_argument("--search-seed", type=int, default=None, help="the seed of the points (default: the config seed)")
     p.add_argument("--workdir", help="default runs/sweeps/NAME/TIMESTAMP")
     p.add_argument("--chunk-size", type=int, default=0, help="members per compiled call (0 = fit memory)")
     p.add_argument("--data-order", default="per_seed", choices=("per_seed", "shared"),
                    help="each member shuffles by its own seed, or all share the config seed's order")
     p.add_argument("--devices", type=int, default=0, help="split members over this many devices (0 = all)")
+    p.add_argument("--resume", action="store_true", help="continue the sweep in --workdir where it stopped")
+    p.add_argument("--halving-rungs", metavar="E1,E2,...",
+                   help="successive halving: after these epochs keep the best 1/eta members by validation")
+    p.add_argument("--halving-eta", type=int, help="keep the best 1/eta at each rung (default 3)")
+    p.add_argument("--halving-by", choices=("seed",), help="rank and keep within each seed's members")
 
 
 def _sweep(args: argparse.Namespace) -> str:
-    from jaxdl.sweep import named
+    from jaxdl.sweep import halving, named
 
     return named.report(args.experiment, args.overrides, seeds=args.seeds, workdir=args.workdir,
-                        chunk_size=args.chunk_size, data_order=args.data_order, num_devices=args.devices)
+                        chunk_size=args.chunk_size, data_order=args.data_order, num_devices=args.devices,
+                        samples=args.samples, search=args.search, search_seed=args.search_seed,
+                        resume=args.resume,
+                        halving=halving.from_flags(args.halving_rungs, args.halving_eta, args.halving_by))
 
 
 def _compare_args(p: argparse.ArgumentParser) -> None:
@@ -136,6 +160,19 @@ def _evaluate(args: argparse.Namespace) -> None:
     from jaxdl.runs import evaluate
 
     evaluate.evaluate(args.workdir, splits=args.splits, overrides=args.overrides, best=args.best)
+
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workdir", required=True, help="the trained run")
+    p.add_argument("--best", action="store_true", help="the state kept by train.keep_best")
+    p.add_argument("--platforms", default="cpu,cuda,tpu", help="comma-separated: cpu, cuda, rocm, tpu")
+    p.add_argument("--out", help="the folder written (default WORKDIR/export, WORKDIR/export_best with --best)")
+
+
+def _export(args: argparse.Namespace) -> str:
+    from jaxdl.runs import export
+
+    return export.export(args.workdir, best=args.best, platforms=args.platforms.split(","), out=args.out)
 
 
 def _neighbours_args(p: argparse.ArgumentParser) -> None:
@@ -230,7 +267,7 @@ def _list(args: argparse.Namespace) -> str:
 
 COMMANDS: dict[str, Command] = {
     "list": Command("experiments, sweeps, comparisons and datasets (with availability)", lambda p: None, _list),
-    "show": Command("print an experiment's config (after --set)", _experiment_args, _config),
+    "show": Command("print an experiment's config (after --set), or --summary of its model", _show_args, _show),
     "train": Command("train an experiment", _train_args, _train),
     "evaluate": Command("evaluate a trained run again (e.g. with more IWAE samples)", _evaluate_args, _evaluate),
     "sweep": Command("train seeds x hyperparameters as one vmapped program", _sweep_args, _sweep),
@@ -242,69 +279,9 @@ COMMANDS: dict[str, Command] = {
     "baseline": Command("the scikit-learn reference rows (tabular trees, text TF-IDF)", _baseline_args, _baseline),
     "plot": Command("figures of a run, written into its workdir", _plot_args, _plot),
     "generate": Command("sample text from a trained language model (char_lm runs)", _generate_args, _generate),
+    "export": Command("a run's inference function as jax.export StableHLO (cpu, cuda, tpu) plus params",
+                      _export_args, _export),
     "neighbours": Command("a text run's words nearest to WORD by cosine similarity", _neighbours_args, _neighbours),
     "prepare": Command("build an offline dataset, or download a public one", _prepare_args, _prepare),
 }
 
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="jaxdl", description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="command", required=True)
-    for name, command in COMMANDS.items():
-        command.arguments(sub.add_parser(name, help=command.help, description=command.help))
-    return p
-
-
-def run(argv: list[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
-    out = COMMANDS[args.command].call(args)
-    if out is not None and _is_lead():
-        print(out, flush=True)
-
-
-def _is_lead() -> bool:
-    """Only process 0 of a multi-process run prints (without starting JAX for commands that never did)."""
-    jax = sys.modules.get("jax")
-    return jax is None or not jax.distributed.is_initialized() or jax.process_index() == 0
-
-
-def _enable_compilation_cache() -> None:
-    """Programs compiled once are reused by later commands (compiles take seconds on CPU). Set
-    through JAX's environment variable, so commands that never compile never import JAX."""
-    path = os.environ.get("JAXDL_COMPILATION_CACHE", os.path.expanduser("~/.cache/jaxdl/jax"))
-    if path:
-        os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", path)
-
-
-def _exit_code(error: Exception) -> int | None:
-    """2 for bad input, 3 for a run stopped on a NaN/Inf, None for a bug (its traceback is shown).
-    The error classes are imported only when something failed: `jaxdl list` stays quick."""
-    from jaxdl.data import DatasetNotAvailableError
-    from jaxdl.train.checkpoint import CheckpointError
-    from jaxdl.train.epoch_loop import NonFiniteError
-    from jaxdl.train.workdir import RunExistsError
-
-    if isinstance(error, NonFiniteError):
-        return 3
-    if isinstance(error, (ValueError, DatasetNotAvailableError, RunExistsError, CheckpointError)):
-        return 2
-    return None
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Exit codes: 0 done (or preempted by SIGTERM with a checkpoint saved), 2 bad input,
-    3 training stopped on a NaN/Inf (the last good checkpoint is kept)."""
-    _enable_compilation_cache()
-    try:
-        run(argv)
-    except Exception as e:
-        code = _exit_code(e)
-        if code is None:
-            raise
-        print(f"jaxdl: error: {e}", file=sys.stderr)
-        return code
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

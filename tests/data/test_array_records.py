@@ -1,0 +1,70 @@
+"""Reading prepared array_record files without TFDS gives exactly the records TFDS's data source gives."""
+
+import numpy as np
+import pytest
+
+from jaxdl import data
+from jaxdl.data import array_records
+
+
+def assert_same_records(direct, reference):
+    assert len(direct) == len(reference)
+    for mine, theirs in zip(direct, reference):
+        assert mine.keys() == theirs.keys()
+        for key, value in theirs.items():
+            assert type(mine[key]) is type(value), key
+            if isinstance(value, np.ndarray):
+                assert mine[key].dtype == value.dtype and mine[key].shape == value.shape
+                np.testing.assert_array_equal(mine[key], value)
+            else:
+                assert mine[key] == value
+
+
+def prepared(name, data_dir):
+    ok, why = data.availability(name, data_dir)
+    if not ok:
+        pytest.skip(why)
+    data.prepare(name, data_dir=data_dir)
+    return data.get_spec(name)
+
+
+# mnist5k: uint8 tensors stored as bytes, class labels, sliced splits; karate_club: scalar int32
+# tensors; copy_task: fixed-length byte tensors.
+@pytest.mark.parametrize("name", ["mnist5k", "karate_club", "copy_task"])
+def test_every_split_reads_as_tfds_reads_it(name, data_dir):
+    spec = prepared(name, data_dir)
+    for split, tfds_split in spec.splits.items():
+        source = data.source(name, split, data_dir)
+        direct = array_records.read_split(data_dir, spec.tfds_name, tfds_split)
+        assert direct is not None, f"{name} {split} ({tfds_split}) was left to TFDS"
+        assert_same_records(direct, source.__getitems__(list(range(len(source)))))
+
+
+def test_joined_and_sliced_splits_and_a_limit_read_as_tfds_reads_them(data_dir):
+    import tensorflow_datasets as tfds
+
+    prepared("mnist5k", data_dir)
+    split = "test[-7:]+train[5:12]"
+    source = tfds.data_source("mnist5k", split=split, data_dir=data_dir, download=False,
+                              builder_kwargs={"file_format": "array_record"})
+    reference = source.__getitems__(list(range(len(source))))
+    assert_same_records(array_records.read_split(data_dir, "mnist5k", split), reference)
+    assert_same_records(array_records.read_split(data_dir, "mnist5k", split, limit=9), reference[:9])
+
+
+def test_what_it_does_not_read_is_left_to_tfds(data_dir, tmp_path):
+    prepared("mnist5k", data_dir)
+    assert array_records.read_split(data_dir, "mnist5k", "train[:10%]") is None  # percent slices
+    assert array_records.read_split(data_dir, "mnist5k", "nope") is None  # no such split
+    assert array_records.read_split(str(tmp_path), "mnist5k", "train") is None  # not prepared here
+
+
+def test_load_arrays_imports_no_tfds_for_a_prepared_dataset(data_dir):
+    import subprocess
+    import sys
+
+    prepared("mnist5k", data_dir)
+    program = (f"import sys; from jaxdl import data; a = data.load_arrays('mnist5k', 'validation', {data_dir!r}); "
+               "print(a['image'].shape, 'tensorflow_datasets' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["(500,", "28,", "28,", "1)", "False"]
