@@ -70,6 +70,17 @@ def fetch(tree):
     return multihost_utils.process_allgather(tree, tiled=True)
 
 
+def any_process(flag: bool) -> bool:
+    """Whether `flag` holds in any process: a decision every process must take together (a
+    SIGTERM reaches the processes of a job at different times, but all of them must stop at
+    the same step, or one waits forever in the next collective)."""
+    if jax.process_count() == 1:
+        return flag
+    from jax.experimental import multihost_utils
+
+    return bool(np.any(multihost_utils.process_allgather(np.asarray(flag))))
+
+
 def is_lead() -> bool:
     """Only process 0 writes logs, metrics and progress."""
     return jax.process_index() == 0

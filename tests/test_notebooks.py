@@ -6,6 +6,7 @@ executed by nbclient in a fresh kernel, one test per notebook.
 
 import os
 import pathlib
+import re
 
 import pytest
 
@@ -29,9 +30,25 @@ def test_there_are_notebooks_and_they_only_import_jaxdl():
             assert pasted not in text, f"{path.name} defines {pasted!r} itself"
 
 
+def _skip_unless_its_data_is_here(path):
+    """Skips, naming what is missing and how to get it, when an experiment the notebook names
+    (any quoted experiment name) trains on optional data absent here."""
+    from jaxdl import data, experiments
+    from jaxdl.data import glove
+
+    names = sorted(set(re.findall(r'"(\w+)"', path.read_text())) & set(experiments.EXPERIMENTS))
+    for name in names:
+        if name.endswith("_glove") and not glove.available():
+            pytest.skip(f"{name} needs {glove.tarball_path()} ({glove.HOW_TO_GET})")
+        ok, why = data.availability(experiments.get_config(name).data.name)
+        if not ok:
+            pytest.skip(f"{path.name} trains {name}: {why}")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_in_small_mode(path, data_dir, tmp_path, monkeypatch):
+    _skip_unless_its_data_is_here(path)
     monkeypatch.setenv("JAXDL_NOTEBOOK_SMALL", "1")
     monkeypatch.setenv("JAXDL_DATA_DIR", data_dir)
     # The kernel is a fresh process: one CPU device (not the suite's 8 fake ones), jaxdl

@@ -30,6 +30,7 @@ build: the hashing trick), validation = the last 2,500 of TFDS train.
 from __future__ import annotations
 
 import importlib.util
+import os
 import pathlib
 import zlib
 
@@ -42,6 +43,7 @@ CLASS_NAMES = ("negative", "positive")
 SPLIT_SEEDS = tuple(range(5))
 TEST_FRACTION, VALIDATION_FRACTION = 0.2, 0.1  # validation: of what test leaves
 PATTERN_CORPORA = pathlib.Path("/usr/share/doc/python3-pattern/test/corpora")
+PANG_LEE_ENV = "JAXDL_PANG_LEE_DIR"  # a folder holding PANG_LEE_FILE, instead of PATTERN_CORPORA
 PANG_LEE_FILE = "polarity-en-pang&lee1.csv"  # the 1,500 full reviews (pang&lee2 holds sentences)
 IMDB_HASH_BUCKETS = 30000
 MAX_LEN = {"rotten_tomatoes": 80, "pang_lee": 2048, "imdb_reviews": 512}  # tokens kept per text
@@ -87,7 +89,7 @@ def rotten_tomatoes_file() -> pathlib.Path:
 
 
 def pang_lee_file() -> pathlib.Path:
-    path = PATTERN_CORPORA / PANG_LEE_FILE
+    path = pathlib.Path(os.environ.get(PANG_LEE_ENV) or PATTERN_CORPORA) / PANG_LEE_FILE
     if not path.is_file():
         raise spec("pang_lee").missing(str(path))
     return path
@@ -113,7 +115,8 @@ _OFFLINE = {
     "pang_lee": dict(
         builder_name="pang_lee_polarity", locate=pang_lee_file,
         description="Pang & Lee polarity v2.0 full movie reviews, 1,500 (Debian python3-pattern)",
-        how_to_get="apt-get install python3-pattern (Debian/Ubuntu; `make sentiment-data` as root)"),
+        how_to_get=("apt-get install python3-pattern (Debian/Ubuntu; `make sentiment-data` as root; "
+                    f"or set {PANG_LEE_ENV} to a folder with {PANG_LEE_FILE})")),
 }
 CORPORA = tuple(_OFFLINE)
 SPECS = (

@@ -4,6 +4,9 @@ For estimates too costly at every epoch (a VAE's IWAE bound with k=5,000): the
 run's saved state is evaluated with `--set` overrides of its config (model
 and optimiser fields are kept, so the restored params still fit), on the
 run's eval key. Each evaluation is appended to WORKDIR/evaluations.jsonl.
+
+Launched as a multi-process job (like the run itself), every process evaluates the whole
+split on its own devices and only process 0 writes and prints.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Sequence
 
 import jax
 
-from jaxdl import config as config_lib, data, rng, tasks
+from jaxdl import config as config_lib, data, parallel, rng, tasks
 from jaxdl.runs import saved
 from jaxdl.train import optimizers, steps
 
@@ -24,6 +27,7 @@ _FIXED_SECTIONS = ("model", "task")  # what the checkpoint's params depend on
 
 def evaluate(workdir: str, *, splits: Sequence[str] = (), overrides: Sequence[str] = (),
              best: bool = False) -> dict[str, dict[str, float]]:
+    parallel.start()  # before anything starts the backend: a multi-process launch joins its job
     config, _, state = saved.restore(workdir, best=best)
     for item in overrides:
         if item.partition("=")[0].strip().split(".")[0] in _FIXED_SECTIONS:
@@ -45,6 +49,8 @@ def evaluate(workdir: str, *, splits: Sequence[str] = (), overrides: Sequence[st
         metrics = {k: float(v) for k, v in jax.device_get(evaluate_split(params, arrays, key)).items()}
         seconds = time.perf_counter() - start
         results[split] = metrics
+        if not parallel.is_lead():
+            continue
         record = {"step": int(state.step), "best": best, "split": split, "overrides": list(overrides),
                   "seconds": round(seconds, 2), **metrics}
         with open(os.path.join(workdir, "evaluations.jsonl"), "a") as f:

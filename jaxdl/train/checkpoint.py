@@ -65,7 +65,13 @@ class Checkpointer:
                 "fingerprint": ocp.JsonCheckpointHandler(),
                 "checksums": ocp.JsonCheckpointHandler(),
             },
-            options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True),
+            options=ocp.CheckpointManagerOptions(
+                max_to_keep=max_to_keep, create=True,
+                # orbax names its cross-process barriers by step only: a run's checkpoints/ and best/
+                # saving the same step at once would meet at one barrier and fail ("already ongoing").
+                multiprocessing_options=ocp.options.MultiprocessingOptions(
+                    barrier_sync_key_prefix=os.path.basename(self.directory)),
+            ),
         )
 
     def save(self, step: int, state: TrainState, extra: dict) -> None:

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl import tasks
+from jaxdl import parallel, tasks
 from jaxdl.train import checkpoint, optimizers, profiling, schedules, steps, summary
 
 GUARDED = ("loss", "grad_norm")  # a step whose loss or gradient is not finite stops the run
@@ -99,7 +99,7 @@ class EpochLoop:
                 elif eval_due:
                     self._evaluate(step)  # mid-epoch: runs shorter than an epoch still get a curve
                 done = step >= self.total_steps or self.stop
-                preempted = sigterm() and not done
+                preempted = not done and parallel.any_process(sigterm())
                 if scheduled or done or preempted:
                     self.ckpt.save(step, self.state, self.position())
                 if preempted:

@@ -121,7 +121,18 @@ def test_imdb_reviews_spec_reads_tfds_records_with_mock_data(tmp_path, monkeypat
     assert ids[1] == ids[3] and (ids >= sentiment.NUM_SPECIAL).all()
 
 
-def test_missing_sources_name_the_install_command(monkeypatch):
+def test_missing_sources_name_the_install_command(tmp_path, monkeypatch):
+    monkeypatch.setenv(sentiment.PANG_LEE_ENV, str(tmp_path / "absent"))
+    with pytest.raises(data.DatasetNotAvailableError,
+                       match=f"apt-get install python3-pattern.*or set {sentiment.PANG_LEE_ENV}"):
+        sentiment.pang_lee_file()
+    monkeypatch.delenv(sentiment.PANG_LEE_ENV)
     monkeypatch.setattr(sentiment, "PATTERN_CORPORA", sentiment.PATTERN_CORPORA / "absent")
     with pytest.raises(data.DatasetNotAvailableError, match="apt-get install python3-pattern"):
         sentiment.pang_lee_file()
+
+
+def test_pang_lee_is_read_from_the_folder_its_variable_names(tmp_path, monkeypatch):
+    (tmp_path / sentiment.PANG_LEE_FILE).write_text("label,text\n")
+    monkeypatch.setenv(sentiment.PANG_LEE_ENV, str(tmp_path))
+    assert sentiment.pang_lee_file() == tmp_path / sentiment.PANG_LEE_FILE

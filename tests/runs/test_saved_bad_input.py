@@ -89,8 +89,16 @@ def _snapshot(workdir: str) -> dict[str, str]:
 
 
 def _cli(capsys, argv) -> tuple[int, str, str]:
+    """Runs in a scratch folder: a damaged config.json may name any relative data.data_dir, which
+    evaluate then builds the dataset into (else into the folder the suite runs from, the repo's)."""
     capsys.readouterr()  # an earlier example's output
-    code = cli.main(argv)
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory() as scratch:
+        os.chdir(scratch)
+        try:
+            code = cli.main(argv)
+        finally:
+            os.chdir(cwd)
     out, err = capsys.readouterr()
     return code, out, err
 

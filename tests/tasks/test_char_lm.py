@@ -13,6 +13,7 @@ from jaxdl.data import text
 from jaxdl.models import lm as lm_lib
 from jaxdl.tasks import char_lm
 from jaxdl.train import loop
+from tests.helpers import experiment_config_or_skip
 
 SONNET = ("Shall I compare thee to a summer's day? Thou art more lovely and more temperate: "
           "Rough winds do shake the darling buds of May, And summer's lease hath all too short a date; "
@@ -83,11 +84,10 @@ def test_char_lstm_overfits_200_characters():
 
 @pytest.mark.slow
 def test_char_lstm_trains_with_mid_epoch_evals_and_generates(tmp_path, data_dir, capsys):
-    config = config_lib.apply_overrides(experiments.get_config("char_lstm"), [
-        f"data.data_dir={data_dir}", "model.hidden=32", "lm.seq_len=64", "data.batch_size=8",
+    config = experiment_config_or_skip(
+        data_dir, "char_lstm", "model.hidden=32", "lm.seq_len=64", "data.batch_size=8",
         "data.max_train_examples=160", "train.num_steps=0", "train.epochs=2", "train.eval_every_steps=8",
-        "data.eval_batch_size=256", "optimizer.learning_rate=0.01",
-    ])
+        "data.eval_batch_size=256", "optimizer.learning_rate=0.01")
     result = loop.train(config, str(tmp_path / "run"), live=False)
     rows = [json.loads(line) for line in open(tmp_path / "run" / "metrics.jsonl")]
     val_steps = [r["step"] for r in rows if r["split"] == "validation"]
