@@ -109,6 +109,11 @@ def make_mesh(num_devices: int = 0) -> Mesh:
         if num_devices > len(devices):
             raise ValueError(f"train.num_devices={num_devices} but only {len(devices)} devices exist")
         devices = devices[:num_devices]
+        if left_out := sorted({d.process_index for d in jax.devices()} - {d.process_index for d in devices}):
+            # Every process runs the same program; one with no device in the mesh cannot take part.
+            raise ValueError(f"train.num_devices={num_devices} leaves process(es) {left_out} of this "
+                             f"{jax.process_count()}-process run without a device; set train.num_devices=0 (all) "
+                             f"or a multiple of {jax.local_device_count()}")
     return Mesh(np.asarray(devices), (DATA,))
 
 

@@ -1,5 +1,7 @@
 """Data parallelism over 8 fake CPU devices equals one device; multi-host arithmetic."""
 
+from types import SimpleNamespace
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -165,3 +167,13 @@ def test_use_cpu_devices_exposes_cores_before_the_backend_starts_only():
     # Never over the suite's own forced device count (XLA_FLAGS), nor for n <= 1.
     assert not parallel.use_cpu_devices(2) and not parallel.use_cpu_devices(1)
     assert len(jax.devices()) == 8
+
+
+def test_a_mesh_that_leaves_a_process_without_devices_is_refused(monkeypatch):
+    # Two processes with two devices each: the first device alone would leave process 1 out.
+    fake = [SimpleNamespace(id=i, process_index=i // 2) for i in range(4)]
+    monkeypatch.setattr(parallel.jax, "devices", lambda: fake)
+    monkeypatch.setattr(parallel.jax, "process_count", lambda: 2)
+    monkeypatch.setattr(parallel.jax, "local_device_count", lambda: 2)
+    with pytest.raises(ValueError, match=r"train.num_devices=1 leaves process\(es\) \[1\] .* multiple of 2"):
+        parallel.make_mesh(1)
