@@ -60,7 +60,8 @@ def im2col_conv_act_pool(x_BxHxWxC: jax.Array, kernel_KxKxCxF: jax.Array, bias_F
 
     The convolution runs only over the rows and columns the pool reads (an odd edge is dropped:
     mnist_cnn's second conv computes 10x10 of its 11x11 outputs), and the bias, and a monotone
-    activation, come after the pool: max(z + b) == max(z) + b exactly (rounding is monotone).
+    activation, come after the pool: max(z + b) == max(z) + b exactly (rounding is monotone);
+    the gradients agree up to summation order (tested against the unfused order).
     mnist_cnn train step at b128: 1.2x faster on XLA:CPU (benchmarks/README.md).
     """
     kh, kw = kernel_KxKxCxF.shape[:2]
