@@ -42,3 +42,27 @@ def test_im2col_conv_equals_xla_conv():
         return jax.grad(lambda p: model.apply(p, x).sum())(params)
 
     chex.assert_trees_all_close(grads(im2col), grads(xla), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "gelu"])  # gelu: not monotone, pooled after
+@pytest.mark.parametrize("hw", [(28, 28), (13, 12)])  # conv outputs 26x26 (even), 11x10 (odd edge)
+def test_conv_act_pool_equals_conv_then_act_then_pool(activation, hw):
+    from jaxdl.models import inits
+
+    act = inits.activation(activation)
+    x = jax.random.normal(jax.random.key(0), (2, *hw, 3))
+    kernel = jax.random.normal(jax.random.key(1), (3, 3, 3, 5))
+    bias = jax.random.normal(jax.random.key(2), (5,))
+
+    def fused(x, kernel, bias):
+        return cnn.im2col_conv_act_pool(x, kernel, bias, act, activation in cnn.MONOTONE)
+
+    def reference(x, kernel, bias):
+        return cnn.max_pool_2x2(act(cnn.im2col_conv(x, kernel, bias)))
+
+    chex.assert_trees_all_close(fused(x, kernel, bias), reference(x, kernel, bias), rtol=1e-6, atol=1e-6)
+
+    def grads(fn):
+        return jax.grad(lambda *a: (fn(*a) ** 2).sum(), argnums=(0, 1, 2))(x, kernel, bias)
+
+    chex.assert_trees_all_close(grads(fused), grads(reference), rtol=1e-5, atol=1e-5)
