@@ -28,7 +28,7 @@ def test_train_show_and_evaluate_a_study_file_through_the_command(tmp_path, caps
     workdir = tmp_path / "run"
     assert cli.main(["train", STUDY, "--workdir", str(workdir), *QUICK]) == 0
     records = _records(workdir)
-    assert [(r["epoch"], r["split"]) for r in records] == [
+    assert [(r["epoch"], r["split"]) for r in records] == [(0, "model")] + [
         (e, s) for e in (1, 2, 3) for s in ("train", "validation", "test")]
     config = json.loads((workdir / "config.json").read_text())
     # The absolute path lets `--resume` and `evaluate` find the file again from any folder.
