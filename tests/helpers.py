@@ -25,8 +25,14 @@ def experiment_config(data_dir, name="mnist_mlp", *overrides):
 
 def experiment_config_or_skip(data_dir, name, *overrides):
     """Experiment `name` on the session's data dir with `overrides`; skips the test when the dataset it
-    trains on (after the overrides: `data.name=...` may change it) is absent."""
+    trains on (after the overrides: `data.name=...` may change it), or the pretrained vectors its model
+    reads, are absent."""
     config = config_lib.apply_overrides(experiments.get_config(name), [f"data.data_dir={data_dir}", *overrides])
+    if config.model.get("pretrained"):
+        from jaxdl.data import glove
+
+        if not glove.available():
+            pytest.skip(f"{name} needs {glove.tarball_path()} ({glove.HOW_TO_GET})")
     ok, why = data.availability(config.data.name)
     if not ok:
         pytest.skip(why)

@@ -9,7 +9,7 @@ import pytest
 from jaxdl import parallel, rng, tasks
 from jaxdl.train import feeds, optimizers, precision, steps
 from jaxdl.train.state import create
-from tests.helpers import experiment_config
+from tests.helpers import experiment_config_or_skip
 
 NUM_STEPS = 8
 # (experiment, shrinking overrides, tolerance on |bf16 - f32| of the loss after NUM_STEPS steps).
@@ -48,7 +48,7 @@ def _train(config, policy: str):
 @pytest.mark.parametrize("family", FAMILIES)
 def test_bfloat16_trains_like_float32_with_float32_state(data_dir, family):
     name, overrides, tol = FAMILIES[family]
-    config = experiment_config(data_dir, name, *overrides)
+    config = experiment_config_or_skip(data_dir, name, *overrides)
     f32, f32_losses, f32_jaxpr = _train(config, "float32")
     bf16, bf16_losses, bf16_jaxpr = _train(config, "bfloat16")
     # The policy reached the model: its matmuls or convolutions run on bf16 operands.
