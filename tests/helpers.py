@@ -28,15 +28,20 @@ def experiment_config_or_skip(data_dir, name, *overrides):
     trains on (after the overrides: `data.name=...` may change it), or the pretrained vectors its model
     reads, are absent."""
     config = config_lib.apply_overrides(experiments.get_config(name), [f"data.data_dir={data_dir}", *overrides])
-    if config.model.get("pretrained"):
-        from jaxdl.data import glove
-
-        if not glove.available():
-            pytest.skip(f"{name} needs {glove.tarball_path()} ({glove.HOW_TO_GET})")
+    skip_without_vectors(config)
     ok, why = data.availability(config.data.name)
     if not ok:
         pytest.skip(why)
     return config
+
+
+def skip_without_vectors(config) -> None:
+    """Skips the test when `config`'s model reads pretrained vectors (GloVe) that are absent."""
+    if config.model.get("pretrained"):
+        from jaxdl.data import glove
+
+        if not glove.available():
+            pytest.skip(f"{config.experiment} needs {glove.tarball_path()} ({glove.HOW_TO_GET})")
 
 
 def train_run(tmp_path, config, name="run"):

@@ -3,6 +3,7 @@
 import pytest
 
 from jaxdl import data, experiments, models, tasks
+from tests.helpers import skip_without_vectors
 
 
 def test_unknown_experiment_lists_the_valid_ones():
@@ -18,11 +19,7 @@ def test_every_experiment_builds_its_model_and_optimizer(name):
     config = experiments.get_config(name)
     assert config.experiment == name and experiments.describe(name)
     assert config.task in tasks.TASKS and config.model.name in models.model_names(config.task)
-    if config.model.get("pretrained"):
-        from jaxdl.data import glove
-
-        if not glove.available():
-            pytest.skip(f"{name} needs {glove.tarball_path()} ({glove.HOW_TO_GET})")
+    skip_without_vectors(config)
     ok, why = data.availability(config.data.name)
     if not ok:  # building a model may read its dataset (vocabulary, NB ratios)
         pytest.skip(why)
