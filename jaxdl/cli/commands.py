@@ -110,6 +110,21 @@ def _compare(args: argparse.Namespace) -> str:
                           variants=variants, metric=args.metric)
 
 
+def _studies_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("study", nargs="?", help="a study to train (none: list the studies)")
+    p.add_argument("--seeds", type=int, default=None, help="seeds 0..N-1 per side (default: the study's, 3)")
+    p.add_argument("--rows", default=None, metavar="A,B", help="only these rows (default: all)")
+    _sets(p, "an override of every run, after the rows' own (e.g. --set train.epochs=1)")
+    p.add_argument("--workdir", help="default runs/studies/NAME/TIMESTAMP")
+
+
+def _studies(args: argparse.Namespace) -> str:
+    from jaxdl.studies import fidelity
+
+    return fidelity.report(args.study, args.workdir, seeds=args.seeds, overrides=args.overrides,
+                           rows=args.rows.split(",") if args.rows else None)
+
+
 def _plot_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workdir", required=True)
     p.add_argument("--figure", default="curves",
@@ -272,6 +287,8 @@ COMMANDS: dict[str, Command] = {
     "evaluate": Command("evaluate a trained run again (e.g. with more IWAE samples)", _evaluate_args, _evaluate),
     "sweep": Command("train seeds x hyperparameters as one vmapped program", _sweep_args, _sweep),
     "compare": Command("train the variants of a comparison; write a table", _compare_args, _compare),
+    "studies": Command("the original code's recipe and jaxdl's default over seeds, beside the original's numbers",
+                       _studies_args, _studies),
     "table": Command("train experiments on every split seed of a sentiment corpus; one table", _table_args,
                      _table),
     "ensemble": Command("the equal-weight ensemble of trained runs (optionally training them)", _ensemble_args,

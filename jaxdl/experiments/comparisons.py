@@ -81,7 +81,7 @@ register_comparison("mf_optimizers", Comparison(
 # expressed with jaxdl's options, beside jaxdl's own, over seeds; the table gives each split's mean
 # +- sd of the best-validation state's metric. The original code's own numbers (run on jaxdl's
 # arrays, splits and fixed binarisation) are in each description; the code is not a dependency.
-_KIM_MADE = ("model.hidden=784,784", "model.ordering=natural", "model.connectivity=natural",
+KIM_MADE = ("model.hidden=784,784", "model.ordering=natural", "model.connectivity=natural",
              "made.num_masks=1", "made.eval_masks=1", "train.eval_every_epochs=10")
 register_comparison("made_original", Comparison(
     "made_mnist",
@@ -91,12 +91,12 @@ register_comparison("made_original", Comparison(
         "PyTorch default init (the original's)": ("model.init=torch_default",),
         "lecun-normal kernels, zero biases": ("model.init=lecun_normal",),
     },
-    overrides=_KIM_MADE,
+    overrides=KIM_MADE,
     by="runs",
     metric="nll_ensemble",
 ))
 
-_GUPPY_VAE = ("model.activation=silu", "data.batch_size=32", "optimizer.name=adamw", "optimizer.weight_decay=1e-2")
+GUPPY_VAE = ("model.activation=silu", "data.batch_size=32", "optimizer.name=adamw", "optimizer.weight_decay=1e-2")
 register_comparison("vae_original", Comparison(
     "vae_mnist",
     "Guppy16 vae.py: latent 20, hidden 500, SiLU, batch 32, AdamW wd 1e-2, softplus variance, 100 epochs; "
@@ -104,9 +104,9 @@ register_comparison("vae_original", Comparison(
     variants={
         "vae_mnist": (),
         "vae_mnist, softplus variance and PyTorch init": ("model.variance=softplus", "model.init=torch_default"),
-        "Guppy16's recipe": (*_GUPPY_VAE, "model.variance=softplus", "model.init=torch_default",
+        "Guppy16's recipe": (*GUPPY_VAE, "model.variance=softplus", "model.init=torch_default",
                              "optimizer.decay_biases=true"),
-        "Guppy16's recipe, jaxdl's init and variance": _GUPPY_VAE,
+        "Guppy16's recipe, jaxdl's init and variance": GUPPY_VAE,
     },
     by="runs",
     metric="loss",
