@@ -7,7 +7,7 @@ test metric of the state chosen on validation, or of the last state where the si
 *final*. The original code's cell is the study's reference numbers, or, for a row naming a
 baseline whose library is installed, that baseline run on the same seeds and data. "gap
 closed?" is yes when jaxdl's default mean is at least as good as the original's.
-Writes WORKDIR/table.md and WORKDIR/table.json.
+Writes WORKDIR/table.md and WORKDIR/table.json, again after each row.
 """
 
 from __future__ import annotations
@@ -84,14 +84,14 @@ def run(study: str, workdir: str, *, seeds: int | None = None, overrides: Sequen
     spec = STUDIES.get_or_raise(study)
     n = seeds or spec.seeds
     os.makedirs(workdir, exist_ok=True)
-    table_rows = [_run_row(name, spec.rows[name], os.path.join(workdir, name), n, overrides,
-                           configs[name, "original_choices"]) for name in names]
-    table = {"study": study, "description": spec.description, "seeds": n, "overrides": list(overrides),
-             "rows": table_rows}
-    with open(os.path.join(workdir, "table.json"), "w") as f:
-        json.dump(table, f, indent=1)
-    with open(os.path.join(workdir, "table.md"), "w") as f:
-        f.write(markdown(table))
+    table = {"study": study, "description": spec.description, "seeds": n, "overrides": list(overrides), "rows": []}
+    for name in names:  # the tables are rewritten after each row: a long study shows its finished rows
+        table["rows"].append(_run_row(name, spec.rows[name], os.path.join(workdir, name), n, overrides,
+                                      configs[name, "original_choices"]))
+        with open(os.path.join(workdir, "table.json"), "w") as f:
+            json.dump(table, f, indent=1)
+        with open(os.path.join(workdir, "table.md"), "w") as f:
+            f.write(markdown(table))
     return table
 
 
@@ -104,7 +104,8 @@ def _run_row(name: str, row: Row, workdir: str, seeds: int, overrides: Sequence[
         side = getattr(row, label)
         sets = _side_sets(row, side, overrides)
         [result] = variants_lib.run_seeds(side.experiment, {label: sets}, workdir, [], seeds)
-        runs = [_selected(r, side.select, row.metric) | {"workdir": os.path.join(workdir, f"seed{s}", label)}
+        runs = [_selected(r, side.select, row.metric) | {"seconds": round(r["seconds"], 1),
+                                                          "workdir": os.path.join(workdir, f"seed{s}", label)}
                 for s, r in enumerate(result["runs"])]
         out[label] = {"experiment": side.experiment, "overrides": list(side.overrides), "select": side.select,
                       **_stats([r["test"] for r in runs]), "runs": runs}
@@ -169,13 +170,14 @@ def _side_text(side: dict) -> str:
 
 def markdown(table: dict) -> str:
     """The table as markdown, ending in a newline."""
-    lines = [f"{table['study']}: {table['description']}. {table['seeds']} seeds each side; test metric mean ± sd "
-             "over seeds (per seed in parentheses) of the state chosen on validation unless marked *final*.", "",
+    seeds = f"{table['seeds']} seed{'s' if table['seeds'] > 1 else ''}"
+    lines = [f"{table['study']}: {table['description']}. {seeds} each side; test metric mean ± sd over seeds "
+             "(per seed in parentheses) of the state chosen on validation unless marked *final*.", "",
              "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
     for r in table["rows"]:
         shown = r["digits"], r["percent"]
         original = r["original"]
-        source = f"{original['text']} ({original['source']})"
+        source = f"{original['text']}, {original['source']}"
         cells = [r["recipe"], f"{source}: {_cell(original, *shown, original['final'])}",
                  *(f"{_side_text(r[s])}: {_cell(r[s], *shown, r[s]['select'] == 'final')}" for s in SIDES),
                  r["gap_closed"]]
