@@ -22,20 +22,17 @@ def test_original_recipe_comparisons_differ_only_in_the_named_choices():
     made = comparisons.COMPARISONS["made_original"]
     configs = [config_lib.apply_overrides(experiments.get_config(made.experiment), [*made.overrides, *sets])
                for sets in made.variants.values()]
-    assert [c.model.init for c in configs] == ["torch_default", "lecun_normal"]
+    assert [(c.model.init, c.train.ema_decay) for c in configs] == [
+        ("torch_default", 0.995), ("torch_default", 0.0), ("lecun_normal", 0.0)]
     for c in configs:
         assert c.model.hidden == (784, 784) and c.model.ordering == c.model.connectivity == "natural"
         assert c.made.num_masks == 1 and c.optimizer.name == "adam" and c.data.batch_size == 100
     vae = comparisons.COMPARISONS["vae_original"]
     base = experiments.get_config(vae.experiment)
-    default, default_torch, guppy, guppy_jaxdl = (config_lib.apply_overrides(base.copy_and_resolve_references(),
-                                                                             list(sets))
-                                                  for sets in vae.variants.values())
-    choices = lambda c: (c.model.variance, c.model.init, c.optimizer.decay_biases)  # noqa: E731
-    assert choices(default) == ("exp", "lecun_normal", False)
-    assert choices(default_torch) == ("softplus", "torch_default", False) and default_torch.data.batch_size == 100
-    assert choices(guppy) == ("softplus", "torch_default", True)
-    for c in (guppy, guppy_jaxdl):
-        assert (c.model.activation, c.data.batch_size, c.optimizer.name, c.optimizer.weight_decay) == (
-            "silu", 32, "adamw", 1e-2)
-    assert guppy_jaxdl.model.variance == "exp" and not guppy_jaxdl.optimizer.decay_biases
+    default, guppy, earlier = (config_lib.apply_overrides(base.copy_and_resolve_references(), list(sets))
+                               for sets in vae.variants.values())
+    recipe = lambda c: (c.model.activation, c.model.variance, c.model.init, c.data.batch_size,  # noqa: E731
+                        c.optimizer.name, c.optimizer.weight_decay, c.optimizer.decay_biases)
+    assert recipe(default) == recipe(guppy) == ("silu", "softplus", "torch_default", 32, "adamw", 1e-2, True)
+    assert (default.train.ema_decay, guppy.train.ema_decay, earlier.train.ema_decay) == (0.999, 0.0, 0.0)
+    assert recipe(earlier)[:5] == ("relu", "exp", "lecun_normal", 100, "adam") and not earlier.optimizer.decay_biases

@@ -16,6 +16,7 @@ def test_made_and_vae_sides_differ_only_in_the_originals_choices_at_its_budget()
     original, default = _sides("made")
     registered = experiments.get_config("made_mnist")
     assert (original.model.init, default.model.init) == ("torch_default", registered.model.init)
+    assert (original.train.ema_decay, default.train.ema_decay) == (0.0, registered.train.ema_decay)
     for c in (original, default):
         assert c.model.hidden == (784, 784) and c.model.ordering == c.model.connectivity == "natural"
         assert (c.made.num_masks, c.made.eval_masks, c.train.epochs, c.train.keep_best) == (1, 1, 100, True)
@@ -23,7 +24,7 @@ def test_made_and_vae_sides_differ_only_in_the_originals_choices_at_its_budget()
     assert (original.model.activation, original.data.batch_size, original.optimizer.name, original.model.variance,
             original.model.init, original.optimizer.decay_biases) == (
         "silu", 32, "adamw", "softplus", "torch_default", True)
-    assert original.optimizer.weight_decay == 1e-2
+    assert (original.optimizer.weight_decay, original.train.ema_decay) == (1e-2, 0.0)  # the defaults add an EMA
     registered = config_lib.apply_overrides(experiments.get_config("vae_mnist"), ["train.epochs=100"])
     assert default.to_dict() == registered.to_dict()  # vae_mnist as registered (it keeps its best state)
 
