@@ -16,8 +16,11 @@ import numpy as np
 
 from jaxdl import parallel, tasks
 from jaxdl.train import checkpoint, optimizers, profiling, schedules, steps, summary
+from jaxdl.train.compiling import quick_jit
 
 GUARDED = ("loss", "grad_norm")  # a step whose loss or gradient is not finite stops the run
+# An epoch's order as one program: called eagerly, each of its ops would compile alone.
+_epoch_indices = quick_jit(steps.epoch_indices, static_argnums=(2, 3))
 
 
 class NonFiniteError(FloatingPointError):
@@ -107,7 +110,7 @@ class EpochLoop:
         return False
 
     def _indices(self, epoch: int):
-        return steps.epoch_indices(self.data_key, epoch, self.feed.num_train, self.config.data.batch_size)
+        return _epoch_indices(self.data_key, epoch, self.feed.num_train, self.config.data.batch_size)
 
     def _end_epoch(self, step: int) -> None:
         config = self.config
@@ -211,7 +214,7 @@ class EpochLoop:
         return "the jax_debug_nans replay found no NaN (is the failure nondeterministic?)"
 
 
-@jax.jit
+@quick_jit
 def _all_finite(state) -> jax.Array:
     """Whether every floating-point leaf of `state` (params, optimiser state) is finite: one
     reduction per chunk, so the check costs nothing next to the steps."""

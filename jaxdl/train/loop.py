@@ -20,6 +20,7 @@ import ml_collections
 
 from jaxdl import parallel, rng, tasks
 from jaxdl.train import checkpoint, checks, feeds, optimizers, profiling, schedules, steps, summary, workdir as wd
+from jaxdl.train.compiling import quick_jit
 from jaxdl.train.epoch_loop import EpochLoop, NonFiniteError, format_evals
 from jaxdl.train.progress import Progress
 from jaxdl.train.state import TrainState, create
@@ -121,8 +122,8 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
         # Fresh keys each time: the state is donated to the step, and `keys` must outlive it.
         fresh = rng.streams(config.seed)
         # jit's out_shardings place the state on every process's devices; device_put cannot
-        # reach devices that another process of a multi-host run owns.
-        return jax.jit(lambda: create(model, tx, fresh["init"], fresh["dropout"]), out_shardings=shardings)()
+        # reach devices that another process of a multi-host run owns. Compiled quickly: it runs once.
+        return quick_jit(lambda: create(model, tx, fresh["init"], fresh["dropout"]), out_shardings=shardings)()
 
     ckpt_dir = os.path.join(workdir, "checkpoints")
     resuming = resume and checkpoint.has_checkpoint(ckpt_dir)

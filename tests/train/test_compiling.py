@@ -1,0 +1,37 @@
+"""quick_jit: the run's small programs compiled at a lower LLVM level compute the same bits."""
+
+import chex
+import jax
+import numpy as np
+import pytest
+
+from jaxdl import experiments, rng, tasks
+from jaxdl.train import epoch_loop, optimizers, steps
+from jaxdl.train.compiling import quick_jit
+from jaxdl.train.state import create
+
+
+def _key_data(tree):
+    return jax.tree.map(lambda x: jax.random.key_data(x) if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
+                        else x, tree)
+
+
+@pytest.mark.parametrize(("experiment", "overrides"),
+                         [("mnist_cnn", ["model.features=(4, 8)"]), ("transformer_copy", [])])
+def test_a_quickly_compiled_initial_state_equals_the_default_compile_bit_for_bit(experiment, overrides):
+    config = experiments.configure(experiment, overrides)
+    task = tasks.make(config)
+    tx = optimizers.make_optimizer(config.optimizer, total_steps=100)
+    keys = rng.streams(config.seed)
+
+    def make():
+        return create(task.model, tx, keys["init"], keys["dropout"])
+
+    chex.assert_trees_all_equal(_key_data(quick_jit(make)()), _key_data(jax.jit(make)()))
+
+
+def test_the_loops_epoch_order_equals_epoch_indices():
+    key = rng.streams(3)["data"]
+    for epoch, n, b in ((1, 3500, 128), (2, 3500, 128), (7, 103, 10)):
+        np.testing.assert_array_equal(epoch_loop._epoch_indices(key, epoch, n, b),
+                                      steps.epoch_indices(key, epoch, n, b))
