@@ -33,8 +33,13 @@ def base() -> ml_collections.ConfigDict:
 
 
 def mnist_mlp() -> ml_collections.ConfigDict:
-    """784-100-10 ReLU MLP, softmax cross-entropy, Adam."""
+    """784-100-10 ReLU MLP, Glorot-uniform kernels, softmax cross-entropy, Adam."""
     c = base()
+    # Glorot-uniform (scikit-learn's MLPClassifier init) over lecun-normal, chosen on validation at
+    # scikit-learn's budget (200 epochs, 10 seeds, best state): validation 94.38 +- 0.37% vs
+    # 94.00 +- 0.52%, test 93.58 +- 0.47% vs 93.38 +- 0.29% (scikit-learn 93.45 +- 0.48%). An EMA of
+    # 0.999 (test 93.36 +- 0.32%) or a cosine decay (at 100 epochs of batch 200: 92.94 vs 93.26%) did not help.
+    c.model.kernel_init = "glorot_uniform"
     c.optimizer.name = "adam"
     c.optimizer.learning_rate = 1e-3
     c.train.epochs = 20

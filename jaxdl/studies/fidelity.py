@@ -138,7 +138,9 @@ def _original(row: Row, seeds: int, config: ml_collections.ConfigDict) -> dict:
 
 
 def _stats(values: list[float]) -> dict:
-    return {"mean": float(np.mean(values)), "sd": float(np.std(values)), "values": [float(v) for v in values]}
+    """Mean and sample standard deviation (ddof 1, as the README's tables; 0 for one value)."""
+    sd = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    return {"mean": float(np.mean(values)), "sd": sd, "values": [float(v) for v in values]}
 
 
 def _fmt(digits: int, percent: bool) -> Callable[[float], str]:
