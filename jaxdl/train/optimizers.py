@@ -5,7 +5,8 @@ Chain order: L1/L2 penalty gradients -> clipping -> the optimiser's own scaling
 momentum, Adam betas, AdamW weight decay) are injected with `optax.inject_hyperparams`,
 so they are arrays in the optimiser state: the plateau rule or a sweep can change
 them without retracing. Clipping thresholds and the warmup length are fixed at build
-time unless `inject=` names them (a sweep that varies them per member).
+time unless `inject=` names them (a sweep that varies them per member); so is whether the
+L2 term is in the step at all (only when `l2 > 0` or injected).
 """
 from __future__ import annotations
 
@@ -120,8 +121,7 @@ def make_optimizer(
     if "warmup_steps" in inject:
         traced_warmup(cfg.schedule, total_steps, 0)
     decay_biases = bool(cfg.get("decay_biases", False))
-    # At l2=0 the penalty is g + 0 * w: the same updates, but Adam's two moment passes each read
-    # every weight for it. Kept when nonzero, or injected (a sweep varying l2 per member).
+    # At l2=0, g + 0 * w changes no update but costs Adam's moment passes a read of every weight.
     use_l2 = cfg.l2 > 0 or "l2" in inject
     # Everything but the injected scalars is closed over, fixed at build time.
     prefix = []
