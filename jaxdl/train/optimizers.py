@@ -5,7 +5,8 @@ Chain order: L1/L2 penalty gradients -> clipping -> the optimiser's own scaling
 momentum, Adam betas, AdamW weight decay) are injected with `optax.inject_hyperparams`,
 so they are arrays in the optimiser state: the plateau rule or a sweep can change
 them without retracing. Clipping thresholds and the warmup length are fixed at build
-time unless `inject=` names them (a sweep that varies them per member).
+time unless `inject=` names them (a sweep that varies them per member); so is whether the
+L2 term is in the step at all (only when `l2 > 0` or injected).
 """
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ from jaxdl.train.schedules import make_schedule, traced_warmup
 # The *_scratch optimisers are jaxdl.train.handwritten's, written from their update equations.
 SCRATCH = ("sgd_scratch", "momentum_scratch", "nesterov_scratch", "adagrad_scratch")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adam", "adamw", *SCRATCH)
-# Fixed at build time unless `make_optimizer(..., inject=...)` names them.
-INJECTABLE = ("clip_value", "clip_norm", "warmup_steps")
+# Fixed at build time unless `make_optimizer(..., inject=...)` names them. `l2`'s value is always
+# in the state, but its term is compiled in only when nonzero or injected (see `make_optimizer`).
+INJECTABLE = ("clip_value", "clip_norm", "warmup_steps", "l2")
 _MOMENTUM = ("momentum", "nesterov", "momentum_scratch", "nesterov_scratch")
 
 
@@ -109,6 +111,7 @@ def make_optimizer(
     `momentum`/`nesterov` use optax's form `v <- g + mu * v`, `w <- w - lr * v`.
     `inject` names values that are otherwise fixed at build time but may be injected
     too (`INJECTABLE`: a sweep varying them per member); the updates are the same.
+    The injected `l2` acts only where `cfg.l2 > 0` or `inject` names it.
     """
     _validate(cfg)
     if unknown := set(inject) - set(INJECTABLE):
@@ -118,6 +121,8 @@ def make_optimizer(
     if "warmup_steps" in inject:
         traced_warmup(cfg.schedule, total_steps, 0)
     decay_biases = bool(cfg.get("decay_biases", False))
+    # At l2=0, g + 0 * w changes no update but costs Adam's moment passes a read of every weight.
+    use_l2 = cfg.l2 > 0 or "l2" in inject
     # Everything but the injected scalars is closed over, fixed at build time.
     prefix = []
     if cfg.l1 > 0:
@@ -147,8 +152,8 @@ def make_optimizer(
                     optax.scale_by_learning_rate(learning_rate)]  # multiplies by -learning_rate
         return optax.chain(
             *prefix,
-            # Always in the chain (a no-op at l2=0) so a sweep can vary l2 per member.
-            add_l2(l2, decay_biases),
+            # identity (same empty state) when off, so the state's structure does not depend on l2
+            add_l2(l2, decay_biases) if use_l2 else optax.identity(),
             *clip,
             *step,
         )

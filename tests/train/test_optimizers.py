@@ -170,6 +170,30 @@ def test_penalty_enters_momentum_like_a_loss_term(variant):
     _assert_updates(_run(variant(opt.update), opt, 3), _reference(direction, 3))
 
 
+def test_injected_l2_set_from_zero_in_the_state_acts_like_a_configured_l2(variant):
+    # A sweep builds one optimiser from a base config with l2=0 and sets each member's l2 in its state.
+    opt = opt_lib.make_optimizer(_config("momentum", momentum=0.8), total_steps=10, inject=("l2",))
+    params, run = _f32(PARAMS), []
+    state = optax.tree.set(opt.init(params), l2=jnp.asarray(0.4, jnp.float32))
+    for g in GRADS[:3]:
+        updates, state = variant(opt.update)(_f32(g), state, params)
+        params = optax.apply_updates(params, updates)
+        run.append(jax.tree.map(np.asarray, updates))
+    momentum = momentum_eq(0.8, nesterov=False)
+
+    def direction(t, g, w):
+        return momentum(t, {k: g[k] + 0.4 * w[k] if w[k].ndim >= 2 else g[k] for k in g}, w)
+
+    _assert_updates(run, _reference(direction, 3))
+
+
+def test_state_structure_does_not_depend_on_l2():
+    # At l2=0 the penalty is left out of the chain, but checkpoints of either kind still restore.
+    params = _f32(PARAMS)
+    off, on = (opt_lib.make_optimizer(_config("adam", l2=l2), total_steps=10).init(params) for l2 in (0.0, 0.1))
+    assert jax.tree.structure(off) == jax.tree.structure(on)
+
+
 @pytest.mark.parametrize(
     "overrides", [dict(l2=0.4), dict(l1=0.4), dict(name="adamw", weight_decay=0.4)], ids=["l2", "l1", "adamw_decay"]
 )

@@ -125,6 +125,14 @@ def test_accumulation_shrinks_the_compiled_step_temporaries():
     assert temp_bytes(4) < 0.5 * temp_bytes(1)
 
 
+def test_grad_norm_is_optax_tree_norm_bit_for_bit(variant):
+    # Written as |g| * |g| only so that XLA keeps it apart from Adam's g ** 2; the value is the same.
+    keys = jax.random.split(jax.random.key(0), 3)
+    grads = {"kernel": jax.random.normal(keys[0], (784, 512)), "bias": jax.random.normal(keys[1], (512,)),
+             "out": {"kernel": 1e-3 * jax.random.normal(keys[2], (512, 10))}}
+    assert variant(steps.grad_norm)(grads) == variant(optax.tree.norm)(grads)
+
+
 def test_epoch_indices_are_a_keyed_permutation():
     key = jax.random.key(0)
     idx = steps.epoch_indices(key, 1, 103, 10)
