@@ -96,7 +96,7 @@ def make_config(args, epochs: int, *extra: str):
     return config_lib.apply_overrides(experiments.get_config("mnist_mlp"), [
         f"train.epochs={epochs}", "train.eval_splits=()", "train.num_devices=1",
         "train.checkpoint_every_steps=-1", f"data.max_train_examples={args.max_train_examples}",
-        f"data.data_dir={args.data_dir}", *extra])
+        f"data.data_dir={args.data_dir}", "model.kernel_init=lecun_normal", *extra])  # the torch side's init
 
 
 def members(args) -> list[tuple[int, float]]:

@@ -176,7 +176,9 @@ def mlp_row(sz, torch_ok: bool) -> Result:
     flops = 3 * 2 * batch * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     res = Result("mlp", f"MLP {'-'.join(map(str, sizes))} b{batch}, Adam (mnist_mlp)", "steps/s",
                  flops=flops)
-    config = config_for("mnist_mlp", [f"model.hidden={tuple(hidden)}", f"data.batch_size={batch}"])
+    # lecun-normal, as torch_models reproduces (mnist_mlp's default is Glorot-uniform; no cost difference).
+    config = config_for("mnist_mlp", [f"model.hidden={tuple(hidden)}", f"data.batch_size={batch}",
+                                      "model.kernel_init=lecun_normal"])
     _set_jaxdl(res, time_jaxdl_steps(config, data, idx, repeats))
     res.ceiling = plain_jax_mlp_steps(sizes, data, idx, repeats, config.optimizer.learning_rate)
     if torch_ok:
