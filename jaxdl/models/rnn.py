@@ -192,7 +192,8 @@ def _recurrence(cell: CellFn, unroll: int, w_HxG, xu_TxBxG, carry0):
 
 
 def _cell_rules(cell: CellFn):
-    """(fwd(z, carry) -> (carry, saved), bwd(saved, d_carry) -> (dz, d_prev_carry)) of a cell.
+    """(fwd(z, carry) -> (carry, saved), bwd(saved, d_carry) -> (dz, d_prev_carry)) of a cell;
+    `saved[0]` is a (B, G*H) slab, the rest (B, H) arrays.
 
     The LSTM's saves its activations (`_lstm_cell_bwd`); any other cell saves (z, carry)
     and is differentiated by `jax.vjp`, recomputing its forward."""
@@ -208,29 +209,38 @@ def _cell_rules(cell: CellFn):
     return fwd, bwd
 
 
+# The forward writes each step's saved (B, G*H) slab over the x_t U + b it has just read, in
+# the projections' buffer: a stacked scan output would be a fresh (T, B, G*H) buffer, zero-filled
+# and copied before the loop (64 MB for the 2 x 512, b64, t128 benchmark row). (The backward
+# writing dz_t over the slabs the same way made XLA copy the whole buffer every step.)
 def _recurrence_fwd(cell, unroll, w_HxG, xu_TxBxG, carry0):
     cell_fwd, _ = _cell_rules(cell)
 
-    def body(carry, xu_BxG):
-        new, saved = cell_fwd(xu_BxG + carry[-1] @ w_HxG, carry)
-        return new, (new[-1], saved)
+    def body(state, t):
+        carry, slabs_TxBxG = state
+        z_BxG = lax.dynamic_index_in_dim(slabs_TxBxG, t, keepdims=False) + carry[-1] @ w_HxG
+        new, (slab_BxG, *saved) = cell_fwd(z_BxG, carry)
+        return (new, lax.dynamic_update_index_in_dim(slabs_TxBxG, slab_BxG, t, 0)), (new[-1], saved)
 
-    carry, (h_TxBxH, saved_T) = lax.scan(body, carry0, xu_TxBxG, unroll=unroll)
-    return (carry, h_TxBxH), (w_HxG, saved_T, h_TxBxH, carry0[-1])
+    steps = jnp.arange(xu_TxBxG.shape[0])
+    (carry, slabs_TxBxG), (h_TxBxH, saved_T) = lax.scan(body, (carry0, xu_TxBxG), steps, unroll=unroll)
+    return (carry, h_TxBxH), (w_HxG, slabs_TxBxG, saved_T, h_TxBxH, carry0[-1])
 
 
 def _recurrence_bwd(cell, unroll, residuals, cotangents):
-    w_HxG, saved_T, h_TxBxH, h0_BxH = residuals
+    w_HxG, slabs_TxBxG, saved_T, h_TxBxH, h0_BxH = residuals
     d_last_carry, dh_TxBxH = cotangents
     _, cell_bwd = _cell_rules(cell)
 
     def body(d_carry, xs):
-        saved, dh_BxH = xs
-        dz_BxG, d_prev = cell_bwd(saved, (*d_carry[:-1], d_carry[-1] + dh_BxH))  # h_t is output and carry
+        slab_BxG, saved, dh_BxH = xs
+        d_carry = (*d_carry[:-1], d_carry[-1] + dh_BxH)  # h_t is output and carry
+        dz_BxG, d_prev = cell_bwd((slab_BxG, *saved), d_carry)
         d_prev = (*d_prev[:-1], d_prev[-1] + dz_BxG @ w_HxG.T)  # h_{t-1} also fed z_t through W
         return d_prev, dz_BxG
 
-    d_carry0, dz_TxBxG = lax.scan(body, d_last_carry, (saved_T, dh_TxBxH), reverse=True, unroll=unroll)
+    d_carry0, dz_TxBxG = lax.scan(body, d_last_carry, (slabs_TxBxG, saved_T, dh_TxBxH),
+                                  reverse=True, unroll=unroll)
     g = dz_TxBxG.shape[-1]
     h_prev_TxBxH = jnp.concatenate([h0_BxH[None], h_TxBxH[:-1]])
     dw_HxG = h_prev_TxBxH.reshape(-1, w_HxG.shape[0]).T @ dz_TxBxG.reshape(-1, g)
