@@ -223,7 +223,9 @@ def _recurrence_fwd(cell, unroll, w_HxG, xu_TxBxG, carry0):
         return (new, lax.dynamic_update_index_in_dim(slabs_TxBxG, slab_BxG, t, 0)), (new[-1], saved)
 
     steps = jnp.arange(xu_TxBxG.shape[0])
-    (carry, slabs_TxBxG), (h_TxBxH, saved_T) = lax.scan(body, (carry0, xu_TxBxG), steps, unroll=unroll)
+    # The slabs have z's dtype: bf16 projections with a float32 carry give float32 z.
+    slabs_TxBxG = xu_TxBxG.astype(jnp.result_type(xu_TxBxG, carry0[-1], w_HxG))
+    (carry, slabs_TxBxG), (h_TxBxH, saved_T) = lax.scan(body, (carry0, slabs_TxBxG), steps, unroll=unroll)
     return (carry, h_TxBxH), (w_HxG, slabs_TxBxG, saved_T, h_TxBxH, carry0[-1])
 
 
