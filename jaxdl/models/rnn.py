@@ -195,7 +195,7 @@ def _cell_rules(cell: CellFn):
     """(fwd(z, carry) -> (carry, saved), bwd(saved, d_carry) -> (dz, d_prev_carry)) of a cell;
     `saved[0]` is a (B, G*H) slab, the rest (B, H) arrays.
 
-    The LSTM's saves its activations (`_lstm_cell_bwd`); any other cell saves (z, carry)
+    The LSTM's rule saves its activations (`_lstm_cell_bwd`); any other cell saves (z, carry)
     and is differentiated by `jax.vjp`, recomputing its forward."""
     if cell is lstm_cell:
         return _lstm_cell_fwd, _lstm_cell_bwd
