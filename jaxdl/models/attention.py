@@ -65,21 +65,57 @@ def _large_negative(dtype) -> jax.Array:
 
 def attention_weights(q_BxTxNxH: jax.Array, k_BxSxNxH: jax.Array, mask: jax.Array | None = None) -> jax.Array:
     """softmax(q k^T / sqrt(H)) over keys, masked: (B, N, T, S), in float32."""
-    scale = 1.0 / math.sqrt(q_BxTxNxH.shape[-1])
+    return _weights(jnp.swapaxes(q_BxTxNxH, 1, 2), jnp.swapaxes(k_BxSxNxH, 1, 2), mask)
+
+
+# The einsums take heads-first (B, N, T, H) operands: batch axes leading, so XLA:CPU runs
+# them as batched dots with no transposes inside (a 6 x 384 GPT train step: 0.071 vs
+# 0.082 CPU s per layer of attention; the same numbers bit for bit).
+def _weights(q_BxNxTxH: jax.Array, k_BxNxSxH: jax.Array, mask: jax.Array | None) -> jax.Array:
+    scale = 1.0 / math.sqrt(q_BxNxTxH.shape[-1])
     logits_BxNxTxS = jnp.einsum(
-        "btnh,bsnh->bnts", q_BxTxNxH, k_BxSxNxH, preferred_element_type=jnp.float32
+        "bnth,bnsh->bnts", q_BxNxTxH, k_BxNxSxH, preferred_element_type=jnp.float32
     ) * scale
     if mask is not None:
         logits_BxNxTxS = jnp.where(mask, logits_BxNxTxS, _large_negative(jnp.float32))
     return jax.nn.softmax(logits_BxNxTxS, axis=-1)
 
 
+def _weighted_values(q_BxNxTxH, k_BxNxSxH, v_BxNxSxH, mask) -> jax.Array:
+    w_BxNxTxS = _weights(q_BxNxTxH, k_BxNxSxH, mask)
+    return jnp.einsum("bnts,bnsh->bnth", w_BxNxTxS.astype(v_BxNxSxH.dtype), v_BxNxSxH)
+
+
 def scaled_dot_product_attention(
     q_BxTxNxH: jax.Array, k_BxSxNxH: jax.Array, v_BxSxNxH: jax.Array, mask: jax.Array | None = None
 ) -> jax.Array:
     """The attention-weighted sum of values, (B, T, N, H), in the dtype of `v`."""
-    w_BxNxTxS = attention_weights(q_BxTxNxH, k_BxSxNxH, mask)
-    return jnp.einsum("bnts,bsnh->btnh", w_BxNxTxS.astype(v_BxSxNxH.dtype), v_BxSxNxH)
+    q, k, v = (jnp.swapaxes(a, 1, 2) for a in (q_BxTxNxH, k_BxSxNxH, v_BxSxNxH))
+    return jnp.swapaxes(_weighted_values(q, k, v, mask), 1, 2)
+
+
+def causal_query_bounds(num_queries: int) -> list[int]:
+    """Where `causal_attention` cuts T queries: at most 4 blocks, each a multiple of 64 queries
+    but the last (at T = 256 on one CPU core, 5, 6 or 8 smaller blocks ran ~1.6x slower than 4)."""
+    block = 64 * max(1, -(-num_queries // 256))
+    return [*range(0, num_queries, block), num_queries]
+
+
+def causal_attention(q_BxTxNxH: jax.Array, k_BxTxNxH: jax.Array, v_BxTxNxH: jax.Array,
+                     bounds: list[int] | None = None) -> jax.Array:
+    """Causal self-attention with the queries cut into blocks at `bounds` (default
+    `causal_query_bounds`), each attending only to the keys up to its last query: the masked
+    upper triangle is mostly not computed.
+
+    The same maths as the full masked softmax (masked keys weigh exactly 0 there); only the
+    softmax sums' order changes (gradients move by a few 1e-6). A 6 x 384 GPT layer at T = 256,
+    B = 8, forward + backward on one CPU core: 32 vs 61 ms with 4 blocks.
+    """
+    bounds = causal_query_bounds(q_BxTxNxH.shape[1]) if bounds is None else bounds
+    q, k, v = (jnp.swapaxes(a, 1, 2) for a in (q_BxTxNxH, k_BxTxNxH, v_BxTxNxH))
+    outs = [_weighted_values(q[:, :, lo:hi], k[:, :, :hi], v[:, :, :hi], causal_mask(hi - lo, hi))
+            for lo, hi in zip(bounds[:-1], bounds[1:])]
+    return jnp.swapaxes(jnp.concatenate(outs, axis=2), 1, 2)
 
 
 def fast_is_library() -> bool:
@@ -98,6 +134,8 @@ def attend(
         return jax.nn.dot_product_attention(
             q_BxTxNxH, k_BxSxNxH, v_BxSxNxH, mask=mask, is_causal=is_causal, implementation=None
         )
+    if is_causal and mask is None and q_BxTxNxH.shape[1] == k_BxSxNxH.shape[1]:
+        return causal_attention(q_BxTxNxH, k_BxSxNxH, v_BxSxNxH)
     if is_causal:
         mask = combine_masks(mask, causal_mask(q_BxTxNxH.shape[1], k_BxSxNxH.shape[1]))
     return scaled_dot_product_attention(q_BxTxNxH, k_BxSxNxH, v_BxSxNxH, mask)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -15,10 +17,37 @@ def init_layer_norm(d: int) -> dict:
 
 def layer_norm(p: dict, x: jax.Array, eps: float = 1e-5) -> jax.Array:
     """LayerNorm over the last axis with float32 statistics; returns x's dtype."""
+    return _layer_norm(x, p["scale"], p["bias"], eps)
+
+
+# A closed-form backward from the saved normalised x and 1/sigma: autodiff differentiates
+# the mean and variance reductions separately and recomputes x - mean (a 6 x 384 GPT train
+# step on one CPU core: 1.02-1.04x faster; the test checks it against autodiff).
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
+def _layer_norm(x, scale_D, bias_D, eps):
+    return _layer_norm_fwd(x, scale_D, bias_D, eps)[0]
+
+
+def _layer_norm_fwd(x, scale_D, bias_D, eps):
     x32 = x.astype(jnp.float32)
     mean = x32.mean(-1, keepdims=True)
-    var = jnp.square(x32 - mean).mean(-1, keepdims=True)
-    y = (x32 - mean) * jax.lax.rsqrt(var + eps)
-    y = y * attn.expand_to(p["scale"].astype(jnp.float32), y.ndim) + attn.expand_to(
-        p["bias"].astype(jnp.float32), y.ndim)
-    return y.astype(x.dtype)
+    rstd = jax.lax.rsqrt(jnp.square(x32 - mean).mean(-1, keepdims=True) + eps)
+    x_hat = (x32 - mean) * rstd
+    y = x_hat * attn.expand_to(scale_D.astype(jnp.float32), x.ndim) + attn.expand_to(
+        bias_D.astype(jnp.float32), x.ndim)
+    return y.astype(x.dtype), (x_hat, rstd, scale_D, bias_D)
+
+
+def _layer_norm_bwd(eps, residuals, dy):
+    del eps
+    x_hat, rstd, scale_D, bias_D = residuals  # y, so dy, has x's dtype
+    dy32 = dy.astype(jnp.float32)
+    lead = tuple(range(dy.ndim - 1))
+    d_scale = (dy32 * x_hat).sum(lead).astype(scale_D.dtype)
+    d_bias = dy32.sum(lead).astype(bias_D.dtype)
+    d_xhat = dy32 * attn.expand_to(scale_D.astype(jnp.float32), dy.ndim)
+    dx = rstd * (d_xhat - d_xhat.mean(-1, keepdims=True) - x_hat * (d_xhat * x_hat).mean(-1, keepdims=True))
+    return dx.astype(dy.dtype), d_scale, d_bias
+
+
+_layer_norm.defvjp(_layer_norm_fwd, _layer_norm_bwd)

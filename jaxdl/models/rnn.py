@@ -117,11 +117,41 @@ def rnn_cell(z_BxH: jax.Array, carry: Carry, activation: str = "tanh") -> Carry:
     return (_activation(activation)(z_BxH),)
 
 
+# sigmoid(x) = 0.5 + 0.5 tanh(x / 2), so one tanh over the whole (B, 4H) pre-activation
+# slab gives all four gates: gates = scale * tanh(scale * z) + shift, scale 1/2 and shift 1/2
+# on the sigmoid blocks i, f, o, 1 and 0 on g (one elementwise pass, no exp and divide).
+def _lstm_gate_constants(z_Bx4H: jax.Array) -> tuple[jax.Array, jax.Array]:
+    hidden = z_Bx4H.shape[-1] // 4
+    scale_1x4H = jnp.repeat(jnp.asarray([0.5, 0.5, 1.0, 0.5], z_Bx4H.dtype), hidden)[None]
+    return scale_1x4H, jnp.where(scale_1x4H == 1.0, 0.0, 0.5).astype(z_Bx4H.dtype)
+
+
+def _lstm_cell_fwd(z_Bx4H: jax.Array, carry: Carry) -> tuple[Carry, tuple]:
+    """The LSTM cell and what its backward needs: the gates' tanh slab, c_{t-1} and tanh(c_t)."""
+    c_prev_BxH, _ = carry
+    scale_1x4H, shift_1x4H = _lstm_gate_constants(z_Bx4H)
+    t_Bx4H = jnp.tanh(z_Bx4H * scale_1x4H)
+    i, f, g, o = jnp.split(t_Bx4H * scale_1x4H + shift_1x4H, 4, axis=-1)
+    c_BxH = f * c_prev_BxH + i * g
+    tanh_c_BxH = jnp.tanh(c_BxH)
+    return (c_BxH, o * tanh_c_BxH), (t_Bx4H, c_prev_BxH, tanh_c_BxH)
+
+
+def _lstm_cell_bwd(saved: tuple, d_carry: Carry) -> tuple[jax.Array, Carry]:
+    """(dz, d carry_{t-1}) from the saved activations, with no recomputed tanh or sigmoid."""
+    t_Bx4H, c_prev_BxH, tanh_c_BxH = saved
+    dc_BxH, dh_BxH = d_carry
+    scale_1x4H, shift_1x4H = _lstm_gate_constants(t_Bx4H)
+    i, f, g, o = jnp.split(t_Bx4H * scale_1x4H + shift_1x4H, 4, axis=-1)
+    dc_BxH = dc_BxH + dh_BxH * o * (1.0 - tanh_c_BxH * tanh_c_BxH)
+    d_gates_Bx4H = jnp.concatenate([dc_BxH * g, dc_BxH * c_prev_BxH, dc_BxH * i, dh_BxH * tanh_c_BxH], axis=-1)
+    # d/dz [scale tanh(scale z) + shift] = scale^2 (1 - tanh^2)
+    dz_Bx4H = d_gates_Bx4H * (scale_1x4H * scale_1x4H) * (1.0 - t_Bx4H * t_Bx4H)
+    return dz_Bx4H, (dc_BxH * f, jnp.zeros_like(dh_BxH))  # h_{t-1} enters only through z
+
+
 def lstm_cell(z_Bx4H: jax.Array, carry: Carry) -> Carry:
-    c_BxH, _ = carry
-    i, f, g, o = jnp.split(z_Bx4H, 4, axis=-1)
-    c_BxH = jax.nn.sigmoid(f) * c_BxH + jax.nn.sigmoid(i) * jnp.tanh(g)
-    return c_BxH, jax.nn.sigmoid(o) * jnp.tanh(c_BxH)
+    return _lstm_cell_fwd(z_Bx4H, carry)[0]
 
 
 def cell_fn(cell: str, activation: str = "tanh") -> CellFn:
@@ -155,37 +185,67 @@ def scan_layer(cell: CellFn, layer: Params, carry: Carry, xu_BxTxG: jax.Array, *
 # (H, B) x (B, G*H) matmuls plus carry bookkeeping, several times the forward's cost on
 # CPU. Here the reverse scan only propagates dh (one dz W^T per step) and keeps every
 # dz_t; dW = sum_t h_{t-1}^T dz_t is then one (H, T*B) x (T*B, G*H) matmul. The cell's
-# elementwise part is differentiated by `jax.vjp`, recomputed from the saved z_t.
+# elementwise part is differentiated by its rule from `_cell_rules`.
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
 def _recurrence(cell: CellFn, unroll: int, w_HxG, xu_TxBxG, carry0):
     return _recurrence_fwd(cell, unroll, w_HxG, xu_TxBxG, carry0)[0]
 
 
-def _recurrence_fwd(cell, unroll, w_HxG, xu_TxBxG, carry0):
-    def body(carry, xu_BxG):
-        z_BxG = xu_BxG + carry[-1] @ w_HxG
-        new = cell(z_BxG, carry)
-        return new, (new[-1], z_BxG, carry)
+def _cell_rules(cell: CellFn):
+    """(fwd(z, carry) -> (carry, saved), bwd(saved, d_carry) -> (dz, d_prev_carry)) of a cell;
+    `saved[0]` is a (B, G*H) slab, the rest (B, H) arrays.
 
-    carry, (h_TxBxH, z_TxBxG, prev_carries) = lax.scan(body, carry0, xu_TxBxG, unroll=unroll)
-    return (carry, h_TxBxH), (w_HxG, z_TxBxG, prev_carries)
+    The LSTM's rule saves its activations (`_lstm_cell_bwd`); any other cell saves (z, carry)
+    and is differentiated by `jax.vjp`, recomputing its forward."""
+    if cell is lstm_cell:
+        return _lstm_cell_fwd, _lstm_cell_bwd
+
+    def fwd(z_BxG, carry):
+        return cell(z_BxG, carry), (z_BxG, carry)
+
+    def bwd(saved, d_carry):
+        return jax.vjp(cell, *saved)[1](d_carry)
+
+    return fwd, bwd
+
+
+# The forward writes each step's saved (B, G*H) slab over the x_t U + b it has just read, in
+# the projections' buffer: a stacked scan output would be a fresh (T, B, G*H) buffer, zero-filled
+# and copied before the loop (64 MB for the 2 x 512, b64, t128 benchmark row). (The backward
+# writing dz_t over the slabs the same way made XLA copy the whole buffer every step.)
+def _recurrence_fwd(cell, unroll, w_HxG, xu_TxBxG, carry0):
+    cell_fwd, _ = _cell_rules(cell)
+
+    def body(state, t):
+        carry, slabs_TxBxG = state
+        z_BxG = lax.dynamic_index_in_dim(slabs_TxBxG, t, keepdims=False) + carry[-1] @ w_HxG
+        new, (slab_BxG, *saved) = cell_fwd(z_BxG, carry)
+        return (new, lax.dynamic_update_index_in_dim(slabs_TxBxG, slab_BxG, t, 0)), (new[-1], saved)
+
+    steps = jnp.arange(xu_TxBxG.shape[0])
+    # The slabs have z's dtype: bf16 projections with a float32 carry give float32 z.
+    slabs_TxBxG = xu_TxBxG.astype(jnp.result_type(xu_TxBxG, carry0[-1], w_HxG))
+    (carry, slabs_TxBxG), (h_TxBxH, saved_T) = lax.scan(body, (carry0, slabs_TxBxG), steps, unroll=unroll)
+    return (carry, h_TxBxH), (w_HxG, slabs_TxBxG, saved_T, h_TxBxH, carry0[-1])
 
 
 def _recurrence_bwd(cell, unroll, residuals, cotangents):
-    w_HxG, z_TxBxG, prev_carries = residuals
+    w_HxG, slabs_TxBxG, saved_T, h_TxBxH, h0_BxH = residuals
     d_last_carry, dh_TxBxH = cotangents
+    _, cell_bwd = _cell_rules(cell)
 
     def body(d_carry, xs):
-        z_BxG, prev, dh_BxH = xs
-        _, vjp = jax.vjp(cell, z_BxG, prev)
-        dz_BxG, d_prev = vjp((*d_carry[:-1], d_carry[-1] + dh_BxH))  # h_t is output and carry
+        slab_BxG, saved, dh_BxH = xs
+        d_carry = (*d_carry[:-1], d_carry[-1] + dh_BxH)  # h_t is output and carry
+        dz_BxG, d_prev = cell_bwd((slab_BxG, *saved), d_carry)
         d_prev = (*d_prev[:-1], d_prev[-1] + dz_BxG @ w_HxG.T)  # h_{t-1} also fed z_t through W
         return d_prev, dz_BxG
 
-    d_carry0, dz_TxBxG = lax.scan(body, d_last_carry, (z_TxBxG, prev_carries, dh_TxBxH),
+    d_carry0, dz_TxBxG = lax.scan(body, d_last_carry, (slabs_TxBxG, saved_T, dh_TxBxH),
                                   reverse=True, unroll=unroll)
     g = dz_TxBxG.shape[-1]
-    dw_HxG = prev_carries[-1].reshape(-1, w_HxG.shape[0]).T @ dz_TxBxG.reshape(-1, g)
+    h_prev_TxBxH = jnp.concatenate([h0_BxH[None], h_TxBxH[:-1]])
+    dw_HxG = h_prev_TxBxH.reshape(-1, w_HxG.shape[0]).T @ dz_TxBxG.reshape(-1, g)
     return dw_HxG, dz_TxBxG, d_carry0
 
 

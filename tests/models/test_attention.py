@@ -128,3 +128,28 @@ def test_width_not_divisible_by_heads_is_rejected():
     p = attn.init_self_attention(jax.random.key(0), 10)
     with pytest.raises(ValueError, match="not divisible by num_heads=3"):
         attn.self_attention(p, jnp.zeros((1, 2, 10)), 3)
+
+
+def test_causal_query_blocks_equal_the_full_masked_softmax_and_its_gradients():
+    q, k, v = _qkv(jax.random.key(3), 20, 20)
+    w_out = jax.random.normal(jax.random.key(4), q.shape)
+
+    def objective(run):
+        return lambda q, k, v: jnp.sum(run(q, k, v) * w_out)
+
+    def full(q, k, v):
+        return attn.scaled_dot_product_attention(q, k, v, attn.causal_mask(20))
+
+    def blocked(q, k, v):
+        return attn.causal_attention(q, k, v, bounds=[0, 7, 12, 20])
+
+    chex.assert_trees_all_close(blocked(q, k, v), full(q, k, v), rtol=1e-5, atol=1e-6)
+    grads = [jax.grad(objective(f), argnums=(0, 1, 2))(q, k, v) for f in (blocked, full)]
+    chex.assert_trees_all_close(*grads, rtol=1e-5, atol=1e-5)
+
+
+def test_causal_query_bounds_are_at_most_four_blocks_of_64_queries():
+    assert attn.causal_query_bounds(256) == [0, 64, 128, 192, 256]
+    assert attn.causal_query_bounds(100) == [0, 64, 100]
+    assert attn.causal_query_bounds(40) == [0, 40]
+    assert attn.causal_query_bounds(1024) == [0, 256, 512, 768, 1024]
