@@ -9,6 +9,8 @@ import argparse
 from collections.abc import Callable
 from typing import NamedTuple
 
+from jaxdl.cli import startup
+
 
 class Command(NamedTuple):
     help: str
@@ -55,8 +57,7 @@ def _train_args(p: argparse.ArgumentParser) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
-    from jaxdl.train import loop
-
+    loop = startup.import_library("jaxdl.train.loop")
     loop.train(_config(args), args.workdir, overwrite=args.overwrite, resume=args.resume)
 
 

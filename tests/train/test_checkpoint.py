@@ -247,6 +247,19 @@ _CRASHING_SAVE = textwrap.dedent(
 )
 
 
+def test_an_unused_checkpointer_creates_nothing_and_the_first_save_creates_its_directory(tmp_path, trained):
+    unused = Checkpointer(str(tmp_path / "unused"))
+    unused.wait()
+    unused.close()
+    assert not (tmp_path / "unused").exists()
+    ckpt = Checkpointer(str(tmp_path / "ckpt"))
+    assert ckpt.latest_step() is None and ckpt.all_steps() == []
+    ckpt.save(3, trained, {"epoch": 1})
+    ckpt.wait()
+    assert ckpt.all_steps() == [3] and (tmp_path / "ckpt" / "3").is_dir()
+    ckpt.close()
+
+
 def test_a_save_killed_before_commit_is_ignored(tmp_path):
     directory = str(tmp_path / "checkpoints")
     proc = subprocess.run(
