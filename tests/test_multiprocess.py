@@ -111,7 +111,9 @@ def test_two_processes_killed_or_preempted_and_resumed_end_like_an_uninterrupted
     signalling = ("-c", JAXDL_SIGNALLING_ITSELF)
     codes, outs = _two_processes([*args, "--workdir", str(tmp_path / "killed")], programs=(signalling, signalling),
                                  extra_env={"SIGNAL_AFTER_SAVE": "SIGKILL"})
-    assert codes == [-9, -9], outs
+    # Each kills itself after the same save; one still waiting on its peer when that peer is gone is
+    # aborted by the collectives (SIGABRT) instead: either way both die without a clean exit.
+    assert -9 in codes and set(codes) <= {-9, -6}, outs
     # SIGTERM reaches the processes of a job at different times; here only process 0 gets it, and
     # both stop at the same step with one checkpoint (else one waits in the other's collectives).
     codes, outs = _two_processes([*args, "--workdir", str(tmp_path / "preempted")], programs=(signalling, JAXDL),
