@@ -26,7 +26,7 @@ import sys
 
 import jax
 
-from benchmarks import measure, startup, workloads
+from benchmarks import measure, startup, to_target, workloads
 
 ROWS = ("mlp", "cnn", "char_lstm", "gpt", "sweep", "mnist_cnn_e2e", "first_step")
 NOT_INSTALLED = "PyTorch not installed (pip install -e .[bench])"
@@ -180,10 +180,10 @@ def main(argv: list[str] | None = None) -> dict:
         elif row == "sweep":
             results += workloads.sweep_row(sz, torch_ok, args.data_dir)
         elif row == "mnist_cnn_e2e":
-            results.append(workloads.mnist_cnn_to_target(sz, torch_ok, args.data_dir))
+            results += to_target.mnist_cnn_to_target(sz, torch_ok, args.data_dir, measure.cores())
         elif row == "first_step":
             results.append(startup.command_to_first_step(sz, torch_ok, args.data_dir, measure.cores()))
-        for r in results[-2:] if row == "sweep" else results[-1:]:
+        for r in results[-2:] if row in ("sweep", "mnist_cnn_e2e") else results[-1:]:
             print(f"  {r.row}: jaxdl {_num(r.jaxdl, r.unit) or '-'} / torch {_num(r.torch, r.unit) or '-'} "
                   f"{r.unit}", flush=True)
 

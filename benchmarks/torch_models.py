@@ -100,6 +100,33 @@ class GPT(nn.Module):
         return self.ln(self.blocks(x)) @ self.tok.weight.T
 
 
+def train_cnn_until(train: dict, val: dict, args: dict) -> tuple[int, float]:
+    """Trains `cnn` epoch by epoch (shuffled batches, dropped remainder, as jaxdl) until validation
+    accuracy reaches args["target"] or args["max_epochs"] run; (epochs run, last accuracy)."""
+    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    gen = torch.Generator().manual_seed(args["seed"])
+    model = cnn(28, 1, tuple(args["features"]), 10, args["dropout"], gen).to(dev)
+    opt = torch.optim.Adam(model.parameters(), lr=args["learning_rate"])
+
+    def tensors(arrays):
+        return (torch.from_numpy(arrays["image"]).permute(0, 3, 1, 2).contiguous().to(dev),
+                torch.from_numpy(arrays["label"]).long().to(dev))
+
+    (x, y), (xv, yv) = tensors(train), tensors(val)
+    batch, acc, epoch = args["batch_size"], 0.0, 0
+    while epoch < args["max_epochs"] and not (epoch and acc >= args["target"]):
+        epoch += 1
+        model.train()
+        order = torch.randperm(len(y), generator=gen).to(dev)
+        for s in range(len(y) // batch):
+            i = order[s * batch : (s + 1) * batch]
+            classification_step(model, opt, x[i], y[i])
+        model.eval()
+        with torch.no_grad():
+            acc = (model(xv).argmax(1) == yv).float().mean().item()
+    return epoch, acc
+
+
 def classification_step(model, opt, x, y):
     loss = F.cross_entropy(model(x), y)
     opt.zero_grad(set_to_none=True)

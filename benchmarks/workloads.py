@@ -10,10 +10,7 @@ zero) inputs and the same batch indices.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import os
-import tempfile
 import time
 
 import jax
@@ -368,72 +365,3 @@ def sweep_row(sz, torch_ok: bool, data_dir: str) -> list[Result]:
                 r.torch, _, _ = st.time_torch(fn, torch, x, y, args)
             r.torch_mem_mib = mem.mib
     return rows
-
-
-def mnist_cnn_to_target(sz, torch_ok: bool, data_dir: str) -> Result:
-    """Wall time from nothing to validation accuracy >= target: jaxdl's loop vs a torch loop."""
-    from jaxdl.train import loop, workdir as wd
-
-    target, max_epochs = sz.target_accuracy, sz.max_epochs
-    res = Result("mnist_cnn_e2e", f"mnist_cnn to validation accuracy >= {target} (mnist5k, b128, Adam)",
-                 "s", higher_is_better=False)
-    config = config_for("mnist_cnn", [f"train.epochs={max_epochs}", "train.eval_splits=('validation',)",
-                                      "train.num_devices=1", "train.checkpoint_every_steps=-1",
-                                      f"data.data_dir={data_dir}",
-                                      f"data.max_train_examples={sz.e2e_examples}",
-                                      f"model.features={tuple(sz.e2e_features)}"])
-    with tempfile.TemporaryDirectory() as workdir:
-        start = time.time()
-        with measure.PeakMemory("jaxdl") as mem:
-            with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
-                loop.train(config, workdir, live=False)
-        records = [r for r in wd.read_metrics(workdir) if r["split"] == "validation"]
-    hit = next((r for r in records if r["accuracy"] >= target), None)
-    res.jaxdl_mem_mib = mem.mib
-    jaxdl_note = "not reached" if hit is None else f"epoch {hit['epoch']}"
-    if hit is not None:
-        res.jaxdl = hit["time"] - start
-    torch_note = ""
-    if torch_ok:
-        import torch
-
-        from benchmarks import torch_models as tm
-
-        start = time.time()
-        with measure.PeakMemory("torch") as mem:
-            train = data.load_arrays("mnist5k", "train", data_dir=data_dir or None,
-                                     max_examples=sz.e2e_examples or None)
-            val = data.load_arrays("mnist5k", "validation", data_dir=data_dir or None)
-            epoch, acc = _torch_cnn_until(torch, tm, train, val, config, target, max_epochs)
-        res.torch_mem_mib = mem.mib
-        torch_note = f"epoch {epoch}" if acc >= target else "not reached"
-        if acc >= target:
-            res.torch = time.time() - start
-    res.note = (f"jaxdl {jaxdl_note}, torch {torch_note}; everything counted (data loading, compiling, "
-                f"evaluating each epoch); different random inits, so epochs may differ")
-    return res
-
-
-def _torch_cnn_until(torch, tm, train, val, config, target, max_epochs):
-    dev = torch_device()
-    gen = torch.Generator().manual_seed(config.seed)
-    model = tm.cnn(28, 1, tuple(config.model.features), 10, config.model.dropout, gen).to(dev)
-    opt = torch.optim.Adam(model.parameters(), lr=config.optimizer.learning_rate)
-    x = torch.from_numpy(train["image"]).permute(0, 3, 1, 2).contiguous().to(dev)
-    y = torch.from_numpy(train["label"]).long().to(dev)
-    xv = torch.from_numpy(val["image"]).permute(0, 3, 1, 2).contiguous().to(dev)
-    yv = torch.from_numpy(val["label"]).long().to(dev)
-    batch = config.data.batch_size
-    acc = 0.0
-    for epoch in range(1, max_epochs + 1):  # noqa: B007 (returned after the loop)
-        model.train()
-        order = torch.randperm(len(y), generator=gen).to(dev)
-        for s in range(len(y) // batch):
-            i = order[s * batch : (s + 1) * batch]
-            tm.classification_step(model, opt, x[i], y[i])
-        model.eval()
-        with torch.no_grad():
-            acc = (model(xv).argmax(1) == yv).float().mean().item()
-        if acc >= target:
-            break
-    return epoch, acc

@@ -109,7 +109,8 @@ class StreamPrograms:
 
     def evaluate(self, params, split: str, keys):
         """Every member on every batch of `split`, read once (as `steps.evaluate_split` batches it)."""
-        n, b = len(self.feed.sources[split]), self.group.config.data.eval_batch_size
+        n = len(self.feed.sources[split])
+        b = steps.eval_batch_size(n, self.group.config.data.eval_batch_size)
         totals = None
         for i, start in enumerate(range(0, n, b)):
             idx = np.arange(start, start + b)

@@ -103,10 +103,10 @@ class StreamFeed:
 
     def evaluator(self, task):
         eval_step = jax.jit(steps.make_eval_step(task))
-        b = self.eval_batch_size
 
         def evaluate(params, split, key):
             n, totals = len(self.sources[split]), None
+            b = steps.eval_batch_size(n, self.eval_batch_size, self.mesh.shape[parallel.DATA])
             for i, start in enumerate(range(0, n, b)):
                 # Pad the last batch (masked) so it reuses the compiled step.
                 idx = np.arange(start, start + b)

@@ -17,6 +17,7 @@ import signal
 
 import jax
 import ml_collections
+import numpy as np
 
 from jaxdl import parallel, rng, tasks
 from jaxdl.train import checkpoint, checks, feeds, optimizers, profiling, schedules, steps, summary, workdir as wd
@@ -118,12 +119,13 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
     state_shapes = jax.eval_shape(lambda: create(model, tx, keys["init"], keys["dropout"]))
     shardings = parallel.state_shardings(state_shapes, mesh, fsdp=config.train.fsdp)
 
+    # jit's out_shardings place the state on every process's devices; device_put cannot reach
+    # devices that another process of a multi-host run owns. Compiled quickly: it runs once. The
+    # seed is an argument, not a constant, so a run with another seed reuses the cached program.
+    init_state = quick_jit(lambda seed: _create_from_seed(model, tx, seed), out_shardings=shardings)
+
     def make_state() -> TrainState:
-        # Fresh keys each time: the state is donated to the step, and `keys` must outlive it.
-        fresh = rng.streams(config.seed)
-        # jit's out_shardings place the state on every process's devices; device_put cannot
-        # reach devices that another process of a multi-host run owns. Compiled quickly: it runs once.
-        return quick_jit(lambda: create(model, tx, fresh["init"], fresh["dropout"]), out_shardings=shardings)()
+        return init_state(np.int32(config.seed))
 
     ckpt_dir = os.path.join(workdir, "checkpoints")
     resuming = resume and checkpoint.has_checkpoint(ckpt_dir)
@@ -158,6 +160,11 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
     summary.announce(loop, config, run_summary, mesh, fresh=not resuming)
     loop.profiler = profiling.Profiler(config.train.get("profile_steps", ""), workdir, lead=lead)
     return loop
+
+
+def _create_from_seed(model, tx, seed: jax.Array) -> TrainState:
+    keys = rng.streams(seed)
+    return create(model, tx, keys["init"], keys["dropout"])
 
 
 def _report(config: ml_collections.ConfigDict, task: tasks.Task, loop: EpochLoop, preempted: bool,

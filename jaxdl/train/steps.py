@@ -151,12 +151,21 @@ def make_evaluate(task: Task, batch_size: int, *, batch_sharding=None):
         eval_step, task, params, data, batch_size, key, batch_sharding))
 
 
+def eval_batch_size(num_examples: int, batch_size: int, shards: int = 1) -> int:
+    """The batch a split of `num_examples` is evaluated in: `batch_size`, or, when the whole split
+    fits in one batch, the split rounded up to a multiple of the `shards` the batch is split over
+    (a 500-example split is not padded to a batch of 1000 and evaluated twice over)."""
+    return min(batch_size, -(-num_examples // shards) * shards)
+
+
 def evaluate_split(eval_step, task: Task, params, data: Batch, batch_size: int, key: jax.Array,
                    batch_sharding=None) -> Metrics:
     """`eval_step` scanned over `data` in padded, masked batches (unjitted, vmappable).
 
     Batch i's key is `fold_in(key, i)`: a stochastic evaluation is the same every time."""
     n = jax.tree.leaves(data)[0].shape[0]
+    shards = 1 if batch_sharding is None else batch_size // batch_sharding.shard_shape((batch_size,))[0]
+    batch_size = eval_batch_size(n, batch_size, shards)
     steps = -(-n // batch_size)
     pad = steps * batch_size - n
 

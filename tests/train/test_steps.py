@@ -154,3 +154,18 @@ def test_evaluate_pads_and_masks_to_the_exact_mean(batch_size):
     logits = model.apply(state.params, data["image"])
     np.testing.assert_allclose(got["loss"], loss_fn(logits, data["label"]).mean(), rtol=1e-5)
     np.testing.assert_allclose(got["accuracy"], losses.correct(logits, data["label"]).mean(), rtol=1e-6)
+
+
+@pytest.mark.parametrize(("n", "batch_size", "shards", "expected"),
+                         [(500, 1000, 1, 500), (500, 1000, 8, 504), (2500, 1000, 1, 1000), (10, 1000, 4, 12),
+                          (1000, 1000, 8, 1000), (7, 50, 1, 7)])
+def test_a_split_smaller_than_the_eval_batch_is_evaluated_in_one_batch_of_its_size(n, batch_size, shards, expected):
+    assert steps.eval_batch_size(n, batch_size, shards) == expected
+
+
+def test_a_small_split_compiles_an_eval_batch_of_its_own_size_not_the_configured_one():
+    model, _, state = _setup()
+    task = classification.from_model(model, losses.softmax_cross_entropy)
+    evaluate = steps.make_evaluate(task, 1000)
+    hlo = evaluate.lower(state.params, _data(50), jax.random.key(0)).as_text()
+    assert "50x28x28x1" in hlo and "1000x28x28x1" not in hlo
