@@ -88,7 +88,10 @@ def _runs_text(runs) -> str:
 
 
 def mnist_cnn_to_target(sz, torch_ok: bool, data_dir: str, threads: int) -> list[Result]:
-    target, max_epochs = sz.target_accuracy, sz.max_epochs
+    max_epochs = sz.max_epochs
+    # Accuracies are float32 means on both sides: 475/500 can read 0.94999999 or 0.95000005
+    # depending on how it was divided, so the target is met within float32 rounding.
+    target = sz.target_accuracy - 1e-6
     overrides = [f"train.epochs={max_epochs}", "train.eval_splits=('validation',)", "train.num_devices=1",
                  "train.checkpoint_every_steps=-1", f"data.max_train_examples={sz.e2e_examples}",
                  f"model.features={tuple(sz.e2e_features)}"]
@@ -116,8 +119,8 @@ def mnist_cnn_to_target(sz, torch_ok: bool, data_dir: str, threads: int) -> list
     rows = []
     for name, cache, runs in (("mnist_cnn_e2e", "cold: compilation cache off", cold_runs),
                               ("mnist_cnn_e2e_warm", "warm compilation cache (a second run)", warm_runs)):
-        res = Result(name, f"`jaxdl train mnist_cnn` to validation accuracy >= {target} vs a PyTorch script, "
-                     f"fresh processes, {cache}", "s", higher_is_better=False)
+        res = Result(name, f"`jaxdl train mnist_cnn` to validation accuracy >= {sz.target_accuracy} vs a PyTorch "
+                     f"script, fresh processes, {cache}", "s", higher_is_better=False)
         res.jaxdl, epoch = _best(runs)
         res.torch = torch_best if torch_ok else None
         res.note = (f"from launch, everything counted (imports, data, compiling, evaluating each epoch); "
