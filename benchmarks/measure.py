@@ -1,7 +1,8 @@
 """Timing and memory helpers shared by the benchmark rows (no model code here).
 
 Every rate is a median over repeats of a call that has already run once (warm-up), timed
-after the device finished (`jax.block_until_ready`, `torch.cuda.synchronize`).
+after the device finished (`jax.block_until_ready`, `torch.cuda.synchronize`); a row's sides
+(jaxdl, plain JAX, torch) take turns within each repeat (`interleaved_seconds`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,21 @@ def median_seconds(call: Callable[[], None], repeats: int) -> tuple[float, list[
         call()
         times.append(time.perf_counter() - start)
     return statistics.median(times), times
+
+
+def interleaved_seconds(calls: dict[str, Callable[[], None]], repeats: int) -> dict[str, float]:
+    """Median wall time of each warm `call()` over `repeats` rounds, the calls taking turns
+    (reversed every other round): the machine's speed drifts over seconds, and alternating puts
+    both sides of a row under the same drift, where timing one side after the other did not."""
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    order = list(calls)
+    for r in range(repeats):
+        for name in order if r % 2 == 0 else order[::-1]:
+            gc.collect()
+            start = time.perf_counter()
+            calls[name]()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 class PeakMemory:

@@ -39,7 +39,7 @@ class Sizes:
     small: bool = False
     batch: int = 128
     steps: int = 10  # train steps per timed call (MLP); jaxdl scans them, torch loops
-    repeats: int = 3
+    repeats: int = 7  # rounds; a row's sides take turns in each
     mlp_hidden: tuple = (512, 512)
     cnn_features: tuple = (32, 64)
     cnn_steps: int = 5
@@ -48,7 +48,7 @@ class Sizes:
     lstm_T: int = 128
     lm_batch: int = 64  # sequences a step; with the context, whole 256-token rows of the char_lm task
     lm_steps: int = 1
-    lm_repeats: int = 3
+    lm_repeats: int = 5
     gpt_layers: int = 6
     gpt_width: int = 384
     gpt_heads: int = 6

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -58,8 +59,19 @@ def config_for(experiment: str, overrides):
     return config_lib.apply_overrides(experiments.get_config(experiment), list(overrides))
 
 
-def time_jaxdl_steps(config, data: dict, idx_SxB: np.ndarray, repeats: int) -> dict:
-    """Rate of the loop's scanned train steps over `idx_SxB` (S steps per call)."""
+@dataclasses.dataclass
+class Side:
+    """One side of a row, warmed up: `call()` runs `steps` train steps and blocks until done."""
+
+    call: Callable[[], None]
+    steps: int
+    mem_mib: float | None = None  # peak memory growth during the warm-up call
+    compile_s: float | None = None
+    footprint_mib: float | None = None  # compiled program: args + outputs + temps
+
+
+def jaxdl_steps(config, data: dict, idx_SxB: np.ndarray) -> Side:
+    """The loop's scanned train steps over `idx_SxB` (S steps per call), compiled and warm."""
     task = tasks.make(config)
     tx = optimizers.make_optimizer(config.optimizer, total_steps=1_000_000, ema_decay=config.train.ema_decay)
     run_steps = steps.make_run_steps(steps.make_train_step(task, tx, **steps.step_options(config.train)))
@@ -73,20 +85,18 @@ def time_jaxdl_steps(config, data: dict, idx_SxB: np.ndarray, repeats: int) -> d
     with measure.PeakMemory("jaxdl") as mem:
         state, metrics = compiled(state, data, idx)  # warm-up
         jax.block_until_ready((state, metrics))
-        holder = [state]
-
-        def call():
-            holder[0], m = compiled(holder[0], data, idx)
-            jax.block_until_ready((holder[0], m))
-
-        seconds, _ = measure.median_seconds(call, repeats)
     if not np.all(np.isfinite(jax.device_get(metrics["loss"]))):
         raise FloatingPointError("jaxdl benchmark step produced a non-finite loss")
-    return dict(steps_per_s=len(idx_SxB) / seconds, compile_s=compile_s, mem_mib=mem.mib,
-                footprint_mib=measure.compiled_footprint_mib(compiled))
+    holder = [state]
+
+    def call():
+        holder[0], m = compiled(holder[0], data, idx)
+        jax.block_until_ready((holder[0], m))
+
+    return Side(call, len(idx_SxB), mem.mib, compile_s, measure.compiled_footprint_mib(compiled))
 
 
-def plain_jax_mlp_steps(sizes, data: dict, idx_SxB: np.ndarray, repeats: int, lr: float) -> float:
+def plain_jax_mlp_steps(sizes, data: dict, idx_SxB: np.ndarray, lr: float) -> Side:
     """Ceiling: the same MLP and Adam as bare jnp + optax, no model or loop machinery."""
     keys = jax.random.split(jax.random.key(0), len(sizes) - 1)
     params = [(jax.nn.initializers.lecun_normal()(k, (n_in, n_out)), jnp.zeros((n_out,)))
@@ -116,8 +126,20 @@ def plain_jax_mlp_steps(sizes, data: dict, idx_SxB: np.ndarray, repeats: int, lr
     def call():
         holder[0] = jax.block_until_ready(run(holder[0], data, idx))
 
-    seconds, _ = measure.median_seconds(call, repeats)
-    return len(idx_SxB) / seconds
+    return Side(call, len(idx_SxB))
+
+
+def time_sides(res: Result, sides: dict[str, Side], repeats: int, units_per_step: int = 1) -> None:
+    """Times the row's sides ("jaxdl", optional "plain" and "torch") in turns; sets its columns,
+    rates in the row's unit (steps or tokens)."""
+    seconds = measure.interleaved_seconds({name: side.call for name, side in sides.items()}, repeats)
+    rate = {name: side.steps * units_per_step / seconds[name] for name, side in sides.items()}
+    j = sides["jaxdl"]
+    res.jaxdl, res.jaxdl_compile_s, res.jaxdl_mem_mib, res.jaxdl_footprint_mib = (
+        rate["jaxdl"], j.compile_s, j.mem_mib, j.footprint_mib)
+    res.ceiling = rate.get("plain")
+    if "torch" in sides:
+        res.torch, res.torch_mem_mib = rate["torch"], sides["torch"].mem_mib
 
 
 # --- shared inputs ---------------------------------------------------------------------------
@@ -135,8 +157,8 @@ def random_indices(steps: int, batch: int, seed: int = 1) -> np.ndarray:
 
 # --- PyTorch -----------------------------------------------------------------------------------
 
-def time_torch_steps(step, num_steps: int, repeats: int) -> dict:
-    """`step(s)` for s in range(num_steps) per call, after one warm-up call."""
+def torch_steps(step, num_steps: int) -> Side:
+    """`step(s)` for s in range(num_steps) per call, warmed up by one call."""
     import torch
 
     sync = torch.cuda.synchronize if torch.cuda.is_available() else (lambda: None)
@@ -148,8 +170,7 @@ def time_torch_steps(step, num_steps: int, repeats: int) -> dict:
 
     with measure.PeakMemory("torch") as mem:
         call()
-        seconds, _ = measure.median_seconds(call, repeats)
-    return dict(steps_per_s=num_steps / seconds, mem_mib=mem.mib)
+    return Side(call, num_steps, mem.mib)
 
 
 def torch_device():
@@ -159,12 +180,6 @@ def torch_device():
 
 
 # --- rows --------------------------------------------------------------------------------------
-
-def _set_jaxdl(res: Result, j: dict, units_per_step: int = 1) -> None:
-    """A row's jaxdl columns from `time_jaxdl_steps`; the rate in the row's unit (steps or tokens)."""
-    res.jaxdl, res.jaxdl_compile_s, res.jaxdl_mem_mib, res.jaxdl_footprint_mib = (
-        j["steps_per_s"] * units_per_step, j["compile_s"], j["mem_mib"], j["footprint_mib"])
-
 
 def mlp_row(sz, torch_ok: bool) -> Result:
     hidden, batch, num_steps, repeats = sz.mlp_hidden, sz.batch, sz.steps, sz.repeats
@@ -176,8 +191,8 @@ def mlp_row(sz, torch_ok: bool) -> Result:
     # lecun-normal, as torch_models reproduces (mnist_mlp's default is Glorot-uniform; no cost difference).
     config = config_for("mnist_mlp", [f"model.hidden={tuple(hidden)}", f"data.batch_size={batch}",
                                       "model.kernel_init=lecun_normal"])
-    _set_jaxdl(res, time_jaxdl_steps(config, data, idx, repeats))
-    res.ceiling = plain_jax_mlp_steps(sizes, data, idx, repeats, config.optimizer.learning_rate)
+    sides = {"jaxdl": jaxdl_steps(config, data, idx),
+             "plain": plain_jax_mlp_steps(sizes, data, idx, config.optimizer.learning_rate)}
     if torch_ok:
         import torch
 
@@ -188,9 +203,9 @@ def mlp_row(sz, torch_ok: bool) -> Result:
         opt = torch.optim.Adam(model.parameters(), lr=config.optimizer.learning_rate)
         x, y = torch.from_numpy(data["image"]).to(dev), torch.from_numpy(data["label"]).long().to(dev)
         tidx = torch.from_numpy(idx).long().to(dev)
-        t = time_torch_steps(lambda s: tm.classification_step(model, opt, x[tidx[s]], y[tidx[s]]),
-                             num_steps, repeats)
-        res.torch, res.torch_mem_mib = t["steps_per_s"], t["mem_mib"]
+        sides["torch"] = torch_steps(lambda s: tm.classification_step(model, opt, x[tidx[s]], y[tidx[s]]),
+                                     num_steps)
+    time_sides(res, sides, repeats)
     res.note = "plain JAX: bare jnp MLP + optax.adam in a scan (no NNX merge, metrics, injected hparams)"
     return res
 
@@ -206,7 +221,7 @@ def cnn_row(sz, torch_ok: bool) -> Result:
     res = Result("cnn", f"MNIST CNN conv{features[0]}-conv{features[1]}-dense b{batch}, Adam (mnist_cnn)",
                  "steps/s", flops=3 * batch * fwd)
     config = config_for("mnist_cnn", [f"model.features={tuple(features)}", f"data.batch_size={batch}"])
-    _set_jaxdl(res, time_jaxdl_steps(config, data, idx, repeats))
+    sides = {"jaxdl": jaxdl_steps(config, data, idx)}
     impl = "im2col" if jax.default_backend() == "cpu" else "XLA conv"
     res.note = f"jaxdl conv={config.model.conv} ({impl} on this backend); torch NCHW nn.Conv2d"
     if torch_ok:
@@ -221,9 +236,9 @@ def cnn_row(sz, torch_ok: bool) -> Result:
         y = torch.from_numpy(data["label"]).long().to(dev)
         tidx = torch.from_numpy(idx).long().to(dev)
         model.train()
-        t = time_torch_steps(lambda s: tm.classification_step(model, opt, x[tidx[s]], y[tidx[s]]),
-                             num_steps, repeats)
-        res.torch, res.torch_mem_mib = t["steps_per_s"], t["mem_mib"]
+        sides["torch"] = torch_steps(lambda s: tm.classification_step(model, opt, x[tidx[s]], y[tidx[s]]),
+                                     num_steps)
+    time_sides(res, sides, repeats)
     return res
 
 
@@ -265,7 +280,7 @@ def lstm_row(sz, torch_ok: bool) -> Result:
     config.data.batch_size = idx.shape[1]
     res = Result("char_lstm", f"char-LSTM {layers}x{h} b{batch} t{t}, one-hot vocab {v}, Adam", "tokens/s",
                  flops=lstm_flops_per_token(v, h, layers))
-    _set_jaxdl(res, time_jaxdl_steps(config, ids, idx, sz.lm_repeats), batch * t)
+    sides = {"jaxdl": jaxdl_steps(config, ids, idx)}
     res.note = (f"jaxdl: experiment char_lstm (one-hot ids as a row gather, scan unroll {config.model.unroll}, "
                 "hand-written recurrence backward); torch nn.LSTM")
     if torch_ok:
@@ -278,8 +293,8 @@ def lstm_row(sz, torch_ok: bool) -> Result:
         model = tm.CharLSTM(v, h, layers).to(dev)
         opt = torch.optim.Adam(model.parameters(), lr=lr)
         tt = torch.from_numpy(windows).long().to(dev)
-        r = time_torch_steps(lambda s: tm.lm_step(model, opt, tt[s]), num_steps, sz.lm_repeats)
-        res.torch, res.torch_mem_mib = r["steps_per_s"] * batch * t, r["mem_mib"]
+        sides["torch"] = torch_steps(lambda s: tm.lm_step(model, opt, tt[s]), num_steps)
+    time_sides(res, sides, sz.lm_repeats, batch * t)
     return res
 
 
@@ -302,7 +317,7 @@ def gpt_row(sz, torch_ok: bool) -> Result:
     config.data.batch_size = idx.shape[1]
     res = Result("gpt", f"GPT char {layers}x{d}, {heads} heads, ctx {ctx}, b{batch}, AdamW, clip 1", "tokens/s",
                  flops=gpt_flops_per_token(v, ctx, d, layers))
-    _set_jaxdl(res, time_jaxdl_steps(config, ids, idx, sz.lm_repeats), batch * ctx)
+    sides = {"jaxdl": jaxdl_steps(config, ids, idx)}
     m, o = config.model, config.optimizer
     attention = "jax.nn.dot_product_attention" if attention_lib.fast_is_library() else "einsums"
     notes = [f"jaxdl: experiment gpt_char_small, attention={m.attention} ({attention} on this backend), "
@@ -319,15 +334,16 @@ def gpt_row(sz, torch_ok: bool) -> Result:
                                 weight_decay=o.weight_decay)
         tt = torch.from_numpy(windows).long().to(dev)
         model.train()
-        r = time_torch_steps(lambda s: tm.lm_step(model, opt, tt[s], clip_norm=o.clip_norm, autocast=gpu),
-                             num_steps, sz.lm_repeats)
-        res.torch, res.torch_mem_mib = r["steps_per_s"] * batch * ctx, r["mem_mib"]
+        sides["torch"] = torch_steps(
+            lambda s: tm.lm_step(model, opt, tt[s], clip_norm=o.clip_norm, autocast=gpu), num_steps)
         notes.append("torch eager" + (", bf16 autocast" if gpu else ", float32"))
-        if gpu:
-            compiled = torch.compile(model)
-            r = time_torch_steps(lambda s: tm.lm_step(compiled, opt, tt[s], clip_norm=o.clip_norm, autocast=True),
-                                 num_steps, sz.lm_repeats)
-            notes.append(f"torch.compile: {r['steps_per_s'] * batch * ctx:,.0f} tokens/s")
+    time_sides(res, sides, sz.lm_repeats, batch * ctx)
+    if torch_ok and gpu:
+        compiled = torch.compile(model)
+        side = torch_steps(lambda s: tm.lm_step(compiled, opt, tt[s], clip_norm=o.clip_norm, autocast=True),
+                           num_steps)
+        seconds = measure.interleaved_seconds({"compiled": side.call}, sz.lm_repeats)["compiled"]
+        notes.append(f"torch.compile: {num_steps * batch * ctx / seconds:,.0f} tokens/s")
     if jax.default_backend() == "cpu" and not sz.small:
         notes.append("batch cut to fit the CPU time budget (64 on GPU)")
     res.note = "; ".join(notes)
