@@ -8,6 +8,7 @@ distributions, not the same numbers.
 from __future__ import annotations
 
 import math
+import time
 
 import torch
 import torch.nn.functional as F
@@ -100,9 +101,10 @@ class GPT(nn.Module):
         return self.ln(self.blocks(x)) @ self.tok.weight.T
 
 
-def train_cnn_until(train: dict, val: dict, args: dict) -> tuple[int, float]:
+def train_cnn_until(train: dict, val: dict, args: dict) -> tuple[int, float, list[float]]:
     """Trains `cnn` epoch by epoch (shuffled batches, dropped remainder, as jaxdl) until validation
-    accuracy reaches args["target"] or args["max_epochs"] run; (epochs run, last accuracy)."""
+    accuracy reaches args["target"] or args["max_epochs"] run; (epochs run, last accuracy, the
+    wall time at the end of each epoch)."""
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     gen = torch.Generator().manual_seed(args["seed"])
     model = cnn(28, 1, tuple(args["features"]), 10, args["dropout"], gen).to(dev)
@@ -113,7 +115,7 @@ def train_cnn_until(train: dict, val: dict, args: dict) -> tuple[int, float]:
                 torch.from_numpy(arrays["label"]).long().to(dev))
 
     (x, y), (xv, yv) = tensors(train), tensors(val)
-    batch, acc, epoch = args["batch_size"], 0.0, 0
+    batch, acc, epoch, ends = args["batch_size"], 0.0, 0, []
     while epoch < args["max_epochs"] and not (epoch and acc >= args["target"]):
         epoch += 1
         model.train()
@@ -124,7 +126,8 @@ def train_cnn_until(train: dict, val: dict, args: dict) -> tuple[int, float]:
         model.eval()
         with torch.no_grad():
             acc = (model(xv).argmax(1) == yv).float().mean().item()
-    return epoch, acc
+        ends.append(time.time())
+    return epoch, acc, ends
 
 
 def classification_step(model, opt, x, y):
