@@ -6,6 +6,9 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+from jaxdl import cli
 from jaxdl.cli import startup
 
 PROBE = """\
@@ -42,3 +45,30 @@ def test_a_runs_start_imports_neither_orbax_nor_ipython():
     """)
     run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     assert run.stdout.split("\n")[0] == "['flax.nnx', 'jax']"
+
+
+class _Imported(Exception):
+    pass
+
+
+@pytest.mark.parametrize(("argv", "library"), [
+    (["train", "mnist_mlp"], "jaxdl.train.loop"),
+    (["sweep", "mnist_mlp"], "jaxdl.sweep.named"),
+    (["compare", "mnist_mlp"], "jaxdl.studies.compare"),
+    (["studies"], "jaxdl.studies.fidelity"),
+    (["evaluate", "--workdir", "w"], "jaxdl.runs.evaluate"),
+    (["generate", "--workdir", "w"], "jaxdl.runs.generate"),
+    (["export", "--workdir", "w"], "jaxdl.runs.export"),
+    (["neighbours", "--workdir", "w", "good"], "jaxdl.runs.word_vectors"),
+])
+def test_commands_that_run_jax_import_the_library_through_the_quick_path(monkeypatch, argv, library):
+    imported = []
+
+    def record(name):
+        imported.append(name)
+        raise _Imported  # stop before any work
+
+    monkeypatch.setattr(startup, "import_library", record)
+    with pytest.raises(_Imported):
+        cli.run(argv)
+    assert imported == [library]

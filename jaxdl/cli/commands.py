@@ -83,7 +83,8 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> str:
-    from jaxdl.sweep import halving, named
+    named = startup.import_library("jaxdl.sweep.named")
+    from jaxdl.sweep import halving
 
     return named.report(args.experiment, args.overrides, seeds=args.seeds, workdir=args.workdir,
                         chunk_size=args.chunk_size, data_order=args.data_order, num_devices=args.devices,
@@ -103,7 +104,7 @@ def _compare_args(p: argparse.ArgumentParser) -> None:
 
 
 def _compare(args: argparse.Namespace) -> str:
-    from jaxdl.studies import compare
+    compare = startup.import_library("jaxdl.studies.compare")
 
     variants = {label: [s for s in sets.split(",") if s]
                 for label, _, sets in (v.partition(":") for v in args.variant)}
@@ -120,7 +121,7 @@ def _studies_args(p: argparse.ArgumentParser) -> None:
 
 
 def _studies(args: argparse.Namespace) -> str:
-    from jaxdl.studies import fidelity
+    fidelity = startup.import_library("jaxdl.studies.fidelity")
 
     return fidelity.report(args.study, args.workdir, seeds=args.seeds, overrides=args.overrides,
                            rows=args.rows.split(",") if args.rows else None)
@@ -158,7 +159,7 @@ def _generate_args(p: argparse.ArgumentParser) -> None:
 
 
 def _generate(args: argparse.Namespace) -> str:
-    from jaxdl.runs import generate
+    generate = startup.import_library("jaxdl.runs.generate")
 
     return generate.generate(args.workdir, args.prompt, length=args.length, temperature=args.temperature,
                              top_k=args.top_k, seed=args.seed, step=args.step)
@@ -173,7 +174,7 @@ def _evaluate_args(p: argparse.ArgumentParser) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    from jaxdl.runs import evaluate
+    evaluate = startup.import_library("jaxdl.runs.evaluate")
 
     evaluate.evaluate(args.workdir, splits=args.splits, overrides=args.overrides, best=args.best)
 
@@ -186,7 +187,7 @@ def _export_args(p: argparse.ArgumentParser) -> None:
 
 
 def _export(args: argparse.Namespace) -> str:
-    from jaxdl.runs import export
+    export = startup.import_library("jaxdl.runs.export")
 
     return export.export(args.workdir, best=args.best, platforms=args.platforms.split(","), out=args.out)
 
@@ -198,7 +199,7 @@ def _neighbours_args(p: argparse.ArgumentParser) -> None:
 
 
 def _neighbours(args: argparse.Namespace) -> str:
-    from jaxdl.runs import word_vectors
+    word_vectors = startup.import_library("jaxdl.runs.word_vectors")
 
     return "\n".join(f"{sim:7.4f}  {word}" for word, sim in word_vectors.neighbours(args.workdir, args.word, args.k))
 
@@ -226,7 +227,7 @@ def _ensemble_args(p: argparse.ArgumentParser) -> None:
 
 
 def _ensemble(args: argparse.Namespace) -> str:
-    from jaxdl.studies import ensemble
+    ensemble = startup.import_library("jaxdl.studies.ensemble")
 
     return ensemble.report(args.workdirs, train=args.train, seeds=args.seeds, workdir=args.workdir,
                            overrides=args.overrides, overwrite=args.overwrite, splits=args.splits)
@@ -245,7 +246,7 @@ def _table_args(p: argparse.ArgumentParser) -> None:
 
 
 def _table(args: argparse.Namespace) -> str:
-    from jaxdl.studies import split_seeds
+    split_seeds = startup.import_library("jaxdl.studies.split_seeds")
 
     return split_seeds.report(args.corpus, args.experiments, split_seeds=args.split_seeds, overrides=args.overrides,
                               baseline=args.baseline, ensembles=args.ensemble, workdir=args.workdir,
