@@ -41,8 +41,67 @@ def read_split(data_dir: str, tfds_name: str, split: str, limit: int | None = No
         serialized = [record for path in paths for record in _read_all(path)]
         selected = serialized[slice(int(start) if start else None, int(stop) if stop else None)]
         remaining = None if limit is None else limit - len(records)
-        records += [_decode_example(record, specs) for record in selected[:remaining]]
+        records += _decode_all(selected[:remaining], specs)
     return records
+
+
+def _decode_all(serialized: list[bytes], specs) -> list[dict[str, Any]]:
+    """`_decode_example` of every record. Records of fixed-shape tensors are laid out alike (the
+    same length, the same bytes around the values): when all are laid out as the first, every
+    value is sliced from one (records, bytes) array at the first's offsets, ~20x faster than
+    parsing each; otherwise (or for features it does not slice) each record is parsed."""
+    spans = _value_spans(serialized[0], specs) if serialized else None
+    if spans is None or any(len(record) != len(serialized[0]) for record in serialized):
+        return [_decode_example(record, specs) for record in serialized]
+    rows_NxL = np.frombuffer(b"".join(serialized), np.uint8).reshape(len(serialized), -1)
+    around = np.ones(rows_NxL.shape[1], bool)
+    for _, start, end in spans.values():
+        around[start:end] = False
+    if not (rows_NxL[:, around] == rows_NxL[0, around]).all():
+        return [_decode_example(record, specs) for record in serialized]
+    columns = {key: _column(rows_NxL[:, start:end], kind, *specs[key]) for key, (kind, start, end) in spans.items()}
+    return [{key: columns[key][i] for key in specs} for i in range(len(serialized))]
+
+
+def _column(bytes_NxK: np.ndarray, kind: str, dtype: np.dtype, shape: tuple[int, ...], as_bytes: bool):
+    """One feature's values of every record, from the bytes that hold them: as `_decode_feature`
+    returns them (arrays, or Python scalars for a shape-() feature)."""
+    n, packed = len(bytes_NxK), np.ascontiguousarray(bytes_NxK)
+    if kind == "bytes":
+        return packed.view(dtype).reshape(n, *shape)
+    if kind == "float":
+        values = packed.view("<f4").astype(dtype)
+    else:  # one varint: 7 bits a byte, least significant first; int64 stored two's complement
+        digits = (packed & 0x7F).astype(np.uint64) << (7 * np.arange(packed.shape[1], dtype=np.uint64))
+        values = np.bitwise_or.reduce(digits, axis=1).view(np.int64).astype(dtype)
+    return values.tolist() if not shape else values.reshape(n, *shape)
+
+
+def _value_spans(record: bytes, specs) -> dict[str, tuple[str, int, int]] | None:
+    """feature -> (kind, start, end) of the bytes holding its values in `record`, for features
+    stored as one string of tensor bytes, packed floats, or one integer; None if any is not."""
+    buf, spans = memoryview(record), {}
+    for _, _, start, end in _field_spans(buf, 0, len(buf)):  # Example.features
+        for _, _, entry_start, entry_end in _field_spans(buf, start, end):  # Features.feature entries
+            entry = {field: (s, e) for field, _, s, e in _field_spans(buf, entry_start, entry_end)}
+            key = bytes(buf[slice(*entry[1])]).decode()
+            if key not in specs:
+                continue
+            lists = list(_field_spans(buf, *entry[2]))  # Feature: one BytesList, FloatList or Int64List
+            values = [] if len(lists) != 1 else list(_field_spans(buf, lists[0][2], lists[0][3]))
+            if len(values) != 1:
+                return None
+            (kind, _, _, _), (_, wire, value_start, value_end) = lists[0], values[0]
+            _, shape, as_bytes = specs[key]
+            if kind == 1 and as_bytes:
+                spans[key] = ("bytes", value_start, value_end)
+            elif kind == 2 and wire == 2:
+                spans[key] = ("float", value_start, value_end)
+            elif kind == 3 and not shape and (wire == 0 or _varint(buf, value_start)[1] == value_end):
+                spans[key] = ("varint", value_start, value_end)
+            else:
+                return None
+    return spans if set(spans) == set(specs) else None
 
 
 def _read_all(path: pathlib.Path) -> list[bytes]:
@@ -143,6 +202,24 @@ def _fields(buf: bytes | memoryview) -> Iterator[tuple[int, Any]]:
             size = 4 if wire == 5 else 8
             value, pos = buf[pos:pos + size], pos + size
         yield tag >> 3, value
+
+
+def _field_spans(buf: memoryview, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
+    """(field number, wire type, start, end) of each field of the message in buf[start:end]: the
+    span of a varint's bytes, a length-delimited value's contents, or a fixed-width value."""
+    pos = start
+    while pos < end:
+        tag, pos = _varint(buf, pos)
+        wire = tag & 7
+        if wire == 0:
+            after = _varint(buf, pos)[1]
+        elif wire == 2:
+            size, pos = _varint(buf, pos)
+            after = pos + size
+        else:
+            after = pos + (4 if wire == 5 else 8)
+        yield tag >> 3, wire, pos, after
+        pos = after
 
 
 def _floats(value: memoryview) -> tuple[float, ...]:

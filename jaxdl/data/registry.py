@@ -220,13 +220,12 @@ def load_arrays(
     # A prepared split of plain tensors is read without importing TFDS (most of a second).
     records = array_records.read_split(data_dir or default_data_dir(), spec.tfds_name, _tfds_split(spec, split),
                                        limit=max_examples)
-    src = source(name, split, data_dir) if records is None else records
+    if records is not None:  # all in memory already: one decode, no chunks to concatenate
+        return decode_records(name, records)
+    src = source(name, split, data_dir)
     n = len(src) if max_examples is None else min(max_examples, len(src))
     # Batched reads amortise array_record's per-call overhead; decoding per chunk
     # keeps the per-example Python dicts from piling up.
-    chunks = [
-        decode_records(name, src[start:min(start + _CHUNK, n)] if records is not None
-                       else src.__getitems__(list(range(start, min(start + _CHUNK, n)))))
-        for start in range(0, n, _CHUNK)
-    ]
+    chunks = [decode_records(name, src.__getitems__(list(range(start, min(start + _CHUNK, n)))))
+              for start in range(0, n, _CHUNK)]
     return {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}
