@@ -74,7 +74,8 @@ def _column(bytes_NxK: np.ndarray, kind: str, dtype: np.dtype, shape: tuple[int,
     else:  # one varint: 7 bits a byte, least significant first; int64 stored two's complement
         digits = (packed & 0x7F).astype(np.uint64) << (7 * np.arange(packed.shape[1], dtype=np.uint64))
         values = np.bitwise_or.reduce(digits, axis=1).view(np.int64).astype(dtype)
-    return values.tolist() if not shape else values.reshape(n, *shape)
+    values = values.reshape(n, *shape)
+    return values.tolist() if not shape else values
 
 
 def _value_spans(record: bytes, specs) -> dict[str, tuple[str, int, int]] | None:

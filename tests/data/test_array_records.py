@@ -84,19 +84,21 @@ def _field(number, payload: bytes) -> bytes:
     return _varint(number << 3 | 2) + _varint(len(payload)) + payload
 
 
-def _example(label: int, image: bytes, weights: np.ndarray, order=("label", "image", "w")) -> bytes:
-    """A serialized tf.train.Example: "label" Int64List, "image" BytesList, "w" packed FloatList."""
+def _example(label: int, image: bytes, weights: np.ndarray, order=("label", "image", "w", "r")) -> bytes:
+    """A serialized tf.train.Example: "label" Int64List, "image" BytesList, "w" packed FloatList,
+    "r" one float (weights[0])."""
     features = {"label": _field(3, _field(1, _varint(label))), "image": _field(1, _field(1, image)),
-                "w": _field(2, _field(1, weights.astype("<f4").tobytes()))}
+                "w": _field(2, _field(1, weights.astype("<f4").tobytes())),
+                "r": _field(2, _field(1, weights[:1].astype("<f4").tobytes()))}
     entries = b"".join(_field(1, _field(1, k.encode()) + _field(2, features[k])) for k in order)
     return _field(1, entries)
 
 
 SPECS = {"label": (np.dtype(np.int64), (), False), "image": (np.dtype(np.uint8), (2, 3), True),
-         "w": (np.dtype(np.float32), (2,), False)}
+         "w": (np.dtype(np.float32), (2,), False), "r": (np.dtype(np.float32), (), False)}
 
 
-@pytest.mark.parametrize("labels", [[3, 7, 0], [300, 1000, 16383], [-1, -5, -(1 << 62)]])
+@pytest.mark.parametrize("labels", [[3], [3, 7, 0], [300, 1000, 16383], [-1, -5, -(1 << 62)]])
 def test_records_laid_out_alike_are_sliced_to_the_same_values_as_parsing_each(labels):
     rng = np.random.default_rng(0)
     records = [_example(label, rng.integers(0, 256, 6, dtype=np.uint8).tobytes(), rng.normal(size=2))
@@ -114,7 +116,7 @@ def test_records_laid_out_differently_are_parsed_one_by_one():
     assert [r["label"] for r in decoded] == [5, 500, 7]
     assert_same_records(decoded, [array_records._decode_example(r, SPECS) for r in records])
     # The same length, the features in another order: offsets differ, so each is parsed.
-    reordered = [_example(5, image, weights), _example(6, bytes(range(6, 12)), weights, ("image", "label", "w"))]
+    reordered = [_example(5, image, weights), _example(6, bytes(range(6, 12)), weights, ("image", "label", "w", "r"))]
     assert len(reordered[0]) == len(reordered[1])
     decoded = array_records._decode_all(reordered, SPECS)
     assert [r["label"] for r in decoded] == [5, 6] and decoded[1]["image"].ravel().tolist() == list(range(6, 12))
