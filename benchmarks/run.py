@@ -169,6 +169,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     results = []
     for row in args.rows:
+        before = len(results)
         if row == "mlp":
             results.append(workloads.mlp_row(sz, torch_ok))
         elif row == "cnn":
@@ -183,7 +184,7 @@ def main(argv: list[str] | None = None) -> dict:
             results += to_target.mnist_cnn_to_target(sz, torch_ok, args.data_dir, measure.cores())
         elif row == "first_step":
             results.append(startup.command_to_first_step(sz, torch_ok, args.data_dir, measure.cores()))
-        for r in results[-2:] if row in ("sweep", "mnist_cnn_e2e") else results[-1:]:
+        for r in results[before:]:
             print(f"  {r.row}: jaxdl {_num(r.jaxdl, r.unit) or '-'} / torch {_num(r.torch, r.unit) or '-'} "
                   f"{r.unit}", flush=True)
 

@@ -55,6 +55,18 @@ print("{MARK}", time.time(), 1, file=sys.stderr, flush=True)
 """
 
 
+def fresh_env(cache_dir: str, data_dir: str) -> dict[str, str]:
+    """The environment of a benchmark's fresh process: this repository importable, no terminal,
+    `jaxdl`'s compilation cache in `cache_dir` ("" turns it off), the data in `data_dir` if given."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "JAXDL_COMPILATION_CACHE": cache_dir, "CI": "true",
+           "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    if data_dir:
+        env["JAXDL_DATA_DIR"] = data_dir
+    return env
+
+
 def _launch(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     """(seconds from launch to the first step, seconds from launch to exit, steps in the first chunk)."""
     start = time.time()
@@ -70,13 +82,8 @@ def _launch(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
 def command_to_first_step(sz, torch_ok: bool, data_dir: str, threads: int) -> Result:
     res = Result("first_step", "command to first step: `jaxdl train mnist_mlp --set train.epochs=1` "
                  "vs a PyTorch script, fresh processes", "s", higher_is_better=False)
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "JAXDL_COMPILATION_CACHE": os.path.join(tmp, "xla"), "CI": "true",
-               "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
-        env.pop("JAX_COMPILATION_CACHE_DIR", None)
-        if data_dir:
-            env["JAXDL_DATA_DIR"] = data_dir
+        env = fresh_env(os.path.join(tmp, "xla"), data_dir)
 
         def jaxdl_run(i: int) -> tuple[float, float, int]:
             workdir = ["--workdir", os.path.join(tmp, f"run{i}")]

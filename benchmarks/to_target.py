@@ -16,12 +16,16 @@ command first, as any second run of an experiment on a machine finds it). Each s
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+
+from benchmarks.startup import fresh_env
+from benchmarks.workloads import Result, config_for
 
 MARK = "TARGET"
 
@@ -30,7 +34,6 @@ TORCH_PROGRAM = f"""
 import json, sys
 import torch
 from benchmarks import torch_models as tm
-from benchmarks.to_target import per_epoch
 from jaxdl import data
 args = json.loads(sys.argv[1])
 torch.set_num_threads(args["threads"])
@@ -38,23 +41,13 @@ torch.manual_seed(args["seed"])  # dropout: the same masks every run, as jaxdl
 train = data.load_arrays("mnist5k", "train", max_examples=args["max_examples"])
 val = data.load_arrays("mnist5k", "validation")
 epoch, acc, ends = tm.train_cnn_until(train, val, args)
-print("{MARK}", ends[-1], epoch, acc, per_epoch(ends), file=sys.stderr, flush=True)
+print("{MARK}", epoch, acc, *ends, file=sys.stderr, flush=True)
 """
 
 
 def per_epoch(ends: list[float]) -> float:
     """Seconds per epoch after the first (which also pays for start-up and compiling); 0 if one."""
     return (ends[-1] - ends[0]) / (len(ends) - 1) if len(ends) > 1 else 0.0
-
-
-def _env(cache_dir: str, data_dir: str) -> dict[str, str]:
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = {**os.environ, "JAXDL_COMPILATION_CACHE": cache_dir, "CI": "true",
-           "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
-    env.pop("JAX_COMPILATION_CACHE_DIR", None)
-    if data_dir:
-        env["JAXDL_DATA_DIR"] = data_dir
-    return env
 
 
 def _jaxdl_run(overrides: list[str], workdir: str, env: dict, target: float) -> tuple[float | None, int, float]:
@@ -82,8 +75,9 @@ def _torch_run(args: dict, env: dict) -> tuple[float | None, int, float]:
     marks = [line.split() for line in run.stderr.splitlines() if line.startswith(MARK)]
     if run.returncode != 0 or not marks:
         raise RuntimeError(f"the PyTorch mnist_cnn script failed (exit {run.returncode}): {run.stderr[-2000:]}")
-    _, at, epoch, acc, seconds_per_epoch = marks[0]
-    return (float(at) - start if float(acc) >= args["target"] else None), int(epoch), float(seconds_per_epoch)
+    _, epoch, acc, *ends = marks[0]
+    ends = [float(t) for t in ends]
+    return (ends[-1] - start if float(acc) >= args["target"] else None), int(epoch), per_epoch(ends)
 
 
 def _best(runs):
@@ -95,10 +89,8 @@ def _runs_text(runs) -> str:
     return ", ".join("not reached" if s is None else f"{s:.2f} s (epoch {e})" for s, e, _ in runs)
 
 
-def mnist_cnn_to_target(sz, torch_ok: bool, data_dir: str, threads: int) -> list:
-    """[cold row, warm row] (`workloads.Result`s)."""
-    from benchmarks.workloads import Result, config_for  # imports jax: not in the PyTorch script's import
-
+def mnist_cnn_to_target(sz, torch_ok: bool, data_dir: str, threads: int) -> list[Result]:
+    """[the cold row, the warm row]."""
     max_epochs = sz.max_epochs
     # Accuracies are float32 means on both sides: 475/500 can read 0.94999999 or 0.95000005
     # depending on how it was divided, so the target is met within float32 rounding.
@@ -112,8 +104,8 @@ def mnist_cnn_to_target(sz, torch_ok: bool, data_dir: str, threads: int) -> list
                       learning_rate=config.optimizer.learning_rate, batch_size=config.data.batch_size)
     cold_runs, warm_runs, torch_runs = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
-        cold_env, warm_env = _env("", data_dir), _env(os.path.join(tmp, "xla"), data_dir)
-        count = iter(range(1_000))
+        cold_env, warm_env = fresh_env("", data_dir), fresh_env(os.path.join(tmp, "xla"), data_dir)
+        count = itertools.count()
 
         def jaxdl_run(env):
             return _jaxdl_run(overrides, os.path.join(tmp, f"run{next(count)}"), env, target)

@@ -342,7 +342,7 @@ def gpt_row(sz, torch_ok: bool) -> Result:
         compiled = torch.compile(model)
         side = torch_steps(lambda s: tm.lm_step(compiled, opt, tt[s], clip_norm=o.clip_norm, autocast=True),
                            num_steps)
-        seconds = measure.interleaved_seconds({"compiled": side.call}, sz.lm_repeats)["compiled"]
+        seconds, _ = measure.median_seconds(side.call, sz.lm_repeats)
         notes.append(f"torch.compile: {num_steps * batch * ctx / seconds:,.0f} tokens/s")
     if jax.default_backend() == "cpu" and not sz.small:
         notes.append("batch cut to fit the CPU time budget (64 on GPU)")

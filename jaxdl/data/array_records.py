@@ -46,24 +46,30 @@ def read_split(data_dir: str, tfds_name: str, split: str, limit: int | None = No
 
 
 def _decode_all(serialized: list[bytes], specs) -> list[dict[str, Any]]:
-    """`_decode_example` of every record. Records of fixed-shape tensors are laid out alike (the
-    same length, the same bytes around the values): when all are laid out as the first, every
-    value is sliced from one (records, bytes) array at the first's offsets, ~20x faster than
-    parsing each; otherwise (or for features it does not slice) each record is parsed."""
-    spans = _value_spans(serialized[0], specs) if serialized else None
+    """`_decode_example` of every record: sliced when the records are laid out alike (4-5x faster
+    on Fashion-MNIST's 10,000 test records), else parsed one by one."""
+    sliced = _decode_sliced(serialized, specs) if serialized else None
+    return sliced if sliced is not None else [_decode_example(record, specs) for record in serialized]
+
+
+def _decode_sliced(serialized: list[bytes], specs) -> list[dict[str, Any]] | None:
+    """Records of fixed-shape tensors are laid out alike (the same length, the same bytes around
+    the values): when all are laid out as the first, every value is sliced from one (records,
+    bytes) array at the first's offsets; None when they are not, or a feature is not sliceable."""
+    spans = _value_spans(serialized[0], specs)
     if spans is None or any(len(record) != len(serialized[0]) for record in serialized):
-        return [_decode_example(record, specs) for record in serialized]
+        return None
     rows_NxL = np.frombuffer(b"".join(serialized), np.uint8).reshape(len(serialized), -1)
     around = np.ones(rows_NxL.shape[1], bool)
     for _, start, end in spans.values():
         around[start:end] = False
     if not (rows_NxL[:, around] == rows_NxL[0, around]).all():
-        return [_decode_example(record, specs) for record in serialized]
-    columns = {key: _column(rows_NxL[:, start:end], kind, *specs[key]) for key, (kind, start, end) in spans.items()}
+        return None
+    columns = {key: _column(rows_NxL[:, start:end], kind, *specs[key][:2]) for key, (kind, start, end) in spans.items()}
     return [{key: columns[key][i] for key in specs} for i in range(len(serialized))]
 
 
-def _column(bytes_NxK: np.ndarray, kind: str, dtype: np.dtype, shape: tuple[int, ...], as_bytes: bool):
+def _column(bytes_NxK: np.ndarray, kind: str, dtype: np.dtype, shape: tuple[int, ...]):
     """One feature's values of every record, from the bytes that hold them: as `_decode_feature`
     returns them (arrays, or Python scalars for a shape-() feature)."""
     n, packed = len(bytes_NxK), np.ascontiguousarray(bytes_NxK)
