@@ -189,8 +189,11 @@ def main(argv: list[str] | None = None) -> dict:
                   f"{r.unit}", flush=True)
 
     load_text = "" if load is None else f"load average {load[0]:.2f} at start, {os.getloadavg()[0]:.2f} at end"
+    malloc = ("glibc's defaults" if os.environ.get("JAXDL_KEEP_FREED_MEMORY") == "0"
+              else "keeping freed memory from the first jaxdl run on (jaxdl.host_memory)")
     heading = [
-        f"backend {backend}: {device_text(backend)}; jax {jax.__version__}; {torch_text}; {load_text}",
+        f"backend {backend}: {device_text(backend)}; jax {jax.__version__}; {torch_text}; {load_text}; "
+        f"in-process rows: malloc {malloc}",
         f"peak {peak['peak'] / 1e9:,.1f} GFLOP/s ({sz.matmul_n}^2 float32 matmul, best of 10, the faster library); "
         "% peak = rate x model FLOPs (forward + backward matmuls/convs) / peak",
         "",
@@ -206,6 +209,7 @@ def main(argv: list[str] | None = None) -> dict:
         "torch_version": torch.__version__ if torch_ok else None,
         "torch_threads": torch.get_num_threads() if torch_ok else None, "cores": measure.cores(),
         "python": platform.python_version(), "small": args.small, "load_average_start": load,
+        "in_process_malloc": malloc,
         "command": " ".join(["python -m benchmarks.run", *(argv if argv is not None else sys.argv[1:])]),
         "git_commit": _git_commit(), "peak_flops": peak, "sizes": dataclasses.asdict(sz),
         "rows": [{**dataclasses.asdict(r), "speedup": r.speedup,
@@ -231,4 +235,9 @@ def _git_commit() -> str | None:
 
 
 if __name__ == "__main__":
+    # The in-process rows run both libraries in this process, so both get glibc's malloc defaults:
+    # jaxdl's runs keep freed memory (`jaxdl.host_memory`, set by `parallel.start`, so also by the
+    # sweep row), which also made torch's LSTM step 1.2-1.25x faster here. The fresh-process rows
+    # run each side as its users get it (`startup.fresh_env`).
+    os.environ["JAXDL_KEEP_FREED_MEMORY"] = "0"
     main()

@@ -57,11 +57,13 @@ print("{MARK}", time.time(), 1, file=sys.stderr, flush=True)
 
 def fresh_env(cache_dir: str, data_dir: str) -> dict[str, str]:
     """The environment of a benchmark's fresh process: this repository importable, no terminal,
-    `jaxdl`'s compilation cache in `cache_dir` ("" turns it off), the data in `data_dir` if given."""
+    `jaxdl`'s compilation cache in `cache_dir` ("" turns it off), the data in `data_dir` if given,
+    malloc as the command sets it (`run.py` turns jaxdl's setting off for the in-process rows)."""
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, "JAXDL_COMPILATION_CACHE": cache_dir, "CI": "true",
            "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
     env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    env.pop("JAXDL_KEEP_FREED_MEMORY", None)
     if data_dir:
         env["JAXDL_DATA_DIR"] = data_dir
     return env

@@ -18,6 +18,8 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
+from jaxdl import host_memory
+
 DATA = "data"
 _EXPLICIT = ("JAX_COORDINATOR_ADDRESS", "JAX_NUM_PROCESSES", "JAX_PROCESS_ID")
 
@@ -54,7 +56,9 @@ def initialize_distributed(env: Mapping[str, str] = os.environ) -> bool:
 
 def start(cpu_devices: int = 0) -> None:
     """What every run does before JAX starts its backends: expose `cpu_devices` CPU devices (when
-    asked and still possible) and join a multi-process job when the environment describes one."""
+    asked and still possible), join a multi-process job when the environment describes one, and
+    keep freed host memory for the next call of a program (`host_memory`)."""
+    host_memory.keep_freed_memory()
     use_cpu_devices(cpu_devices)
     if not jax.distributed.is_initialized():
         initialize_distributed()

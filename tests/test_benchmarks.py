@@ -118,6 +118,14 @@ def test_first_step_row_times_both_commands_to_their_first_step(bench_run, tmp_p
         assert row["torch"] > 0 and row["speedup"] == pytest.approx(row["torch"] / row["jaxdl"])
 
 
+def test_fresh_processes_set_malloc_as_their_command_does(benchmarks, monkeypatch):
+    from benchmarks import startup
+
+    monkeypatch.setenv("JAXDL_KEEP_FREED_MEMORY", "0")  # as `python -m benchmarks.run` sets it for itself
+    env = startup.fresh_env("", "")
+    assert "JAXDL_KEEP_FREED_MEMORY" not in env and env["JAXDL_COMPILATION_CACHE"] == ""
+
+
 def test_run_rejects_unknown_rows(bench_run):
     with pytest.raises(SystemExit):
         bench_run.parse_args(["--rows", "mlp,resnet"])
