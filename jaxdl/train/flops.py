@@ -42,14 +42,18 @@ def peak_flops(given: float, device_kind: str) -> float:
 def step_flops(fn, *args) -> float | None:
     """FLOPs of one call of `fn(*args)` (args may be `jax.ShapeDtypeStruct`s), scans counted
     in full; None when the backend's cost analysis gives no FLOP count."""
-    closed = jax.make_jaxpr(fn)(*args)
-    flops = _xla_flops(closed)
-    return None if flops is None else flops + _scan_correction(closed.jaxpr)
+    traced = jax.jit(fn).trace(*args)  # one trace for both the count and the scans
+    flops = _lowered_flops(traced.lower())
+    return None if flops is None else flops + _scan_correction(traced.jaxpr.jaxpr)
 
 
 def _xla_flops(closed: jex_core.ClosedJaxpr) -> float | None:
     avals = [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in closed.in_avals]
-    analysis = jax.jit(lambda *xs: jex_core.jaxpr_as_fun(closed)(*xs)).lower(*avals).cost_analysis()
+    return _lowered_flops(jax.jit(lambda *xs: jex_core.jaxpr_as_fun(closed)(*xs)).lower(*avals))
+
+
+def _lowered_flops(lowered) -> float | None:
+    analysis = lowered.cost_analysis()
     if isinstance(analysis, list):  # older jax: one dict per program
         analysis = analysis[0] if analysis else None
     return None if not analysis or "flops" not in analysis else float(analysis["flops"])

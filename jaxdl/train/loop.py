@@ -111,7 +111,7 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
     tx = optimizers.make_optimizer(config.optimizer, total_steps=total_steps,
                                    ema_decay=config.train.get("ema_decay", 0.0))
     lr_factor = schedules.make_schedule(config.optimizer.schedule, total_steps)
-    keys = rng.streams(config.seed)
+    keys = _run_keys(np.int32(config.seed))
     # Bad user code fails here in one line, not as a traceback from inside the compiled step.
     checks.check_step_options(config.train, batch_size)
     checks.check_task(task, feed.example_batch("train", batch_size), key=keys["dropout"])
@@ -150,7 +150,8 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
 
     loop.run_steps = feed.runner(train_step, shardings)
     loop.evaluate = feed.evaluator(task)
-    loop.lr = lambda s: optimizers.get_learning_rate(s.opt_state) * lr_factor(s.step - 1)
+    # One program, not an eager op per term.
+    loop.lr = jax.jit(lambda s: optimizers.get_learning_rate(s.opt_state) * lr_factor(s.step - 1))
     loop.writer = wd.MetricsWriter(workdir, lead=lead)
     loop.progress = Progress(
         total_steps, config.experiment or "train", examples_per_step=batch_size, live=live,
@@ -160,6 +161,10 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
     summary.announce(loop, config, run_summary, mesh, fresh=not resuming)
     loop.profiler = profiling.Profiler(config.train.get("profile_steps", ""), workdir, lead=lead)
     return loop
+
+
+# The run's named keys as one program (eagerly, `rng.streams` compiles four); the same keys.
+_run_keys = quick_jit(rng.streams)
 
 
 def _create_from_seed(model, tx, seed: jax.Array) -> TrainState:

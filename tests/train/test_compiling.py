@@ -48,3 +48,8 @@ def test_the_runs_initial_state_takes_its_seed_as_an_argument_so_every_seed_shar
         chex.assert_trees_all_equal(_key_data(from_seed(np.int32(seed))), _key_data(expected))
     # One program for every seed: a new seed's run finds it in the persistent compilation cache.
     assert from_seed.lower(np.int32(0)).as_text() == from_seed.lower(np.int32(5)).as_text()
+
+
+def test_the_runs_keys_in_one_program_equal_the_eager_streams():
+    for seed in (0, 7, 2**31 - 1):
+        chex.assert_trees_all_equal(_key_data(loop._run_keys(np.int32(seed))), _key_data(rng.streams(seed)))
