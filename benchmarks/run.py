@@ -189,11 +189,11 @@ def main(argv: list[str] | None = None) -> dict:
                   f"{r.unit}", flush=True)
 
     load_text = "" if load is None else f"load average {load[0]:.2f} at start, {os.getloadavg()[0]:.2f} at end"
-    malloc = ("glibc's defaults" if os.environ.get("JAXDL_KEEP_FREED_MEMORY") == "0"
-              else "keeping freed memory from the first jaxdl run on (jaxdl.host_memory)")
+    malloc = ("glibc's malloc defaults" if os.environ.get("JAXDL_KEEP_FREED_MEMORY") == "0"
+              else "malloc keeping freed memory from the first jaxdl run on (jaxdl.host_memory)")
     heading = [
         f"backend {backend}: {device_text(backend)}; jax {jax.__version__}; {torch_text}; {load_text}; "
-        f"in-process rows: malloc {malloc}",
+        f"in-process rows: {malloc}",
         f"peak {peak['peak'] / 1e9:,.1f} GFLOP/s ({sz.matmul_n}^2 float32 matmul, best of 10, the faster library); "
         "% peak = rate x model FLOPs (forward + backward matmuls/convs) / peak",
         "",
