@@ -5,11 +5,32 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Mapping
+from types import ModuleType
 
 import ml_collections
-import tensorboardX
+
+
+def _import_tensorboardx() -> ModuleType:
+    """tensorboardX without PyTorch. Its writer imports torch, when installed, only to name a
+    type in annotations: 0.85 s of every run's start in an environment that has torch. While
+    torch is not imported yet, that import fails for the moment (tensorboardX then annotates
+    with numpy arrays) and is possible again right after."""
+    if "torch" in sys.modules or "tensorboardX" in sys.modules:
+        import tensorboardX
+
+        return tensorboardX
+    sys.modules["torch"] = None  # `import torch` raises ImportError while this is set
+    try:
+        import tensorboardX
+    finally:
+        del sys.modules["torch"]
+    return tensorboardX
+
+
+tensorboardX = _import_tensorboardx()
 
 
 class RunExistsError(FileExistsError):

@@ -2,6 +2,8 @@
 
 import os
 import struct
+import subprocess
+import sys
 
 import pytest
 from tensorboardX.proto import event_pb2
@@ -65,3 +67,16 @@ def test_existing_run_is_never_clobbered(tmp_path, data_dir):
     with pytest.raises(wd.RunExistsError, match="already holds a run.*--overwrite"):
         train_run(tmp_path, config)
     assert (tmp_path / "run" / "metrics.jsonl").read_text() == before
+
+
+def test_the_tensorboard_writer_leaves_an_installed_torch_unimported(tmp_path):
+    # tensorboardX's writer imports torch when it can (0.85 s of a run's start); a stand-in torch
+    # package first on the path shows whether it was imported, and that it still can be after.
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "__init__.py").write_text("Tensor = object\n")
+    program = ("import sys; import jaxdl.train.workdir; print('torch' in sys.modules); "
+               "import torch; print(torch.__file__)")
+    path = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    run = subprocess.run([sys.executable, "-c", program], env={**os.environ, "PYTHONPATH": path},
+                         capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["False", str(tmp_path / "torch" / "__init__.py")]
