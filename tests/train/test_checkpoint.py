@@ -138,8 +138,9 @@ def test_truncated_data_file_raises_naming_the_checkpoint(tmp_path, trained):
 
 def test_a_flipped_byte_is_caught_by_the_checksums(tmp_path, trained):
     # Where the byte lands in a raw chunk TensorStore decodes it without complaint and only the
-    # CRC32s notice; where it lands in a zstd-compressed one, decompression fails first. Either
-    # way the restore must refuse, naming the checkpoint.
+    # CRC32s notice; where it lands in a zstd-compressed one, decompression fails first ("Data
+    # corruption", or "Destination buffer is too small"; which chunk the middle byte falls in
+    # varies between runs). Either way the restore must refuse, naming the checkpoint.
     directory = str(tmp_path / "checkpoints")
     ckpt = Checkpointer(directory)
     ckpt.save(1, trained, {})
@@ -150,8 +151,9 @@ def test_a_flipped_byte_is_caught_by_the_checksums(tmp_path, trained):
         byte = f.read(1)[0]
         f.seek(-1, os.SEEK_CUR)
         f.write(bytes([byte ^ 0xFF]))
-    with pytest.raises(CheckpointError, match=(f"checkpoint {directory}/1 is corrupt: checksum mismatch in "
-                                              f"|cannot read checkpoint {directory}/1: .*Data corruption")):
+    with pytest.raises(CheckpointError, match=(f"checkpoint {directory}/1 is corrupt: checksum mismatch in |"
+                                              f"cannot read checkpoint {directory}/1: .*"
+                                              r"(ZSTD_decompressStream\(\) failed|Data corruption)")):
         ckpt.restore(fresh_state())
     ckpt.close()
 
