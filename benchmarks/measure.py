@@ -2,7 +2,8 @@
 
 Every rate is a median over repeats of a call that has already run once (warm-up), timed
 after the device finished (`jax.block_until_ready`, `torch.cuda.synchronize`); a row's sides
-(jaxdl, plain JAX, torch) take turns within each repeat (`interleaved_seconds`).
+(jaxdl, plain JAX, torch) take turns within each repeat (`interleaved_seconds`), torch's in a
+process of its own (`torch_worker`).
 """
 
 from __future__ import annotations
@@ -36,18 +37,35 @@ def median_seconds(call: Callable[[], None], repeats: int) -> tuple[float, list[
     return statistics.median(times), times
 
 
-def interleaved_seconds(calls: dict[str, Callable[[], None]], repeats: int) -> dict[str, float]:
-    """Median wall time of each warm `call()` over `repeats` rounds, the calls taking turns
-    (reversed every other round): the machine's speed drifts over seconds, and alternating puts
-    both sides of a row under the same drift, where timing one side after the other did not."""
-    times: dict[str, list[float]] = {name: [] for name in calls}
-    order = list(calls)
+def timed_calls(call: Callable[[], None]) -> Callable[[int], list[float]]:
+    """`run(n)`: one untimed `call()`, then `n` timed back-to-back calls (seconds each), as a
+    training loop makes them. The untimed call lets a side resume after another side ran: on
+    2 shared cores the other library's threads were still spinning when the next side started,
+    and that, not the step, moved a row by up to 2x (see benchmarks/README.md)."""
+
+    def run(n: int) -> list[float]:
+        call()
+        times = []
+        for _ in range(n):
+            start = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - start)
+        return times
+
+    return run
+
+
+def interleaved_seconds(runs: dict[str, Callable[[int], list[float]]], repeats: int,
+                        calls_per_turn: int = 1) -> dict[str, float]:
+    """Median seconds a call of each side over `repeats` rounds in which the sides take turns
+    (the order reversed every other round), each turn `runs[name](calls_per_turn)` (see
+    `timed_calls`): the machine's speed drifts over seconds, and alternating puts every side of
+    a row under the same drift, where timing one side after the other did not."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    order = list(runs)
     for r in range(repeats):
         for name in order if r % 2 == 0 else order[::-1]:
-            gc.collect()
-            start = time.perf_counter()
-            calls[name]()
-            times[name].append(time.perf_counter() - start)
+            times[name] += runs[name](calls_per_turn)
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -66,7 +84,12 @@ class PeakMemory:
         self.side, self.mib = side, None
 
     def __enter__(self):
-        self.gpu = jax.default_backend() == "gpu"
+        if self.side == "torch":  # the torch process leaves JAX's backend unstarted
+            import torch
+
+            self.gpu = torch.cuda.is_available()
+        else:
+            self.gpu = jax.default_backend() == "gpu"
         if self.gpu and self.side == "torch":
             import torch
 

@@ -27,11 +27,14 @@ import sys
 import jax
 
 from benchmarks import measure, startup, to_target, workloads
+from jaxdl import host_memory
 
 ROWS = ("mlp", "cnn", "char_lstm", "gpt", "sweep", "mnist_cnn_e2e", "first_step")
 NOT_INSTALLED = "PyTorch not installed (pip install -e .[bench])"
-HEADER = ("| workload | unit | jaxdl | plain JAX | PyTorch | jaxdl vs torch | jaxdl % peak | torch % peak "
-          "| jaxdl compile s | peak mem MiB jaxdl / torch | notes |")
+PROCESSES = ("each side as its users run it: jaxdl keeping freed host memory (jaxdl.host_memory), "
+             "torch with glibc's malloc defaults; sides take turns, an untimed call starting each turn")
+HEADER = ("| workload | unit | jaxdl | plain JAX | PyTorch | jaxdl vs torch | vs torch keeping freed memory "
+          "| jaxdl % peak | torch % peak | jaxdl compile s | peak mem MiB jaxdl / torch | notes |")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Sizes:
     batch: int = 128
     steps: int = 10  # train steps per timed call (MLP); jaxdl scans them, torch loops
     repeats: int = 7  # rounds; a row's sides take turns in each
+    calls_per_turn: int = 3  # timed calls a side makes in its turn (MLP, CNN), after an untimed one
     mlp_hidden: tuple = (512, 512)
     cnn_features: tuple = (32, 64)
     cnn_steps: int = 5
@@ -65,8 +69,8 @@ class Sizes:
 
 def sizes_for(small: bool, backend: str) -> Sizes:
     if small:
-        return Sizes(small=True, batch=16, steps=3, repeats=2, mlp_hidden=(32, 32), cnn_features=(4, 8),
-                     cnn_steps=2, lstm_hidden=16, lstm_T=64, lm_batch=4, lm_steps=1, lm_repeats=1,
+        return Sizes(small=True, batch=16, steps=3, repeats=2, calls_per_turn=1, mlp_hidden=(32, 32),
+                     cnn_features=(4, 8), cnn_steps=2, lstm_hidden=16, lstm_T=64, lm_batch=4, lm_steps=1, lm_repeats=1,
                      gpt_layers=1, gpt_width=32, gpt_heads=2, gpt_context=64, gpt_batch=4,
                      sweep_args=("--quick",), target_accuracy=0.0, max_epochs=1, e2e_examples=512,
                      e2e_features=(4, 8), startup_repeats=1,
@@ -140,10 +144,11 @@ def table(results, peak: float, torch_ok: bool) -> list[str]:
     for r in results:
         jaxdl = _num(r.jaxdl, r.unit) or "not reached"
         torch_cell = _num(r.torch, r.unit) or ("not installed" if not torch_ok else "not reached")
-        speedup = f"{r.speedup:.2f}x" if r.speedup is not None else ""
+        speedup, speedup_kept = (f"{x:.2f}x" if x is not None else "" for x in (r.speedup, r.speedup_kept))
         mem = " / ".join("" if m is None else f"{m:,.0f}" for m in (r.jaxdl_mem_mib, r.torch_mem_mib))
         compile_s = "" if r.jaxdl_compile_s is None else f"{r.jaxdl_compile_s:.1f}"
         lines.append(f"| {r.workload} | {r.unit} | {jaxdl} | {_num(r.ceiling, r.unit)} | {torch_cell} | {speedup} "
+                     f"| {speedup_kept} "
                      f"| {_pct(r.jaxdl, r.flops, peak)} | {_pct(r.torch, r.flops, peak)} | {compile_s} | {mem} "
                      f"| {r.note} |")
     return lines
@@ -154,6 +159,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.threads:
         # Before JAX's backend starts: XLA sizes its CPU thread pool to the cores it may use.
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.threads])
+    host_memory.keep_freed_memory()  # as every jaxdl run does (`parallel.start`); torch's process keeps glibc's
     backend = jax.default_backend()
     sz = sizes_for(args.small, backend)
     torch = import_torch(args.no_torch)
@@ -189,11 +195,9 @@ def main(argv: list[str] | None = None) -> dict:
                   f"{r.unit}", flush=True)
 
     load_text = "" if load is None else f"load average {load[0]:.2f} at start, {os.getloadavg()[0]:.2f} at end"
-    malloc = ("glibc's malloc defaults" if os.environ.get("JAXDL_KEEP_FREED_MEMORY") == "0"
-              else "malloc keeping freed memory from the first jaxdl run on (jaxdl.host_memory)")
     heading = [
         f"backend {backend}: {device_text(backend)}; jax {jax.__version__}; {torch_text}; {load_text}; "
-        f"in-process rows: {malloc}",
+        f"torch in a process of its own, {PROCESSES}",
         f"peak {peak['peak'] / 1e9:,.1f} GFLOP/s ({sz.matmul_n}^2 float32 matmul, best of 10, the faster library); "
         "% peak = rate x model FLOPs (forward + backward matmuls/convs) / peak",
         "",
@@ -209,10 +213,10 @@ def main(argv: list[str] | None = None) -> dict:
         "torch_version": torch.__version__ if torch_ok else None,
         "torch_threads": torch.get_num_threads() if torch_ok else None, "cores": measure.cores(),
         "python": platform.python_version(), "small": args.small, "load_average_start": load,
-        "in_process_malloc": malloc,
+        "processes": PROCESSES,
         "command": " ".join(["python -m benchmarks.run", *(argv if argv is not None else sys.argv[1:])]),
         "git_commit": _git_commit(), "peak_flops": peak, "sizes": dataclasses.asdict(sz),
-        "rows": [{**dataclasses.asdict(r), "speedup": r.speedup,
+        "rows": [{**dataclasses.asdict(r), "speedup": r.speedup, "speedup_kept": r.speedup_kept,
                   "jaxdl_fraction_of_peak": _fraction(r.jaxdl, r.flops, peak["peak"]),
                   "torch_fraction_of_peak": _fraction(r.torch, r.flops, peak["peak"])} for r in results],
     }
@@ -235,9 +239,4 @@ def _git_commit() -> str | None:
 
 
 if __name__ == "__main__":
-    # The in-process rows run both libraries in this process, so both get glibc's malloc defaults:
-    # jaxdl's runs keep freed memory (`jaxdl.host_memory`, set by `parallel.start`, so also by the
-    # sweep row), which also made torch's LSTM step 1.2-1.25x faster here. The fresh-process rows
-    # run each side as its users get it (`startup.fresh_env`).
-    os.environ["JAXDL_KEEP_FREED_MEMORY"] = "0"
     main()

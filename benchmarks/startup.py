@@ -58,7 +58,7 @@ print("{MARK}", time.time(), 1, file=sys.stderr, flush=True)
 def fresh_env(cache_dir: str, data_dir: str) -> dict[str, str]:
     """The environment of a benchmark's fresh process: this repository importable, no terminal,
     `jaxdl`'s compilation cache in `cache_dir` ("" turns it off), the data in `data_dir` if given,
-    malloc as the command sets it (`run.py` turns jaxdl's setting off for the in-process rows)."""
+    malloc as the command sets it (a `JAXDL_KEEP_FREED_MEMORY` in the caller's shell dropped)."""
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, "JAXDL_COMPILATION_CACHE": cache_dir, "CI": "true",
            "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}

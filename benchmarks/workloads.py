@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from benchmarks import measure
+from benchmarks import measure, torch_worker
 from jaxdl import config as config_lib, data, experiments, rng, tasks
 from jaxdl.models import attention as attention_lib
 from jaxdl.tasks import char_lm
@@ -36,6 +36,7 @@ class Result:
     unit: str  # of `jaxdl` and `torch`
     jaxdl: float | None = None
     torch: float | None = None
+    torch_kept: float | None = None  # torch with jaxdl's malloc setting (jaxdl.host_memory)
     higher_is_better: bool = True
     ceiling: float | None = None  # plain-JAX ceiling, same unit
     flops: float | None = None
@@ -48,9 +49,17 @@ class Result:
     @property
     def speedup(self) -> float | None:
         """> 1 means jaxdl is faster."""
-        if self.jaxdl is None or self.torch is None:
+        return self._ratio(self.torch)
+
+    @property
+    def speedup_kept(self) -> float | None:
+        """The same against torch keeping freed memory too."""
+        return self._ratio(self.torch_kept)
+
+    def _ratio(self, torch: float | None) -> float | None:
+        if self.jaxdl is None or torch is None:
             return None
-        return self.jaxdl / self.torch if self.higher_is_better else self.torch / self.jaxdl
+        return self.jaxdl / torch if self.higher_is_better else torch / self.jaxdl
 
 
 # --- jaxdl -----------------------------------------------------------------------------------
@@ -63,11 +72,13 @@ def config_for(experiment: str, overrides):
 class Side:
     """One side of a row, warmed up: `call()` runs `steps` train steps and blocks until done."""
 
-    call: Callable[[], None]
+    call: Callable[[], None] | None
     steps: int
     mem_mib: float | None = None  # peak memory growth during the warm-up call
     compile_s: float | None = None
     footprint_mib: float | None = None  # compiled program: args + outputs + temps
+    run: Callable[[int], list[float]] | None = None  # a side in another process: `measure.timed_calls`
+    note: Callable[[], str] | None = None  # extra timings for the row's note (torch.compile on GPU)
 
 
 def jaxdl_steps(config, data: dict, idx_SxB: np.ndarray) -> Side:
@@ -129,17 +140,19 @@ def plain_jax_mlp_steps(sizes, data: dict, idx_SxB: np.ndarray, lr: float) -> Si
     return Side(call, len(idx_SxB))
 
 
-def time_sides(res: Result, sides: dict[str, Side], repeats: int, units_per_step: int = 1) -> None:
+def time_sides(res: Result, sides: dict[str, Side], repeats: int, calls_per_turn: int,
+               units_per_step: int = 1) -> None:
     """Times the row's sides ("jaxdl", optional "plain" and "torch") in turns; sets its columns,
     rates in the row's unit (steps or tokens)."""
-    seconds = measure.interleaved_seconds({name: side.call for name, side in sides.items()}, repeats)
+    runs = {name: side.run or measure.timed_calls(side.call) for name, side in sides.items()}
+    seconds = measure.interleaved_seconds(runs, repeats, calls_per_turn)
     rate = {name: side.steps * units_per_step / seconds[name] for name, side in sides.items()}
     j = sides["jaxdl"]
     res.jaxdl, res.jaxdl_compile_s, res.jaxdl_mem_mib, res.jaxdl_footprint_mib = (
         rate["jaxdl"], j.compile_s, j.mem_mib, j.footprint_mib)
     res.ceiling = rate.get("plain")
     if "torch" in sides:
-        res.torch, res.torch_mem_mib = rate["torch"], sides["torch"].mem_mib
+        res.torch, res.torch_mem_mib, res.torch_kept = rate["torch"], sides["torch"].mem_mib, rate["torch_kept"]
 
 
 # --- shared inputs ---------------------------------------------------------------------------
@@ -155,90 +168,52 @@ def random_indices(steps: int, batch: int, seed: int = 1) -> np.ndarray:
     return np.random.default_rng(seed).permutation(steps * batch).reshape(steps, batch).astype(np.int32)
 
 
-# --- PyTorch -----------------------------------------------------------------------------------
-
-def torch_steps(step, num_steps: int) -> Side:
-    """`step(s)` for s in range(num_steps) per call, warmed up by one call."""
-    import torch
-
-    sync = torch.cuda.synchronize if torch.cuda.is_available() else (lambda: None)
-
-    def call():
-        for s in range(num_steps):
-            step(s)
-        sync()
-
-    with measure.PeakMemory("torch") as mem:
-        call()
-    return Side(call, num_steps, mem.mib)
-
-
-def torch_device():
-    import torch
-
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 # --- rows --------------------------------------------------------------------------------------
 
-def mlp_row(sz, torch_ok: bool) -> Result:
-    hidden, batch, num_steps, repeats = sz.mlp_hidden, sz.batch, sz.steps, sz.repeats
-    sizes = (784, *hidden, 10)
-    data, idx = random_images(num_steps * batch), random_indices(num_steps, batch)
-    flops = 3 * 2 * batch * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    res = Result("mlp", f"MLP {'-'.join(map(str, sizes))} b{batch}, Adam (mnist_mlp)", "steps/s",
-                 flops=flops)
+def mlp_inputs(sz):
+    """The MLP row's config, images and batch indices, as both sides build them from `sz`."""
+    hidden, batch, num_steps = sz.mlp_hidden, sz.batch, sz.steps
     # lecun-normal, as torch_models reproduces (mnist_mlp's default is Glorot-uniform; no cost difference).
     config = config_for("mnist_mlp", [f"model.hidden={tuple(hidden)}", f"data.batch_size={batch}",
                                       "model.kernel_init=lecun_normal"])
+    return config, random_images(num_steps * batch), random_indices(num_steps, batch)
+
+
+def mlp_row(sz, torch_ok: bool) -> Result:
+    config, data, idx = mlp_inputs(sz)
+    sizes = (784, *sz.mlp_hidden, 10)
+    flops = 3 * 2 * sz.batch * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    res = Result("mlp", f"MLP {'-'.join(map(str, sizes))} b{sz.batch}, Adam (mnist_mlp)", "steps/s",
+                 flops=flops)
     sides = {"jaxdl": jaxdl_steps(config, data, idx),
              "plain": plain_jax_mlp_steps(sizes, data, idx, config.optimizer.learning_rate)}
-    if torch_ok:
-        import torch
-
-        from benchmarks import torch_models as tm
-
-        dev = torch_device()
-        model = tm.mlp(sizes, torch.Generator().manual_seed(0)).to(dev)
-        opt = torch.optim.Adam(model.parameters(), lr=config.optimizer.learning_rate)
-        x, y = torch.from_numpy(data["image"]).to(dev), torch.from_numpy(data["label"]).long().to(dev)
-        tidx = torch.from_numpy(idx).long().to(dev)
-        sides["torch"] = torch_steps(lambda s: tm.classification_step(model, opt, x[tidx[s]], y[tidx[s]]),
-                                     num_steps)
-    time_sides(res, sides, repeats)
+    with torch_worker.sides("mlp", sz, torch_ok) as torch_procs:
+        time_sides(res, sides | torch_procs, sz.repeats, sz.calls_per_turn)
     res.note = "plain JAX: bare jnp MLP + optax.adam in a scan (no NNX merge, metrics, injected hparams)"
     return res
 
 
+def cnn_inputs(sz):
+    """The CNN row's config, images and batch indices, as both sides build them from `sz`."""
+    config = config_for("mnist_cnn", [f"model.features={tuple(sz.cnn_features)}", f"data.batch_size={sz.batch}"])
+    return config, random_images(sz.cnn_steps * sz.batch), random_indices(sz.cnn_steps, sz.batch)
+
+
 def cnn_row(sz, torch_ok: bool) -> Result:
-    features, batch, num_steps, repeats = sz.cnn_features, sz.batch, sz.cnn_steps, sz.repeats
-    data, idx = random_images(num_steps * batch), random_indices(num_steps, batch)
+    config, data, idx = cnn_inputs(sz)
     hw, c_in, fwd = 28, 1, 0
-    for c_out in features:  # VALID 3x3 conv then 2x2 pool
+    for c_out in sz.cnn_features:  # VALID 3x3 conv then 2x2 pool
         fwd += 2 * (hw - 2) ** 2 * 9 * c_in * c_out
         hw, c_in = (hw - 2) // 2, c_out
     fwd += 2 * hw * hw * c_in * 10
-    res = Result("cnn", f"MNIST CNN conv{features[0]}-conv{features[1]}-dense b{batch}, Adam (mnist_cnn)",
-                 "steps/s", flops=3 * batch * fwd)
-    config = config_for("mnist_cnn", [f"model.features={tuple(features)}", f"data.batch_size={batch}"])
+    features = sz.cnn_features
+    res = Result("cnn", f"MNIST CNN conv{features[0]}-conv{features[1]}-dense b{sz.batch}, Adam (mnist_cnn)",
+                 "steps/s", flops=3 * sz.batch * fwd)
     sides = {"jaxdl": jaxdl_steps(config, data, idx)}
     impl = "im2col" if jax.default_backend() == "cpu" else "XLA conv"
     res.note = f"jaxdl conv={config.model.conv} ({impl} on this backend); torch NCHW nn.Conv2d"
-    if torch_ok:
-        import torch
-
-        from benchmarks import torch_models as tm
-
-        dev = torch_device()
-        model = tm.cnn(28, 1, features, 10, config.model.dropout, torch.Generator().manual_seed(0)).to(dev)
-        opt = torch.optim.Adam(model.parameters(), lr=config.optimizer.learning_rate)
-        x = torch.from_numpy(data["image"]).permute(0, 3, 1, 2).contiguous().to(dev)
-        y = torch.from_numpy(data["label"]).long().to(dev)
-        tidx = torch.from_numpy(idx).long().to(dev)
-        model.train()
-        sides["torch"] = torch_steps(lambda s: tm.classification_step(model, opt, x[tidx[s]], y[tidx[s]]),
-                                     num_steps)
-    time_sides(res, sides, repeats)
+    with torch_worker.sides("cnn", sz, torch_ok) as torch_procs:
+        time_sides(res, sides | torch_procs, sz.repeats, sz.calls_per_turn)
     return res
 
 
@@ -269,32 +244,28 @@ def lstm_flops_per_token(vocab: int, hidden: int, layers: int) -> float:
     return 3 * (fwd + 2 * hidden * vocab)
 
 
-def lstm_row(sz, torch_ok: bool) -> Result:
-    h, layers, batch, t, num_steps = sz.lstm_hidden, sz.lstm_layers, sz.lm_batch, sz.lstm_T, sz.lm_steps
-    lr = 1e-3
-    # Plain Adam as torch: the experiment's clipping and cosine schedule off.
-    overrides = [f"data.name={LM_DATA}", f"model.hidden={h}", f"model.layers={layers}", f"lm.seq_len={t}",
-                 f"optimizer.learning_rate={lr}", "optimizer.clip_norm=0.0", "optimizer.schedule.name=constant"]
+def lstm_inputs(sz):
+    """The char-LSTM row's config (plain Adam as torch: the experiment's clipping and cosine
+    schedule off), token rows, batch indices, torch's windows and the vocabulary size."""
+    overrides = [f"data.name={LM_DATA}", f"model.hidden={sz.lstm_hidden}", f"model.layers={sz.lstm_layers}",
+                 f"lm.seq_len={sz.lstm_T}", "optimizer.learning_rate=0.001", "optimizer.clip_norm=0.0",
+                 "optimizer.schedule.name=constant"]
     config = config_for("char_lstm", overrides)
-    ids, idx, windows, v = lm_inputs(config, batch, t, num_steps)
+    ids, idx, windows, v = lm_inputs(config, sz.lm_batch, sz.lstm_T, sz.lm_steps)
     config.data.batch_size = idx.shape[1]
+    return config, ids, idx, windows, v
+
+
+def lstm_row(sz, torch_ok: bool) -> Result:
+    config, ids, idx, _, v = lstm_inputs(sz)
+    h, layers, batch, t = sz.lstm_hidden, sz.lstm_layers, sz.lm_batch, sz.lstm_T
     res = Result("char_lstm", f"char-LSTM {layers}x{h} b{batch} t{t}, one-hot vocab {v}, Adam", "tokens/s",
                  flops=lstm_flops_per_token(v, h, layers))
     sides = {"jaxdl": jaxdl_steps(config, ids, idx)}
     res.note = (f"jaxdl: experiment char_lstm (one-hot ids as a row gather, scan unroll {config.model.unroll}, "
                 "hand-written recurrence backward); torch nn.LSTM")
-    if torch_ok:
-        import torch
-
-        from benchmarks import torch_models as tm
-
-        dev = torch_device()
-        torch.manual_seed(0)
-        model = tm.CharLSTM(v, h, layers).to(dev)
-        opt = torch.optim.Adam(model.parameters(), lr=lr)
-        tt = torch.from_numpy(windows).long().to(dev)
-        sides["torch"] = torch_steps(lambda s: tm.lm_step(model, opt, tt[s]), num_steps)
-    time_sides(res, sides, sz.lm_repeats, batch * t)
+    with torch_worker.sides("char_lstm", sz, torch_ok) as torch_procs:
+        time_sides(res, sides | torch_procs, sz.lm_repeats, 1, batch * t)
     return res
 
 
@@ -304,46 +275,35 @@ def gpt_flops_per_token(vocab: int, context: int, width: int, layers: int) -> fl
     return 6 * n + 12 * layers * width * context
 
 
-def gpt_row(sz, torch_ok: bool) -> Result:
-    ctx, d, layers, heads = sz.gpt_context, sz.gpt_width, sz.gpt_layers, sz.gpt_heads
-    batch, num_steps = sz.gpt_batch, sz.lm_steps
+def gpt_inputs(sz):
+    """The GPT row's config (learned positions as nanoGPT and the torch model; bf16 matmuls on
+    GPU as torch's autocast), token rows, batch indices, torch's windows and the vocabulary."""
     gpu = jax.default_backend() == "gpu"
-    # Learned positions as nanoGPT (and the torch model); bf16 matmuls on GPU as torch's autocast.
-    overrides = [f"data.name={LM_DATA}", f"model.num_layers={layers}", f"model.d_model={d}",
-                 f"model.num_heads={heads}", f"lm.seq_len={ctx}", "model.positions=learned",
+    overrides = [f"data.name={LM_DATA}", f"model.num_layers={sz.gpt_layers}", f"model.d_model={sz.gpt_width}",
+                 f"model.num_heads={sz.gpt_heads}", f"lm.seq_len={sz.gpt_context}", "model.positions=learned",
                  f"train.precision={'bfloat16' if gpu else 'float32'}"]
     config = config_for("gpt_char_small", overrides)
-    ids, idx, windows, v = lm_inputs(config, batch, ctx, num_steps)
+    ids, idx, windows, v = lm_inputs(config, sz.gpt_batch, sz.gpt_context, sz.lm_steps)
     config.data.batch_size = idx.shape[1]
+    return config, ids, idx, windows, v
+
+
+def gpt_row(sz, torch_ok: bool) -> Result:
+    config, ids, idx, _, v = gpt_inputs(sz)
+    ctx, d, layers, heads, batch = sz.gpt_context, sz.gpt_width, sz.gpt_layers, sz.gpt_heads, sz.gpt_batch
+    gpu = jax.default_backend() == "gpu"
     res = Result("gpt", f"GPT char {layers}x{d}, {heads} heads, ctx {ctx}, b{batch}, AdamW, clip 1", "tokens/s",
                  flops=gpt_flops_per_token(v, ctx, d, layers))
     sides = {"jaxdl": jaxdl_steps(config, ids, idx)}
-    m, o = config.model, config.optimizer
+    m = config.model
     attention = "jax.nn.dot_product_attention" if attention_lib.fast_is_library() else "einsums"
     notes = [f"jaxdl: experiment gpt_char_small, attention={m.attention} ({attention} on this backend), "
              f"dropout {m.dropout}, {config.train.precision}, scanned blocks"]
-    if torch_ok:
-        import torch
-
-        from benchmarks import torch_models as tm
-
-        dev = torch_device()
-        torch.manual_seed(0)
-        model = tm.GPT(v, ctx, d, layers, heads, dropout=m.dropout).to(dev)
-        opt = torch.optim.AdamW(model.parameters(), lr=o.learning_rate, betas=(o.b1, o.b2),
-                                weight_decay=o.weight_decay)
-        tt = torch.from_numpy(windows).long().to(dev)
-        model.train()
-        sides["torch"] = torch_steps(
-            lambda s: tm.lm_step(model, opt, tt[s], clip_norm=o.clip_norm, autocast=gpu), num_steps)
-        notes.append("torch eager" + (", bf16 autocast" if gpu else ", float32"))
-    time_sides(res, sides, sz.lm_repeats, batch * ctx)
-    if torch_ok and gpu:
-        compiled = torch.compile(model)
-        side = torch_steps(lambda s: tm.lm_step(compiled, opt, tt[s], clip_norm=o.clip_norm, autocast=True),
-                           num_steps)
-        seconds, _ = measure.median_seconds(side.call, sz.lm_repeats)
-        notes.append(f"torch.compile: {num_steps * batch * ctx / seconds:,.0f} tokens/s")
+    with torch_worker.sides("gpt", sz, torch_ok) as torch_procs:
+        time_sides(res, sides | torch_procs, sz.lm_repeats, 1, batch * ctx)
+        if torch_procs:
+            notes.append("torch eager" + (", bf16 autocast" if gpu else ", float32"))
+            notes += filter(None, [torch_procs["torch"].note()])
     if jax.default_backend() == "cpu" and not sz.small:
         notes.append("batch cut to fit the CPU time budget (64 on GPU)")
     res.note = "; ".join(notes)
@@ -371,13 +331,10 @@ def sweep_row(sz, torch_ok: bool, data_dir: str) -> list[Result]:
     for r in rows:
         r.note = note
     if torch_ok:
-        import torch
-
-        arrays = data.load_arrays("mnist5k", "train", data_dir=args.data_dir or None,
-                                  max_examples=args.max_train_examples or None)
-        x, y = st.torch_data(torch, arrays["image"], arrays["label"])
-        for r, fn in zip(rows, (st.torch_loop, st.torch_vmap)):
-            with measure.PeakMemory("torch") as mem:
-                r.torch, _, _ = st.time_torch(fn, torch, x, y, args)
-            r.torch_mem_mib = mem.mib
+        with torch_worker.TorchProcess("sweep", sz, data_dir) as proc:
+            for r in rows:
+                r.torch, r.torch_mem_mib = proc.results[r.row]
+        with torch_worker.TorchProcess("sweep", sz, data_dir, keep_freed_memory=True) as proc:
+            for r in rows:
+                r.torch_kept = proc.results[r.row][0]
     return rows

@@ -4,6 +4,7 @@ import importlib.util
 import json
 import pathlib
 import re
+import time
 
 import pytest
 
@@ -81,8 +82,11 @@ def test_run_small_reports_every_row(bench_run, tmp_path, data_dir, capsys):
             assert row["torch"] > 0, name
             expected = row["jaxdl"] / row["torch"] if row["higher_is_better"] else row["torch"] / row["jaxdl"]
             assert row["speedup"] == pytest.approx(expected)
+            if name in ("mlp", "cnn", "char_lstm", "gpt", "sweep_loop", "sweep_vmap"):  # a second torch process
+                assert row["torch_kept"] > 0 and row["speedup_kept"] == pytest.approx(
+                    row["jaxdl"] / row["torch_kept"]), name
         else:
-            assert row["torch"] is None and row["speedup"] is None
+            assert row["torch"] is None and row["speedup"] is None and row["speedup_kept"] is None
     for name in ("char_lstm", "gpt"):  # jaxdl's own step: a compiled program, model FLOPs, memory
         row = rows[name]
         assert row["unit"] == "tokens/s" and row["flops"] > 0 and row["jaxdl_fraction_of_peak"] > 0, name
@@ -97,7 +101,8 @@ def test_run_small_reports_every_row(bench_run, tmp_path, data_dir, capsys):
     assert table == [line for line in (tmp_path / "bench_cpu_small.md").read_text().splitlines()
                      if line.startswith("|")]
     header = _cells(table[0])
-    assert header[:6] == ["workload", "unit", "jaxdl", "plain JAX", "PyTorch", "jaxdl vs torch"]
+    assert header[:7] == ["workload", "unit", "jaxdl", "plain JAX", "PyTorch", "jaxdl vs torch",
+                          "vs torch keeping freed memory"]
     assert len(table) == 2 + len(rows)
     for row, line in zip(rows.values(), table[2:]):
         cells = _cells(line)
@@ -118,10 +123,36 @@ def test_first_step_row_times_both_commands_to_their_first_step(bench_run, tmp_p
         assert row["torch"] > 0 and row["speedup"] == pytest.approx(row["torch"] / row["jaxdl"])
 
 
+def test_a_turn_is_one_untimed_call_then_timed_ones_and_sides_alternate(benchmarks):
+    from benchmarks import measure
+
+    made = []
+
+    def call(name):
+        def run():
+            made.append(name)
+            if made.count(name) % 3 == 1:  # the first call of each turn: slow, and not counted
+                time.sleep(0.05)
+        return run
+
+    seconds = measure.interleaved_seconds({n: measure.timed_calls(call(n)) for n in "ab"}, repeats=2,
+                                          calls_per_turn=2)
+    assert made == list("aaabbbbbbaaa")
+    assert set(seconds) == {"a", "b"} and all(s < 0.05 for s in seconds.values())
+
+
+def test_a_torch_process_that_fails_names_its_row(bench_run):
+    from benchmarks import torch_worker
+
+    # No such row (or, without torch, no torch): the child exits before its header.
+    with pytest.raises(RuntimeError, match="benchmark row 'no_such_row' exited with code 1"):
+        torch_worker.TorchProcess("no_such_row", bench_run.sizes_for(True, "cpu"))
+
+
 def test_fresh_processes_set_malloc_as_their_command_does(benchmarks, monkeypatch):
     from benchmarks import startup
 
-    monkeypatch.setenv("JAXDL_KEEP_FREED_MEMORY", "0")  # as `python -m benchmarks.run` sets it for itself
+    monkeypatch.setenv("JAXDL_KEEP_FREED_MEMORY", "0")  # as a user may set it in their shell
     env = startup.fresh_env("", "")
     assert "JAXDL_KEEP_FREED_MEMORY" not in env and env["JAXDL_COMPILATION_CACHE"] == ""
 
@@ -138,8 +169,8 @@ def test_table_without_torch_says_so(bench_run):
             workloads.Result("mnist_cnn_e2e", "CNN to target", "s", higher_is_better=False)]
     lines = bench_run.table(rows, peak=1e9, torch_ok=False)
     mlp, e2e = (_cells(line) for line in lines[2:])
-    assert mlp[2:6] == ["123", "", "not installed", ""] and mlp[6] == "12.3%"
-    assert e2e[2] == "not reached" and e2e[4] == "not installed" and e2e[6] == ""
+    assert mlp[2:7] == ["123", "", "not installed", "", ""] and mlp[7] == "12.3%"
+    assert e2e[2] == "not reached" and e2e[4] == "not installed" and e2e[7] == ""
 
 
 @pytest.mark.slow
