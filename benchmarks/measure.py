@@ -9,6 +9,7 @@ process of its own (`torch_worker`).
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 import statistics
 import time
@@ -84,17 +85,12 @@ class PeakMemory:
         self.side, self.mib = side, None
 
     def __enter__(self):
-        if self.side == "torch":  # the torch process leaves JAX's backend unstarted
-            import torch
-
-            self.gpu = torch.cuda.is_available()
-        else:
-            self.gpu = jax.default_backend() == "gpu"
-        if self.gpu and self.side == "torch":
-            import torch
-
-            torch.cuda.synchronize()
-            torch.cuda.reset_peak_memory_stats()
+        # The torch side is measured in the torch process, which never starts JAX's backend.
+        self.torch = importlib.import_module("torch") if self.side == "torch" else None
+        self.gpu = self.torch.cuda.is_available() if self.torch else jax.default_backend() == "gpu"
+        if self.gpu and self.torch:
+            self.torch.cuda.synchronize()
+            self.torch.cuda.reset_peak_memory_stats()
         elif self.gpu:
             self.start = _jax_device_peak()
         else:
@@ -107,10 +103,8 @@ class PeakMemory:
         return self
 
     def __exit__(self, *exc):
-        if self.gpu and self.side == "torch":
-            import torch
-
-            self.mib = torch.cuda.max_memory_allocated() / 2**20
+        if self.gpu and self.torch:
+            self.mib = self.torch.cuda.max_memory_allocated() / 2**20
         elif self.gpu:
             peak = _jax_device_peak()
             self.mib = None if peak is None or self.start is None else max(peak - self.start, 0) / 2**20

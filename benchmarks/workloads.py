@@ -142,8 +142,8 @@ def plain_jax_mlp_steps(sizes, data: dict, idx_SxB: np.ndarray, lr: float) -> Si
 
 def time_sides(res: Result, sides: dict[str, Side], repeats: int, calls_per_turn: int,
                units_per_step: int = 1) -> None:
-    """Times the row's sides ("jaxdl", optional "plain" and "torch") in turns; sets its columns,
-    rates in the row's unit (steps or tokens)."""
+    """Times the row's sides ("jaxdl", optional "plain", and "torch" with "torch_kept" from
+    `torch_worker.sides`) in turns; sets its columns, rates in the row's unit (steps or tokens)."""
     runs = {name: side.run or measure.timed_calls(side.call) for name, side in sides.items()}
     seconds = measure.interleaved_seconds(runs, repeats, calls_per_turn)
     rate = {name: side.steps * units_per_step / seconds[name] for name, side in sides.items()}

@@ -39,7 +39,7 @@ def keep_freed_memory() -> bool:
         return False
     libc = ctypes.CDLL(None)
     settings = ((_M_MMAP_THRESHOLD, _INT_MAX), (_M_TRIM_THRESHOLD, _INT_MAX), (_M_ARENA_MAX, 1))
-    _kept = all([bool(libc.mallopt(option, value)) for option, value in settings])
+    _kept = all([bool(libc.mallopt(option, value)) for option, value in settings])  # a list: all are set
     return _kept
 
 
