@@ -26,6 +26,8 @@ import math
 import jax
 import jax.numpy as jnp
 
+from jaxdl.models.matmul import matmul_last
+
 IMPLS = ("fast", "scratch")
 
 
@@ -154,7 +156,7 @@ def init_dense(key: jax.Array, d_in: int, d_out: int, *, std: float | None = Non
 def dense(p: dict, x: jax.Array) -> jax.Array:
     """x @ kernel + bias over the last axis of x (any leading axes), accumulated in float32
     (for bf16 inputs) and returned in x's dtype."""
-    y = jnp.matmul(x, p["kernel"], preferred_element_type=jnp.float32).astype(x.dtype)
+    y = matmul_last(x, p["kernel"], preferred_element_type=jnp.float32).astype(x.dtype)
     return y + expand_to(p["bias"], x.ndim)
 
 

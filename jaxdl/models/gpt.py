@@ -35,6 +35,7 @@ from jaxdl.models import attention as attn, positional, remat as rm
 from jaxdl.models.dropout import inverted_dropout
 from jaxdl.models.layers import init_layer_norm, layer_norm
 from jaxdl.models.lm import LanguageModel
+from jaxdl.models.matmul import matmul_last
 from jaxdl.models.pure import PureModel
 from jaxdl.models.sampling import sample_logits
 
@@ -158,7 +159,7 @@ def _run(params: dict, tokens_BxT: jax.Array, cfg: GPTConfig, *, key: jax.Array 
     x, new_cache = jax.lax.scan(rm.wrap(body, cfg.remat), x, (blocks, layer_keys, cache))
     x = layer_norm(params["ln_f"], x)
     head = params["embed"]["tokens"].T if cfg.tie_weights else params["head"]["kernel"]
-    logits = jnp.einsum("btd,dv->btv", x, head, preferred_element_type=jnp.float32)
+    logits = matmul_last(x, head, preferred_element_type=jnp.float32)
     return logits, new_cache
 
 

@@ -18,6 +18,8 @@ import jax
 import jax.numpy as jnp
 from jax.nn import initializers as jinit
 
+from jaxdl.models.matmul import matmul_last
+
 Params = dict[str, jax.Array]
 
 
@@ -33,7 +35,7 @@ def init(key: jax.Array, in_features: int, hidden: int) -> Params:
 
 def project_inputs(params: Params, x_BxTxD: jax.Array) -> jax.Array:
     """x W_x + b for every step at once: (B, T, 3H)."""
-    return add_bias(x_BxTxD @ params["W_x"], params["b"])
+    return add_bias(matmul_last(x_BxTxD, params["W_x"]), params["b"])
 
 
 def cell(params: Params, h_BxH: jax.Array, xw_Bx3H: jax.Array) -> jax.Array:

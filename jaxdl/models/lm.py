@@ -19,6 +19,7 @@ import jax.numpy as jnp
 from jax.nn import initializers as jinit
 
 from jaxdl.models import remat as rm, rnn
+from jaxdl.models.matmul import matmul_last
 from jaxdl.models.pure import Params, PureModel
 
 
@@ -84,7 +85,7 @@ def recurrent_lm(
             raise ValueError(f"expects int token ids of shape (batch, time); got {ids_BxT.dtype} {ids_BxT.shape}")
         h_BxTxH, _ = rnn.stack(cell, _layers(params), _embed(params, ids_BxT), activation=activation,
                                unroll=unroll, remat=remat)
-        return rnn.add_bias(h_BxTxH @ params["head"]["kernel"], params["head"]["bias"])
+        return rnn.add_bias(matmul_last(h_BxTxH, params["head"]["kernel"]), params["head"]["bias"])
 
     def init_cache(params: Params, batch_size: int, max_len: int):
         del params, max_len  # a recurrent state does not grow with the length

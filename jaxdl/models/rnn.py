@@ -25,6 +25,7 @@ from jax import lax
 from jax.nn import initializers as jinit
 
 from jaxdl.models import remat as rm
+from jaxdl.models.matmul import matmul_last
 
 Params = dict[str, jax.Array]
 Carry = tuple  # RNN: (h_BxH,); LSTM: (c_BxH, h_BxH)
@@ -96,9 +97,7 @@ def project_inputs(layer: Params, x: jax.Array) -> jax.Array:
     if jnp.issubdtype(x.dtype, jnp.integer):
         xu = layer["input_kernel"][x]  # one_hot(x) @ U == U[x]
     else:
-        # As one 2-D matmul: its weight gradient is then a plain (D, N) x (N, G*H) product
-        # (an einsum contracting two axes lowered to a slow transposed dot on XLA:CPU).
-        xu = (x.reshape(-1, x.shape[-1]) @ layer["input_kernel"]).reshape(*x.shape[:-1], -1)
+        xu = matmul_last(x, layer["input_kernel"])
     return add_bias(xu, layer["bias"])
 
 

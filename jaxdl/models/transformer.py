@@ -22,6 +22,7 @@ import jax.numpy as jnp
 from jaxdl.models import attention as attn, positional
 from jaxdl.models.dropout import inverted_dropout
 from jaxdl.models.layers import init_layer_norm, layer_norm
+from jaxdl.models.matmul import matmul_last
 from jaxdl.models.pure import PureModel
 
 PAD = 0
@@ -138,7 +139,7 @@ def decode(params: dict, memory_BxSxD: jax.Array, src_BxS: jax.Array, tgt_in_BxT
 
     x, _ = jax.lax.scan(body, x, (params["decoder"], keys))
     x = layer_norm(params["dec_ln"], x)
-    return x @ params["tgt_embed"].T
+    return matmul_last(x, params["tgt_embed"].T)
 
 
 def _decoder_layer(p, x, memory_BxSxD, src_mask, cfg, keys):
