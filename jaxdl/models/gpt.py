@@ -33,7 +33,7 @@ import jax.numpy as jnp
 
 from jaxdl.models import attention as attn, positional, remat as rm
 from jaxdl.models.dropout import inverted_dropout
-from jaxdl.models.layers import init_layer_norm, layer_norm
+from jaxdl.models.layers import gelu, init_layer_norm, layer_norm
 from jaxdl.models.lm import LanguageModel
 from jaxdl.models.matmul import matmul_last
 from jaxdl.models.pure import PureModel
@@ -131,7 +131,7 @@ def _block(p: dict, x_BxTxD: jax.Array, positions_T: jax.Array, cfg: GPTConfig, 
     y = attn.dense(p["attn"]["out"], attn.merge_heads(o))
     x_BxTxD = x_BxTxD + (inverted_dropout(y, cfg.dropout, k_attn) if drop else y)
     h = layer_norm(p["ln2"], x_BxTxD)
-    y = attn.dense(p["mlp"]["proj"], jax.nn.gelu(attn.dense(p["mlp"]["fc"], h)))
+    y = attn.dense(p["mlp"]["proj"], gelu(attn.dense(p["mlp"]["fc"], h)))
     x_BxTxD = x_BxTxD + (inverted_dropout(y, cfg.dropout, k_mlp) if drop else y)
     return x_BxTxD, cache
 
