@@ -32,6 +32,7 @@ from jax.nn import initializers as jinit
 
 from jaxdl.data.text import BOS, EOS, PAD
 from jaxdl.models import gru
+from jaxdl.models.matmul import matmul_last
 from jaxdl.models.pure import PureModel
 
 CONTEXTS = ("concat", "matrix", "bahdanau", "luong")
@@ -124,9 +125,9 @@ def encode(params: Params, cfg: Seq2SeqConfig, source_BxS: jax.Array) -> dict[st
     elif cfg.context == "matrix":
         out["ctx_w"] = last_BxH @ dec["W_c"]
     elif cfg.context == "bahdanau":
-        out["keys"] = states_BxSxC @ dec["W_k"]
+        out["keys"] = matmul_last(states_BxSxC, dec["W_k"])
     else:  # luong: h . (W_a^T s_j) for every source state, precomputed
-        out["keys"] = states_BxSxC @ dec["W_a"]
+        out["keys"] = matmul_last(states_BxSxC, dec["W_a"])
     out["h0"] = jnp.tanh(_linear(dec["init"], last_BxH)) if cfg.attends else jnp.zeros((B, cfg.hidden))
     return out
 
