@@ -206,7 +206,9 @@ def test_a_two_process_sweep_killed_and_resumed_equals_the_one_process_sweep(tmp
     signalling = ("-c", JAXDL_SIGNALLING_ITSELF)
     codes, outs = _two_processes([*args, "--workdir", str(tmp_path / "two")], programs=(signalling, signalling),
                                  extra_env={"SIGNAL_AFTER_SAVE": "SIGKILL", "SIGNAL_AT_STEP": "1"})
-    assert codes == [-9, -9], outs
+    # As in the train test above: a process still in a collective when its peer killed itself is
+    # aborted (SIGABRT) before it reaches its own kill; either way both die after the same save.
+    assert -9 in codes and set(codes) <= {-9, -6}, outs
     assert (tmp_path / "two" / "checkpoints" / "1").is_dir() and not (tmp_path / "two" / "results.csv").exists()
     codes, outs = _two_processes([*args, "--workdir", str(tmp_path / "two"), "--resume"])
     assert codes == [0, 0], outs
