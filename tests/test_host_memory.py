@@ -28,9 +28,12 @@ def rounds():
         libc.free(buffer)
     faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 
-thread = threading.Thread(target=rounds) if sys.argv[3] == "thread" else None
-thread.start() if thread else rounds()
-thread.join() if thread else None
+if sys.argv[3] == "thread":
+    thread = threading.Thread(target=rounds)
+    thread.start()
+    thread.join()
+else:
+    rounds()
 print(json.dumps({"kept": host_memory.keep_freed_memory(), "faults": faults[0]}))
 """
 
