@@ -109,6 +109,14 @@ class EpochLoop:
                     return True
         return False
 
+    def first_chunk_steps(self) -> int:
+        """How many steps the next call of `run_steps` runs, from the current state's step."""
+        step = int(self.state.step)
+        epoch_start = step // self.steps_per_epoch * self.steps_per_epoch
+        epoch_end = min(epoch_start + self.steps_per_epoch, self.total_steps)
+        ends = _chunk_ends(step, epoch_start, epoch_end, self.steps_per_call)
+        return ends[0] - step if ends else self.steps_per_call  # a finished run: no chunk left
+
     def _indices(self, epoch: int):
         return _epoch_indices(self.data_key, epoch, self.feed.num_train, self.config.data.batch_size)
 

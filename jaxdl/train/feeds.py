@@ -10,9 +10,11 @@ On a mesh, a DeviceFeed keeps the (small) split replicated on every device
 and each device gathers only its slice of the global batch; a StreamFeed
 process reads only its own rows of each global batch (`parallel.process_slice`).
 
-A feed loads data; `runner(train_step, state_sharding)` and
+A feed loads data; `runner(train_step, state_sharding, batch_size)` and
 `evaluator(task)` give `run(state, idx_SxB) -> (state, metrics_S)` and
-`evaluate(params, split, key)`.
+`evaluate(params, split, key)`. `run.step_flops(state_shapes, S)` counts one step's FLOPs
+on the program a call of S steps runs; jit keeps that trace and lowering for the call, so
+the count costs the run no second trace.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 from jax.sharding import Mesh
 
 from jaxdl import data, parallel
-from jaxdl.train import steps
+from jaxdl.train import flops, steps
 
 
 class DeviceFeed:
@@ -48,17 +50,33 @@ class DeviceFeed:
         """One batch (for replaying single steps), replicated."""
         return jax.tree.map(lambda a: a[jnp.asarray(idx_B)], self.arrays[split])
 
-    def runner(self, train_step: steps.TrainStep, state_sharding):
+    def runner(self, train_step: steps.TrainStep, state_sharding, batch_size: int) -> ChunkRunner:
         run_steps = steps.make_run_steps(
             train_step, state_sharding=state_sharding, batch_sharding=parallel.batch_sharding(self.mesh)
         )
-        return lambda state, idx_SxB: run_steps(state, self.arrays["train"], idx_SxB)
+        return ChunkRunner(run_steps, self.arrays["train"], batch_size)
 
     def evaluator(self, task):
         evaluate = steps.make_evaluate(
             task, self.eval_batch_size, batch_sharding=parallel.batch_sharding(self.mesh)
         )
         return lambda params, split, key: evaluate(params, self.arrays[split], key)
+
+
+class ChunkRunner:
+    """`run(state, idx_SxB) -> (state, metrics_S)`: S steps over on-device data, one jitted scan."""
+
+    def __init__(self, run_steps, data: dict, batch_size: int):
+        self.run_steps, self.data, self.batch_size = run_steps, data, batch_size
+
+    def __call__(self, state, idx_SxB):
+        return self.run_steps(state, self.data, idx_SxB)
+
+    def step_flops(self, state_shapes, num_steps: int) -> float | None:
+        """FLOPs of one step of the program a call of `num_steps` steps runs, traced on
+        `state_shapes` (with the state's shardings) and the indices' shape."""
+        idx_SxB = jax.ShapeDtypeStruct((num_steps, self.batch_size), jnp.int32)
+        return flops.chunk_step_flops(self.run_steps.trace(state_shapes, self.data, idx_SxB))
 
 
 class StreamFeed:
@@ -86,7 +104,7 @@ class StreamFeed:
         sharding = parallel.batch_sharding(self.mesh)
         return {k: parallel.global_array(v, sharding) for k, v in local.items()}
 
-    def runner(self, train_step: steps.TrainStep, state_sharding):
+    def runner(self, train_step: steps.TrainStep, state_sharding, batch_size: int):
         step = jax.jit(train_step, donate_argnums=0, out_shardings=(state_sharding, None))
 
         def run(state, idx_SxB):
@@ -99,6 +117,14 @@ class StreamFeed:
                 history.append(metrics)
             return state, jax.tree.map(lambda *m: jnp.stack(m), *history)
 
+        def step_flops(state_shapes, num_steps: int) -> float | None:
+            """FLOPs of the jitted step every call runs (`num_steps` of them)."""
+            sharding = parallel.batch_sharding(self.mesh)
+            batch = {k: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=sharding)
+                     for k, a in self.example_batch("train", batch_size).items()}
+            return flops.traced_flops(step.trace(state_shapes, batch))
+
+        run.step_flops = step_flops
         return run
 
     def evaluator(self, task):

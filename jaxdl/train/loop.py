@@ -148,7 +148,7 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
         if lead:
             wd.rewind(workdir, int(loop.state.step))
 
-    loop.run_steps = feed.runner(train_step, shardings)
+    loop.run_steps = feed.runner(train_step, shardings, batch_size)
     loop.evaluate = feed.evaluator(task)
     # One program, not an eager op per term.
     loop.lr = jax.jit(lambda s: optimizers.get_learning_rate(s.opt_state) * lr_factor(s.step - 1))
@@ -157,7 +157,7 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
         total_steps, config.experiment or "train", examples_per_step=batch_size, live=live,
         lead=lead, initial=int(loop.state.step),
     )
-    run_summary = summary.of_step(train_step, state_shapes, feed.example_batch("train", batch_size))
+    run_summary = summary.of_run(loop.run_steps, state_shapes, shardings, loop.first_chunk_steps())
     summary.announce(loop, config, run_summary, mesh, fresh=not resuming)
     loop.profiler = profiling.Profiler(config.train.get("profile_steps", ""), workdir, lead=lead)
     return loop

@@ -11,6 +11,7 @@ import pytest
 from jaxdl import cli, config as config_lib, experiments
 from jaxdl.models import gpt
 from jaxdl.train import flops, loop, summary, workdir as wd
+from tests.helpers import experiment_config
 
 MLP_PARAMS = {"layers/0": 784 * 100 + 100, "layers/1": 100 * 10 + 10}  # mnist_mlp: 784-100-10
 
@@ -82,6 +83,34 @@ def test_flop_meter_rates_over_the_timed_chunks():
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("overrides", [[], ["train.grad_accum_steps=2"], ["data.on_device=false"]],
+                         ids=["chunk", "chunk_with_a_scan_in_its_step", "stream"])
+def test_a_runs_flops_per_step_are_the_steps_whatever_its_chunk_length(data_dir, overrides):
+    # The run counts one step on the program its first chunk runs: S steps as one scan, whose body
+    # XLA counts once (scans inside the step, here the microbatch scan, in full), or the streamed
+    # step itself. It agrees with the step traced alone but for gathering the batch on device.
+    from jaxdl import parallel, rng, tasks
+    from jaxdl.train import feeds, optimizers, steps
+    from jaxdl.train.state import create
+
+    config = experiment_config(data_dir, "mnist_mlp", "data.max_train_examples=256", *overrides)
+    task, mesh = tasks.make(config), parallel.make_mesh(1)
+    tx = optimizers.make_optimizer(config.optimizer, total_steps=10)
+    keys = rng.streams(0)
+    state = jax.eval_shape(lambda: create(task.model, tx, keys["init"], keys["dropout"]))
+    train_step = steps.make_train_step(task, tx, **steps.step_options(config.train))
+    feed = feeds.make_feed(config, mesh)
+    shardings = parallel.state_shardings(state, mesh)
+    runner = feed.runner(train_step, shardings, config.data.batch_size)
+    per_step = [summary.of_run(runner, state, shardings, s).flops_per_step for s in (1, 3)]
+    alone = summary.of_step(train_step, state, feed.example_batch("train", config.data.batch_size)).flops_per_step
+    assert per_step[0] == per_step[1]
+    if config.data.on_device:
+        assert per_step[0] == pytest.approx(alone, rel=1e-4)
+    else:
+        assert per_step[0] == alone
+
+
 def test_a_run_logs_its_summary_and_flop_rate(tmp_path, data_dir, capsys):
     overrides = [f"data.data_dir={data_dir}", "data.max_train_examples=256", "train.epochs=2",
                  "train.eval_splits=()"]
@@ -90,7 +119,9 @@ def test_a_run_logs_its_summary_and_flop_rate(tmp_path, data_dir, capsys):
     assert "model: 79,510 parameters" in capsys.readouterr().out
     model_row, *records = wd.read_metrics(str(tmp_path / "cpu"))
     assert model_row["split"] == "model" and model_row["params"] == sum(MLP_PARAMS.values())
-    assert model_row["flops_per_step"] == _mlp_summary().flops_per_step
+    # The run counts its own chunk program's step, which also gathers the batch from the
+    # on-device split (index arithmetic: a few FLOPs per example).
+    assert model_row["flops_per_step"] == pytest.approx(_mlp_summary().flops_per_step, rel=1e-4)
     train_rows = [r for r in records if r["split"] == "train"]
     assert len(train_rows) == 2 and all(r["model_flops_per_s"] > 0 and "mfu" not in r for r in train_rows)
 
