@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 from jax.nn import initializers as jinit
 
-from jaxdl.models import remat as rm, rnn
+from jaxdl.models import cells, remat as rm, rnn
 from jaxdl.models.matmul import matmul_last
 from jaxdl.models.pure import Params, PureModel
 
@@ -57,12 +57,12 @@ def recurrent_lm(
     recurrent kernel is always orthogonal per gate, its activations fixed).
     `remat` (`jaxdl.models.remat`) recomputes each layer's activations in the backward pass.
     """
-    if cell not in rnn.CELLS:
-        raise ValueError(f"unknown recurrent cell {cell!r}; valid: {', '.join(rnn.CELLS)}")
+    if cell not in cells.CELLS:
+        raise ValueError(f"unknown recurrent cell {cell!r}; valid: {', '.join(cells.CELLS)}")
     for name, value in (("vocab_size", vocab_size), ("hidden", hidden), ("layers", layers)):
         if value < 1:
             raise ValueError(f"{name} must be >= 1, got {value}")
-    rnn.cell_fn(cell, activation)  # fails now, naming the valid activations, on a bad one
+    cells.cell_fn(cell, activation)  # fails now, naming the valid activations, on a bad one
     remat = rm.policy_name(remat)
     rec_init = recurrent_init if cell == "rnn" else "orthogonal"
     hparams = dict(cell=cell, hidden=hidden, layers=layers, embed_dim=embed_dim, activation=activation,
@@ -89,7 +89,7 @@ def recurrent_lm(
 
     def init_cache(params: Params, batch_size: int, max_len: int):
         del params, max_len  # a recurrent state does not grow with the length
-        return [rnn.zero_carry(cell, batch_size, hidden) for _ in range(layers)]
+        return [cells.zero_carry(cell, batch_size, hidden) for _ in range(layers)]
 
     def step(params: Params, cache, ids_B: jax.Array):
         cache, h_BxH = rnn.stack_step(cell, _layers(params), cache, _embed(params, ids_B), activation=activation)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from jaxdl.models import rnn
+from jaxdl.models import cells, rnn
 
 B, T, D, H = 3, 5, 4, 6
 
@@ -21,7 +21,7 @@ def _layers(cell, n=2, **kw):
     return [rnn.init_layer(k, cell, D if i == 0 else H, H, **kw) for i, k in enumerate(keys)]
 
 
-@pytest.mark.parametrize("cell", rnn.CELLS)
+@pytest.mark.parametrize("cell", cells.CELLS)
 def test_stack_shapes_and_finite(cell):
     h, carries = rnn.stack(cell, _layers(cell), _inputs())
     chex.assert_shape(h, (B, T, H))
@@ -105,14 +105,14 @@ def test_lstm_equals_flax_cell(flax_cell):
     for t in range(T):
         flax_carry, h = cell(flax_carry, x[:, t])
         flax_h.append(h)
-    last, h = rnn.scan_layer(rnn.lstm_cell, layer, carry, rnn.project_inputs(layer, x))
+    last, h = rnn.scan_layer(cells.lstm_cell, layer, carry, rnn.project_inputs(layer, x))
     chex.assert_trees_all_close(last, flax_carry, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(h, jnp.stack(flax_h, axis=1), rtol=1e-5, atol=1e-6)
 
 
 def _loop_stack(cell, layers, x, carries, activation="tanh"):
     """Reference: the same maths as Python loops over layers and steps, one matmul per step."""
-    fn = rnn.cell_fn(cell, activation)
+    fn = cells.cell_fn(cell, activation)
     h, last = x, []
     for layer, carry in zip(layers, carries):
         outs = []
@@ -130,7 +130,7 @@ def _random_carries(cell, n=2):
             for _ in range(n)]
 
 
-@pytest.mark.parametrize("cell", rnn.CELLS)
+@pytest.mark.parametrize("cell", cells.CELLS)
 def test_scan_equals_python_loop(cell):
     layers = _layers(cell, recurrent_init="normal", recurrent_sd=0.5) if cell == "rnn" else _layers(cell)
     x, carries = _inputs(), _random_carries(cell)
@@ -163,23 +163,3 @@ def test_hand_written_backward_equals_autodiff_of_the_loop(cell, activation):
     ours = jax.grad(objective(scanned), argnums=(0, 1, 2))(layers, x, carries)
     ref = jax.grad(objective(loop), argnums=(0, 1, 2))(layers, x, carries)
     chex.assert_trees_all_close(ours, ref, rtol=1e-4, atol=1e-5)
-
-
-def _textbook_lstm_cell(z_Bx4H, carry):
-    c, _ = carry
-    i, f, g, o = jnp.split(z_Bx4H, 4, axis=-1)
-    c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
-    return c, jax.nn.sigmoid(o) * jnp.tanh(c)
-
-
-def test_lstm_cell_and_its_saved_activation_backward_equal_the_sigmoid_cell_and_autodiff():
-    """One tanh for all four gates == sigmoid/tanh gates; the backward from the saved
-    activations == jax.vjp of the textbook cell (pre-activations up to +-12: saturated too)."""
-    kz, kc, kdc, kdh = jax.random.split(jax.random.key(11), 4)
-    z = 4.0 * jax.random.normal(kz, (B, 4 * H))
-    carry = (jax.random.normal(kc, (B, H)), jnp.zeros((B, H)))
-    d_carry = (jax.random.normal(kdc, (B, H)), jax.random.normal(kdh, (B, H)))
-    new, saved = rnn._lstm_cell_fwd(z, carry)
-    ref, ref_vjp = jax.vjp(_textbook_lstm_cell, z, carry)
-    chex.assert_trees_all_close(new, ref, rtol=1e-6, atol=1e-6)
-    chex.assert_trees_all_close(rnn._lstm_cell_bwd(saved, d_carry), ref_vjp(d_carry), rtol=1e-5, atol=1e-6)
