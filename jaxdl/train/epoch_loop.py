@@ -58,13 +58,15 @@ class EpochLoop:
         if self.plateau is not None:
             plateau = {k: float(v) for k, v in dataclasses.asdict(self.plateau).items()}
             plateau["best"] = None if math.isnan(plateau["best"]) else plateau["best"]
+        # `final` too: a finished run resumed runs no step and still reports its last evals.
         return {"epoch": self.epoch, "sums": self.sums, "count": self.count, "plateau": plateau,
-                "stopped": self.stop, "best": self.best}
+                "stopped": self.stop, "best": self.best, "final": self.final}
 
     def load_position(self, position: dict) -> None:
         self.sums, self.count = dict(position["sums"]), int(position["count"])
         self.epoch, self.stop = int(position["epoch"]), bool(position["stopped"])
         self.best = position.get("best")
+        self.final = position.get("final", {})  # absent in checkpoints saved before it was kept
         if position["plateau"] is not None:
             p = dict(position["plateau"])
             p["best"] = float("nan") if p["best"] is None else p["best"]

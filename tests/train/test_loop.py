@@ -187,6 +187,18 @@ def test_resume_continues_an_in_process_run_exactly(tmp_path, data_dir):
     assert resumed.final == full.final
 
 
+def test_resuming_a_finished_run_trains_nothing_and_reports_its_last_evals(tmp_path, data_dir, capsys):
+    config = config_lib.apply_overrides(experiments.get_config("mnist_mlp"), [f"data.data_dir={data_dir}", *RUN])
+    full = loop.train(config, str(tmp_path / "run"), live=False)
+    records = wd.read_metrics(str(tmp_path / "run"))
+    capsys.readouterr()
+    again = loop.train(config, str(tmp_path / "run"), resume=True, live=False)
+    chex.assert_trees_all_equal(again.state.params, full.state.params)
+    assert again.final == full.final and set(full.final) == {"train", "validation", "test"}
+    assert f"validation accuracy {full.final['validation']['accuracy']:.4f}" in capsys.readouterr().out
+    assert wd.read_metrics(str(tmp_path / "run")) == records  # nothing trained, nothing logged twice
+
+
 def test_resume_with_another_model_is_refused(tmp_path, data_dir, capsys):
     args = ["train", "mnist_mlp", "--workdir", str(tmp_path / "run"), "--set", f"data.data_dir={data_dir}",
             "--set", "train.num_steps=10"]
