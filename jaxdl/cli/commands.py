@@ -101,6 +101,7 @@ def _compare_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seeds", type=int, default=0, help="seeds per variant (0 = the comparison's)")
     _sets(p, "an override applied to every variant")
     p.add_argument("--workdir", help="default runs/compare/NAME/TIMESTAMP")
+    p.add_argument("--resume", action="store_true", help="continue the comparison in --workdir where it stopped")
 
 
 def _compare(args: argparse.Namespace) -> str:
@@ -109,7 +110,7 @@ def _compare(args: argparse.Namespace) -> str:
     variants = {label: [s for s in sets.split(",") if s]
                 for label, _, sets in (v.partition(":") for v in args.variant)}
     return compare.report(args.comparison, args.workdir, seeds=args.seeds, overrides=args.overrides,
-                          variants=variants, metric=args.metric)
+                          variants=variants, metric=args.metric, resume=args.resume)
 
 
 def _studies_args(p: argparse.ArgumentParser) -> None:
@@ -118,13 +119,14 @@ def _studies_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rows", default=None, metavar="A,B", help="only these rows (default: all)")
     _sets(p, "an override of every run, after the rows' own (e.g. --set train.epochs=1)")
     p.add_argument("--workdir", help="default runs/studies/NAME/TIMESTAMP")
+    p.add_argument("--resume", action="store_true", help="continue the study in --workdir where it stopped")
 
 
 def _studies(args: argparse.Namespace) -> str:
     fidelity = startup.import_library("jaxdl.studies.fidelity")
 
     return fidelity.report(args.study, args.workdir, seeds=args.seeds, overrides=args.overrides,
-                           rows=args.rows.split(",") if args.rows else None)
+                           rows=args.rows.split(",") if args.rows else None, resume=args.resume)
 
 
 def _plot_args(p: argparse.ArgumentParser) -> None:

@@ -33,8 +33,9 @@ COLUMNS = {  # table column -> how to read it from a member's curves
 
 
 def run(comparison: str | Comparison, workdir: str, *, seeds: int = 0, overrides: Sequence[str] = (),
-        live: bool | None = None) -> dict:
-    """Trains every variant of `comparison` (a name or a `Comparison`) in WORKDIR; returns the table."""
+        live: bool | None = None, resume: bool = False) -> dict:
+    """Trains every variant of `comparison` (a name or a `Comparison`) in WORKDIR; returns the table.
+    With `resume`, finished runs and sweeps there are read back and an interrupted one continues."""
     spec = COMPARISONS.get_or_raise(comparison) if isinstance(comparison, str) else comparison
     name = comparison if isinstance(comparison, str) else spec.experiment
     os.makedirs(workdir, exist_ok=True)
@@ -42,13 +43,14 @@ def run(comparison: str | Comparison, workdir: str, *, seeds: int = 0, overrides
     if spec.by == "runs":
         named = {k: list(v) for k, v in spec.variants.items()}
         n = seeds or spec.seeds
-        rows = (variants_lib.run_seeds(spec.experiment, named, workdir, shared, n) if n > 1
-                else variants_lib.run(spec.experiment, named, workdir, shared))
+        rows = (variants_lib.run_seeds(spec.experiment, named, workdir, shared, n, resume=resume) if n > 1
+                else variants_lib.run(spec.experiment, named, workdir, shared, resume=resume))
         table = {"comparison": name, "experiment": spec.experiment, "by": "runs", "metric": spec.metric,
                  "seeds": n, "description": spec.description, "overrides": shared, "rows": rows}
     else:
         table = {"comparison": name, "experiment": spec.experiment, "by": "sweep", "seeds": seeds or spec.seeds,
-                 "overrides": shared, "variants": _sweep_variants(spec, workdir, seeds or spec.seeds, shared, live)}
+                 "overrides": shared,
+                 "variants": _sweep_variants(spec, workdir, seeds or spec.seeds, shared, live, resume)}
     with open(os.path.join(workdir, "table.json"), "w") as f:
         json.dump(table, f, indent=1)
     with open(os.path.join(workdir, "table.md"), "w") as f:
@@ -57,8 +59,9 @@ def run(comparison: str | Comparison, workdir: str, *, seeds: int = 0, overrides
 
 
 def report(comparison: str, workdir: str | None = None, *, seeds: int = 0, overrides: Sequence[str] = (),
-           variants: dict[str, list[str]] | None = None, metric: str = "accuracy") -> str:
-    """What `jaxdl compare` prints: the table of a named comparison, or of an experiment's `variants`."""
+           variants: dict[str, list[str]] | None = None, metric: str = "accuracy", resume: bool = False) -> str:
+    """What `jaxdl compare` prints: the table of a named comparison, or of an experiment's `variants`
+    (or, stopped by SIGTERM, where it stopped and how to continue)."""
     if variants:
         spec: str | Comparison = Comparison(comparison, "variants from the command line",
                                             {k: tuple(v) for k, v in variants.items()}, seeds=1, by="runs",
@@ -69,17 +72,26 @@ def report(comparison: str, workdir: str | None = None, *, seeds: int = 0, overr
     else:
         raise ValueError(f"{comparison!r} is not a comparison ({', '.join(COMPARISONS)}); name one, or name an "
                          "experiment and give --variant LABEL:KEY=V,KEY=V")
+    if resume and not workdir:
+        raise ValueError("--resume needs the --workdir of the comparison to continue")
     workdir = workdir or wd.default_workdir("compare", comparison)
-    table = run(spec, workdir, seeds=seeds, overrides=overrides)
+    try:
+        table = run(spec, workdir, seeds=seeds, overrides=overrides, resume=resume)
+    except variants_lib.Preempted as stopped:
+        return variants_lib.preempted_message(comparison, stopped, workdir)
     return markdown(table) + f"table.md and table.json in {workdir}"
 
 
-def _sweep_variants(spec: Comparison, workdir: str, seeds: int, overrides: list[str], live) -> list[dict]:
+def _sweep_variants(spec: Comparison, workdir: str, seeds: int, overrides: list[str], live,
+                    resume: bool) -> list[dict]:
     out = []
     for label, sets in spec.variants.items():
         config = config_lib.apply_overrides(experiments.get_config(spec.experiment), [*overrides, *sets])
         start = time.perf_counter()
-        result = sweep.run(config, seeds=seeds, workdir=os.path.join(workdir, _slug(label)), live=live)
+        path = os.path.join(workdir, _slug(label))
+        result = sweep.run(config, seeds=seeds, workdir=path, live=live, resume=resume)
+        if result.preempted:
+            raise variants_lib.Preempted(path)
         out.append({"variant": label, "overrides": list(sets), "seconds": round(time.perf_counter() - start, 1),
                     **_summarize(result)})
     return out

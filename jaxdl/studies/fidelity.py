@@ -78,8 +78,9 @@ def _configs(study: str, rows: Sequence[str] | None, seeds: int | None,
 
 
 def run(study: str, workdir: str, *, seeds: int | None = None, overrides: Sequence[str] = (),
-        rows: Sequence[str] | None = None) -> dict:
-    """Trains every side of `study`'s rows (or only `rows`) over seeds 0..N-1; writes and returns the table."""
+        rows: Sequence[str] | None = None, resume: bool = False) -> dict:
+    """Trains every side of `study`'s rows (or only `rows`) over seeds 0..N-1; writes and returns the table.
+    With `resume`, finished runs in `workdir` are read back and an interrupted one continues."""
     names, configs = _configs(study, rows, seeds, overrides)
     spec = STUDIES.get_or_raise(study)
     n = seeds or spec.seeds
@@ -87,7 +88,7 @@ def run(study: str, workdir: str, *, seeds: int | None = None, overrides: Sequen
     table = {"study": study, "description": spec.description, "seeds": n, "overrides": list(overrides), "rows": []}
     for name in names:  # the tables are rewritten after each row: a long study shows its finished rows
         table["rows"].append(_run_row(name, spec.rows[name], os.path.join(workdir, name), n, overrides,
-                                      configs[name, "original_choices"]))
+                                      configs[name, "original_choices"], resume))
         with open(os.path.join(workdir, "table.json"), "w") as f:
             json.dump(table, f, indent=1)
         with open(os.path.join(workdir, "table.md"), "w") as f:
@@ -96,14 +97,14 @@ def run(study: str, workdir: str, *, seeds: int | None = None, overrides: Sequen
 
 
 def _run_row(name: str, row: Row, workdir: str, seeds: int, overrides: Sequence[str],
-             original_config: ml_collections.ConfigDict) -> dict:
+             original_config: ml_collections.ConfigDict, resume: bool) -> dict:
     out = {"row": name, "recipe": row.recipe, "metric": row.metric, "overrides": list(row.overrides),
            "higher_is_better": row.higher_is_better, "percent": row.percent, "digits": row.digits,
            "original": _original(row, seeds, original_config)}
     for label in SIDES:
         side = getattr(row, label)
         sets = _side_sets(row, side, overrides)
-        [result] = variants_lib.run_seeds(side.experiment, {label: sets}, workdir, [], seeds)
+        [result] = variants_lib.run_seeds(side.experiment, {label: sets}, workdir, [], seeds, resume=resume)
         runs = [_selected(r, side.select, row.metric) | {"seconds": round(r["seconds"], 1),
                                                           "workdir": os.path.join(workdir, f"seed{s}", label)}
                 for s, r in enumerate(result["runs"])]
@@ -194,10 +195,16 @@ def listing() -> str:
 
 
 def report(study: str | None = None, workdir: str | None = None, *, seeds: int | None = None,
-           overrides: Sequence[str] = (), rows: Sequence[str] | None = None) -> str:
-    """What `jaxdl studies` prints: with no `study` the list of studies, else the trained study's table."""
+           overrides: Sequence[str] = (), rows: Sequence[str] | None = None, resume: bool = False) -> str:
+    """What `jaxdl studies` prints: with no `study` the list of studies, else the trained study's table
+    (or, stopped by SIGTERM, where it stopped and how to continue)."""
     if not study:
         return listing()
+    if resume and not workdir:
+        raise ValueError("--resume needs the --workdir of the study to continue")
     workdir = workdir or wd.default_workdir("studies", study)
-    return markdown(run(study, workdir, seeds=seeds, overrides=overrides, rows=rows)) + \
-        f"table.md and table.json in {workdir}"
+    try:
+        table = run(study, workdir, seeds=seeds, overrides=overrides, rows=rows, resume=resume)
+    except variants_lib.Preempted as stopped:
+        return variants_lib.preempted_message(study, stopped, workdir)
+    return markdown(table) + f"table.md and table.json in {workdir}"

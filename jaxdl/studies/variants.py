@@ -18,22 +18,37 @@ import numpy as np
 from jaxdl import config as config_lib, experiments
 
 
+class Preempted(Exception):
+    """A run of the study stopped on SIGTERM with its checkpoint saved (the argument: its workdir):
+    the study stops there, and `resume=True` continues it."""
+
+
 def run(experiment: str, variants: dict[str, list[str]], workdir: str, overrides: list[str] = (),
-        overwrite: bool = False) -> list[dict]:
-    """Trains `experiment` + `overrides` + each variant's overrides; returns one row per variant."""
+        overwrite: bool = False, resume: bool = False) -> list[dict]:
+    """Trains `experiment` + `overrides` + each variant's overrides; returns one row per variant.
+    With `resume`, a finished run is read back from its checkpoint and an interrupted one continues."""
     from jaxdl.train import loop
 
     rows = []
     for label, variant in variants.items():
         config = config_lib.apply_overrides(experiments.get_config(experiment), [*overrides, *variant])
         start = time.perf_counter()
-        result = loop.train(config, os.path.join(workdir, label), overwrite=overwrite, live=False)
+        path = os.path.join(workdir, label)
+        result = loop.train(config, path, overwrite=overwrite, resume=resume, live=False)
+        if result.preempted:
+            raise Preempted(path)
         row = {"label": label, "overrides": " ".join(variant), "seed": int(config.seed),
                "seconds": time.perf_counter() - start, "final": result.final}
         if result.best is not None:
             row["best_epoch"], row["best"] = result.best["epoch"], result.best["evals"]
         rows.append(row)
     return rows
+
+
+def preempted_message(name: str, stopped: Preempted, workdir: str) -> str:
+    """What a study or comparison stopped by SIGTERM prints."""
+    return (f"{name}: preempted in {stopped}, its checkpoint saved; the finished runs stay in {workdir}; "
+            f"continue with --resume --workdir {workdir}")
 
 
 def table(rows: list[dict], metric: str) -> str:
@@ -51,10 +66,10 @@ def table(rows: list[dict], metric: str) -> str:
 
 
 def run_seeds(experiment: str, variants: dict[str, list[str]], workdir: str, overrides: list[str] = (),
-              seeds: int = 3, overwrite: bool = False) -> list[dict]:
+              seeds: int = 3, overwrite: bool = False, resume: bool = False) -> list[dict]:
     """`run` with seeds 0..seeds-1 (WORKDIR/seedS/LABEL); one row per variant holding each seed's row."""
-    per_seed = [run(experiment, variants, os.path.join(workdir, f"seed{s}"), [*overrides, f"seed={s}"], overwrite)
-                for s in range(seeds)]
+    per_seed = [run(experiment, variants, os.path.join(workdir, f"seed{s}"), [*overrides, f"seed={s}"], overwrite,
+                    resume) for s in range(seeds)]
     return [{"label": label, "overrides": " ".join(variants[label]), "runs": [rows[i] for rows in per_seed]}
             for i, label in enumerate(variants)]
 
