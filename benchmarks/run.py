@@ -26,7 +26,7 @@ import sys
 
 import jax
 
-from benchmarks import measure, startup, to_target, workloads
+from benchmarks import lm_rows, measure, startup, to_target, workloads
 from jaxdl import host_memory
 
 ROWS = ("mlp", "cnn", "char_lstm", "gpt", "sweep", "mnist_cnn_e2e", "first_step")
@@ -181,9 +181,9 @@ def main(argv: list[str] | None = None) -> dict:
         elif row == "cnn":
             results.append(workloads.cnn_row(sz, torch_ok))
         elif row == "char_lstm":
-            results.append(workloads.lstm_row(sz, torch_ok))
+            results.append(lm_rows.lstm_row(sz, torch_ok))
         elif row == "gpt":
-            results.append(workloads.gpt_row(sz, torch_ok))
+            results.append(lm_rows.gpt_row(sz, torch_ok))
         elif row == "sweep":
             results += workloads.sweep_row(sz, torch_ok, args.data_dir)
         elif row == "mnist_cnn_e2e":

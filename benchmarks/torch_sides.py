@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from benchmarks import measure, sweep_throughput as st, torch_models as tm, workloads
+from benchmarks import lm_rows, measure, sweep_throughput as st, torch_models as tm, workloads
 from benchmarks.workloads import Side
 from jaxdl import data as data_lib
 
@@ -53,7 +53,7 @@ def cnn(sz, data_dir: str) -> Side:
 
 
 def char_lstm(sz, data_dir: str) -> Side:
-    config, _, _, windows, v = workloads.lstm_inputs(sz)
+    config, _, _, windows, v = lm_rows.lstm_inputs(sz)
     torch.manual_seed(0)
     model = tm.CharLSTM(v, sz.lstm_hidden, sz.lstm_layers).to(_device())
     opt = torch.optim.Adam(model.parameters(), lr=config.optimizer.learning_rate)
@@ -62,7 +62,7 @@ def char_lstm(sz, data_dir: str) -> Side:
 
 
 def gpt(sz, data_dir: str) -> Side:
-    config, _, _, windows, v = workloads.gpt_inputs(sz)
+    config, _, _, windows, v = lm_rows.gpt_inputs(sz)
     m, o, gpu = config.model, config.optimizer, torch.cuda.is_available()
     torch.manual_seed(0)
     model = tm.GPT(v, sz.gpt_context, sz.gpt_width, sz.gpt_layers, sz.gpt_heads, dropout=m.dropout).to(_device())
