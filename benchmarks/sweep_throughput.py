@@ -36,11 +36,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import copy
 import gc
 import io
 import json
-import math
 import os
 import platform
 import statistics
@@ -49,13 +47,12 @@ import tempfile
 import time
 
 import jax
-import numpy as np
 
+from benchmarks import sweep_torch
 from jaxdl import config as config_lib, data, experiments, sweep
 from jaxdl.train import loop
 
 SCALES = (0.001, 0.01, 0.1, 1.0)  # model.init_scale values: 4 x (members / 4) seeds
-LEARNING_RATE = 1e-3
 NOT_INSTALLED = "not installed (pip install -e .[bench])"
 METHODS = ("jaxdl sweep (vmap)", "jaxdl sequential runs", "PyTorch loop", "PyTorch torch.func vmap")
 
@@ -158,99 +155,6 @@ def time_sequential(args, epochs: int) -> tuple[float, int]:
     return time.perf_counter() - start, steps
 
 
-# --- PyTorch -------------------------------------------------------------------------------
-
-def torch_model(torch, scale: float, seed: int):
-    """784-100-10 ReLU; weights LeCun normal (truncated at 2 sd, as jax's) x scale, biases 0."""
-    model = torch.nn.Sequential(torch.nn.Linear(784, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for layer in (model[0], model[2]):
-            # jax's lecun_normal: truncated normal on [-2, 2] rescaled to variance 1 / fan_in.
-            std = 1.0 / math.sqrt(layer.in_features) / 0.87962566103423978
-            w = torch.nn.init.trunc_normal_(torch.empty_like(layer.weight), std=1.0, a=-2.0, b=2.0,
-                                            generator=gen)
-            layer.weight.copy_(scale * std * w)
-            layer.bias.zero_()
-    return model
-
-
-def torch_data(torch, images: np.ndarray, labels: np.ndarray):
-    return torch.from_numpy(images.reshape(len(images), -1)).contiguous(), torch.from_numpy(labels).long()
-
-
-def epoch_batches(torch, gen, n: int, batch: int):
-    """A shuffled epoch of index batches, the remainder dropped (as jaxdl does)."""
-    steps = n // batch
-    return torch.randperm(n, generator=gen)[: steps * batch].view(steps, batch)
-
-
-def torch_loop(torch, x, y, args, epochs: int, member_list) -> tuple[float, int]:
-    """Each member trained to the end in turn; seconds include building each model and optimiser."""
-    import torch.nn.functional as F
-
-    steps = 0
-    start = time.perf_counter()
-    for i, (seed, scale) in enumerate(member_list):
-        model = torch_model(torch, scale, 1000 * seed + i)
-        opt = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-        gen = torch.Generator().manual_seed(seed)
-        for _ in range(epochs):
-            for idx in epoch_batches(torch, gen, len(y), 128):
-                loss = F.cross_entropy(model(x[idx]), y[idx])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                steps += 1
-    return time.perf_counter() - start, steps
-
-
-def torch_vmap(torch, x, y, args, epochs: int, member_list) -> tuple[float, int]:
-    """All members as one vmapped functional model; each member draws its own batches."""
-    import torch.nn.functional as F
-    from torch.func import functional_call, stack_module_state, vmap
-
-    start = time.perf_counter()
-    models = [torch_model(torch, scale, 1000 * seed + i) for i, (seed, scale) in enumerate(member_list)]
-    params, buffers = stack_module_state(models)  # leaves of shape (M, ...), requires_grad
-    base = copy.deepcopy(models[0]).to("meta")  # the structure only
-
-    def forward(p, b, x_BxD):
-        return functional_call(base, (p, b), (x_BxD,))
-
-    forward_M = vmap(forward)
-    # Adam is elementwise: over the stacked tensors it is exactly Adam per member.
-    opt = torch.optim.Adam(list(params.values()), lr=LEARNING_RATE)
-    gens = [torch.Generator().manual_seed(seed) for seed, _ in member_list]
-    m, n = len(member_list), len(y)
-    steps = 0
-    for _ in range(epochs):
-        idx_MxSxB = torch.stack([epoch_batches(torch, g, n, 128) for g in gens])
-        for s in range(idx_MxSxB.shape[1]):
-            idx_MxB = idx_MxSxB[:, s]
-            logits_MxBxK = forward_M(params, buffers, x[idx_MxB])
-            # Sum over members of each member's mean loss: member i's gradient is its own.
-            loss = F.cross_entropy(logits_MxBxK.flatten(0, 1), y[idx_MxB].flatten(), reduction="none")
-            loss = loss.view(m, -1).mean(1).sum()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            steps += m
-    return time.perf_counter() - start, steps
-
-
-def time_torch(fn, torch, x, y, args):
-    member_list = members(args)
-    fn(torch, x, y, args, 1, member_list[:1])  # warm-up: allocator, kernels, thread pool
-    times, steps = [], 0
-    for _ in range(args.repeats):
-        gc.collect()
-        t, steps = fn(torch, x, y, args, args.epochs, member_list)
-        times.append(t)
-    rates = [steps / t for t in times]
-    return statistics.median(rates), rates, statistics.median(times)
-
-
 # --- main ----------------------------------------------------------------------------------
 
 def cpu_model() -> str:
@@ -287,13 +191,42 @@ def main(argv: list[str] | None = None) -> dict:
           f"{args.members // len(SCALES)} seeds), {n} train examples, batch 128 -> {steps_per_epoch} steps/epoch, "
           f"epochs {args.base_epochs} vs {args.epochs}, {args.repeats} repeat(s)", flush=True)
 
-    rows = {}
+    rows, cold_s, cold_steps = _jaxdl_rows(args)
+    torch_info = _torch_rows(args, arrays, rows)
+    compile_s = cold_s - cold_steps / rows[METHODS[0]]["rate"]
+    print("\n".join(_table(args, rows, backend, device, torch_info, steps_per_epoch, cold_s, cold_steps,
+                           compile_s)), flush=True)
 
+    base = rows[METHODS[1]]["rate"]
+    result = {
+        "backend": backend, "device": device, "jax_version": jax.__version__,
+        "torch_version": torch_info["version"], "torch_threads": torch_info["threads"],
+        "python": platform.python_version(), "command": " ".join(["python -m benchmarks.sweep_throughput",
+                                                                   *(argv if argv is not None else sys.argv[1:])]),
+        "members": args.members, "init_scales": list(SCALES), "seeds": args.members // len(SCALES),
+        "train_examples": n, "batch_size": 128, "steps_per_epoch": steps_per_epoch,
+        "epochs": args.epochs, "base_epochs": args.base_epochs, "repeats": args.repeats,
+        "sequential_runs_timed": args.sequential_runs, "compilation_cache": cache_note,
+        "sweep_cold_seconds": cold_s, "sweep_compile_seconds": compile_s,
+        "rows": [{"method": m, "model_steps_per_s": rows[m]["rate"],
+                  "ratio_vs_sequential": None if rows[m]["rate"] is None else rows[m]["rate"] / base,
+                  "job_seconds": rows[m]["job_s"], "samples": rows[m]["samples"], "note": rows[m]["note"]}
+                 for m in METHODS],
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(result, f, indent=2)
+    print(f"wrote {out}")
+    return result
+
+
+def _jaxdl_rows(args) -> tuple[dict, float, int]:
+    """The two jaxdl methods' rows, and the sweep's cold first run (seconds, model-steps)."""
+    rows = {}
     # 1. The sweep: first a cold run (compiles, fills the cache), then the measurements.
     cold_s, cold_steps = time_sweep(args, args.epochs)
     rate, samples, job_s = difference_rate(lambda e: time_sweep(args, e), args.base_epochs, args.epochs,
                                            args.repeats)
-    compile_s = cold_s - cold_steps / rate
     rows[METHODS[0]] = dict(rate=rate, samples=samples, job_s=job_s,
                             note=f"1 compiled program for {args.members} members; difference method")
     print(f"  {METHODS[0]}: {rate:,.0f} model-steps/s (cold first run {cold_s:.1f} s)", flush=True)
@@ -307,9 +240,12 @@ def main(argv: list[str] | None = None) -> dict:
         rate=rate, samples=samples, job_s=subset_s * args.members / args.sequential_runs,
         note=f"{args.sequential_runs} of {args.members} runs timed; job time scaled; difference method")
     print(f"  {METHODS[1]}: {rate:,.0f} model-steps/s", flush=True)
+    return rows, cold_s, cold_steps
 
-    # 3-4. PyTorch, optional.
-    torch_info = {"version": None, "threads": None}
+
+def _torch_rows(args, arrays: dict, rows: dict) -> dict:
+    """Adds the two PyTorch methods' rows (optional: skipped without torch); returns its version
+    and threads."""
     torch = None
     if not args.no_torch:
         try:
@@ -320,17 +256,20 @@ def main(argv: list[str] | None = None) -> dict:
         for method in METHODS[2:]:
             rows[method] = dict(rate=None, samples=[], job_s=None,
                                 note="skipped (--no-torch)" if args.no_torch else NOT_INSTALLED)
-    else:
-        torch_info = {"version": torch.__version__, "threads": torch.get_num_threads()}
-        x, y = torch_data(torch, arrays["image"], arrays["label"])
-        for method, fn, note in [
-            (METHODS[2], torch_loop, "one model after another; whole job timed after a warm-up"),
-            (METHODS[3], torch_vmap, "per-member batches; Adam over stacked params; whole job timed"),
-        ]:
-            rate, samples, job_s = time_torch(fn, torch, x, y, args)
-            rows[method] = dict(rate=rate, samples=samples, job_s=job_s, note=note)
-            print(f"  {method}: {rate:,.0f} model-steps/s", flush=True)
+        return {"version": None, "threads": None}
+    x, y = sweep_torch.torch_data(torch, arrays["image"], arrays["label"])
+    for method, fn, note in [
+        (METHODS[2], sweep_torch.torch_loop, "one model after another; whole job timed after a warm-up"),
+        (METHODS[3], sweep_torch.torch_vmap, "per-member batches; Adam over stacked params; whole job timed"),
+    ]:
+        rate, samples, job_s = sweep_torch.time_torch(fn, torch, x, y, args, members(args))
+        rows[method] = dict(rate=rate, samples=samples, job_s=job_s, note=note)
+        print(f"  {method}: {rate:,.0f} model-steps/s", flush=True)
+    return {"version": torch.__version__, "threads": torch.get_num_threads()}
 
+
+def _table(args, rows: dict, backend: str, device: str, torch_info: dict, steps_per_epoch: int, cold_s: float,
+           cold_steps: int, compile_s: float) -> list[str]:
     base = rows[METHODS[1]]["rate"]
     torch_text = (f"torch {torch_info['version']}, {torch_info['threads']} intra-op threads (default)"
                   if torch_info["version"] else "torch not used")
@@ -356,28 +295,7 @@ def main(argv: list[str] | None = None) -> dict:
                  f"setup ~{compile_s:.1f} s (the rest: {cold_steps:,} model-steps at the steady-state rate)")
     if args.quick:
         lines.append("--quick: sizes for a smoke test; these numbers measure overheads, not throughput")
-    print("\n".join(lines), flush=True)
-
-    result = {
-        "backend": backend, "device": device, "jax_version": jax.__version__,
-        "torch_version": torch_info["version"], "torch_threads": torch_info["threads"],
-        "python": platform.python_version(), "command": " ".join(["python -m benchmarks.sweep_throughput",
-                                                                   *(argv if argv is not None else sys.argv[1:])]),
-        "members": args.members, "init_scales": list(SCALES), "seeds": args.members // len(SCALES),
-        "train_examples": n, "batch_size": 128, "steps_per_epoch": steps_per_epoch,
-        "epochs": args.epochs, "base_epochs": args.base_epochs, "repeats": args.repeats,
-        "sequential_runs_timed": args.sequential_runs, "compilation_cache": cache_note,
-        "sweep_cold_seconds": cold_s, "sweep_compile_seconds": compile_s,
-        "rows": [{"method": m, "model_steps_per_s": rows[m]["rate"],
-                  "ratio_vs_sequential": None if rows[m]["rate"] is None else rows[m]["rate"] / base,
-                  "job_seconds": rows[m]["job_s"], "samples": rows[m]["samples"], "note": rows[m]["note"]}
-                 for m in METHODS],
-    }
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    with open(out, "w") as f:
-        json.dump(result, f, indent=2)
-    print(f"wrote {out}")
-    return result
+    return lines
 
 
 def scale_main(args, argv, backend: str, device: str) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from benchmarks import lm_rows, measure, sweep_throughput as st, torch_models as tm, workloads
+from benchmarks import lm_rows, measure, sweep_throughput as st, sweep_torch, torch_models as tm, workloads
 from benchmarks.workloads import Side
 from jaxdl import data as data_lib
 
@@ -89,11 +89,11 @@ def sweep(sz, data_dir: str) -> dict[str, tuple[float, float | None]]:
     args = st.parse_args([*sz.sweep_args, *(["--data-dir", data_dir] if data_dir else [])])
     arrays = data_lib.load_arrays("mnist5k", "train", data_dir=args.data_dir or None,
                                   max_examples=args.max_train_examples or None)
-    x, y = st.torch_data(torch, arrays["image"], arrays["label"])
+    x, y = sweep_torch.torch_data(torch, arrays["image"], arrays["label"])
     out = {}
-    for row, fn in (("sweep_loop", st.torch_loop), ("sweep_vmap", st.torch_vmap)):
+    for row, fn in (("sweep_loop", sweep_torch.torch_loop), ("sweep_vmap", sweep_torch.torch_vmap)):
         with measure.PeakMemory("torch") as mem:
-            rate, _, _ = st.time_torch(fn, torch, x, y, args)
+            rate, _, _ = sweep_torch.time_torch(fn, torch, x, y, args, st.members(args))
         out[row] = (rate, mem.mib)
     return out
 
