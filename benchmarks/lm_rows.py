@@ -35,6 +35,15 @@ def lm_inputs(config, batch: int, seq_len: int, num_steps: int, seed: int = 0):
     return {"ids": ids}, idx, windows[idx].reshape(num_steps, batch, seq_len + 1), size
 
 
+def _experiment_inputs(experiment: str, overrides: list[str], batch: int, seq_len: int, num_steps: int):
+    """`experiment`'s config with `overrides` and `lm_inputs` for it, its batch size set to the
+    token rows a step reads."""
+    config = config_for(experiment, overrides)
+    ids, idx, windows, v = lm_inputs(config, batch, seq_len, num_steps)
+    config.data.batch_size = idx.shape[1]
+    return config, ids, idx, windows, v
+
+
 def lstm_flops_per_token(vocab: int, hidden: int, layers: int) -> float:
     fwd = sum(2 * 4 * hidden * ((vocab if i == 0 else hidden) + hidden) for i in range(layers))
     return 3 * (fwd + 2 * hidden * vocab)
@@ -46,10 +55,7 @@ def lstm_inputs(sz):
     overrides = [f"data.name={LM_DATA}", f"model.hidden={sz.lstm_hidden}", f"model.layers={sz.lstm_layers}",
                  f"lm.seq_len={sz.lstm_T}", "optimizer.learning_rate=0.001", "optimizer.clip_norm=0.0",
                  "optimizer.schedule.name=constant"]
-    config = config_for("char_lstm", overrides)
-    ids, idx, windows, v = lm_inputs(config, sz.lm_batch, sz.lstm_T, sz.lm_steps)
-    config.data.batch_size = idx.shape[1]
-    return config, ids, idx, windows, v
+    return _experiment_inputs("char_lstm", overrides, sz.lm_batch, sz.lstm_T, sz.lm_steps)
 
 
 def lstm_row(sz, torch_ok: bool) -> Result:
@@ -78,10 +84,7 @@ def gpt_inputs(sz):
     overrides = [f"data.name={LM_DATA}", f"model.num_layers={sz.gpt_layers}", f"model.d_model={sz.gpt_width}",
                  f"model.num_heads={sz.gpt_heads}", f"lm.seq_len={sz.gpt_context}", "model.positions=learned",
                  f"train.precision={'bfloat16' if gpu else 'float32'}"]
-    config = config_for("gpt_char_small", overrides)
-    ids, idx, windows, v = lm_inputs(config, sz.gpt_batch, sz.gpt_context, sz.lm_steps)
-    config.data.batch_size = idx.shape[1]
-    return config, ids, idx, windows, v
+    return _experiment_inputs("gpt_char_small", overrides, sz.gpt_batch, sz.gpt_context, sz.lm_steps)
 
 
 def gpt_row(sz, torch_ok: bool) -> Result:
