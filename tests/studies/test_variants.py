@@ -67,7 +67,8 @@ def test_runs_comparison_over_seeds_trains_each_seed_and_tabulates_its_mean(tmp_
 def _compare_argv(tmp_path, data_dir, *extra):
     sets = [f"data.data_dir={data_dir}", "train.epochs=2", "data.max_train_examples=256",
             "train.checkpoint_every_steps=2"]
-    return ["compare", "mnist_mlp", "--variant", "slow:optimizer.learning_rate=0.0001", "--variant", "fast:optimizer.learning_rate=0.01",
+    return ["compare", "mnist_mlp", "--variant", "slow:optimizer.learning_rate=0.0001",
+            "--variant", "fast:optimizer.learning_rate=0.01",
             "--workdir", str(tmp_path), *[a for s in sets for a in ("--set", s)], *extra]
 
 
