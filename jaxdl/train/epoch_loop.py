@@ -79,8 +79,7 @@ class EpochLoop:
         step = int(self.state.step)
         while step < self.total_steps and not self.stop:
             self.epoch = step // self.steps_per_epoch + 1
-            epoch_start = (self.epoch - 1) * self.steps_per_epoch
-            epoch_end = min(epoch_start + self.steps_per_epoch, self.total_steps)
+            epoch_start, epoch_end = self._epoch_span(step)
             idx = self._indices(self.epoch)
             for end in _chunk_ends(step, epoch_start, epoch_end, self.steps_per_call):
                 started = time.perf_counter()
@@ -111,12 +110,15 @@ class EpochLoop:
                     return True
         return False
 
+    def _epoch_span(self, step: int) -> tuple[int, int]:
+        """(first, end) step of the epoch that `step` lies in, the end cut at `total_steps`."""
+        epoch_start = step // self.steps_per_epoch * self.steps_per_epoch
+        return epoch_start, min(epoch_start + self.steps_per_epoch, self.total_steps)
+
     def first_chunk_steps(self) -> int:
         """How many steps the next call of `run_steps` runs, from the current state's step."""
         step = int(self.state.step)
-        epoch_start = step // self.steps_per_epoch * self.steps_per_epoch
-        epoch_end = min(epoch_start + self.steps_per_epoch, self.total_steps)
-        ends = _chunk_ends(step, epoch_start, epoch_end, self.steps_per_call)
+        ends = _chunk_ends(step, *self._epoch_span(step), self.steps_per_call)
         return ends[0] - step if ends else self.steps_per_call  # a finished run: no chunk left
 
     def _indices(self, epoch: int):
