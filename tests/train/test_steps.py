@@ -125,12 +125,33 @@ def test_accumulation_shrinks_the_compiled_step_temporaries():
     assert temp_bytes(4) < 0.5 * temp_bytes(1)
 
 
-def test_grad_norm_is_optax_tree_norm_bit_for_bit(variant):
-    # Written as |g| * |g| only so that XLA keeps it apart from Adam's g ** 2; the value is the same.
-    keys = jax.random.split(jax.random.key(0), 3)
-    grads = {"kernel": jax.random.normal(keys[0], (784, 512)), "bias": jax.random.normal(keys[1], (512,)),
-             "out": {"kernel": 1e-3 * jax.random.normal(keys[2], (512, 10))}}
-    assert variant(steps.grad_norm)(grads) == variant(optax.tree.norm)(grads)
+def _grads():
+    keys = jax.random.split(jax.random.key(0), 4)
+    return {"kernel": jax.random.normal(keys[0], (784, 512)), "bias": jax.random.normal(keys[1], (512,)),
+            "conv": jax.random.normal(keys[2], (3, 3, 32, 64)),
+            "out": {"kernel": 1e-3 * jax.random.normal(keys[3], (512, 10)), "scale": jnp.float32(2.0)}}
+
+
+def test_grad_norm_is_the_global_l2_norm(variant):
+    grads = _grads()
+    exact = np.sqrt(sum(np.sum(np.asarray(g, np.float64) ** 2) for g in jax.tree.leaves(grads)))
+    norm = variant(steps.grad_norm)(grads)
+    np.testing.assert_allclose(norm, exact, rtol=1e-6)
+    np.testing.assert_allclose(norm, optax.tree.norm(grads), rtol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_grad_norm_is_not_finite_when_a_gradient_is_not(bad):
+    grads = _grads()
+    grads["kernel"] = grads["kernel"].at[700, 3].set(bad)  # in a leaf summed through the ones product
+    assert not np.isfinite(jax.jit(steps.grad_norm)(grads))
+
+
+def test_grad_norm_of_a_large_leaf_compiles_to_a_product_on_cpu():
+    if jax.default_backend() != "cpu":
+        pytest.skip("the ones-vector product is the CPU path; other backends sum directly")
+    hlo = jax.jit(steps.grad_norm).lower(_grads()).compile().as_text()
+    assert "f32[784,1]{1,0} dot(" in hlo  # folded back into a reduce, XLA:CPU reads it at ~6 GB/s
 
 
 def test_epoch_indices_are_a_keyed_permutation():
