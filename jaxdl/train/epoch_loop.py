@@ -20,7 +20,7 @@ from jaxdl.train.compiling import quick_jit
 
 GUARDED = ("loss", "grad_norm")  # a step whose loss or gradient is not finite stops the run
 # An epoch's order as one program: called eagerly, each of its ops would compile alone.
-_epoch_indices = quick_jit(steps.epoch_indices, static_argnums=(2, 3))
+_epoch_indices = quick_jit(steps.epoch_indices, integer_only=True, static_argnums=(2, 3))
 
 
 class NonFiniteError(FloatingPointError):

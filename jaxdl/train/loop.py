@@ -164,7 +164,7 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
 
 
 # The run's named keys as one program (eagerly, `rng.streams` compiles four); the same keys.
-_run_keys = quick_jit(rng.streams)
+_run_keys = quick_jit(rng.streams, integer_only=True)
 
 
 def _create_from_seed(model, tx, seed: jax.Array) -> TrainState:
