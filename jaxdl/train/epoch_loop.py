@@ -16,11 +16,11 @@ import numpy as np
 
 from jaxdl import parallel, tasks
 from jaxdl.train import checkpoint, optimizers, profiling, schedules, steps, summary
-from jaxdl.train.compiling import quick_jit
+from jaxdl.train.compiling import INTEGER, quick_jit
 
 GUARDED = ("loss", "grad_norm")  # a step whose loss or gradient is not finite stops the run
 # An epoch's order as one program: called eagerly, each of its ops would compile alone.
-_epoch_indices = quick_jit(steps.epoch_indices, integer_only=True, static_argnums=(2, 3))
+_epoch_indices = quick_jit(steps.epoch_indices, cpu_options=INTEGER, static_argnums=(2, 3))
 
 
 class NonFiniteError(FloatingPointError):

@@ -21,7 +21,7 @@ import numpy as np
 
 from jaxdl import parallel, rng, tasks
 from jaxdl.train import checkpoint, checks, feeds, optimizers, profiling, schedules, steps, summary, workdir as wd
-from jaxdl.train.compiling import quick_jit
+from jaxdl.train.compiling import INIT, INTEGER, quick_jit
 from jaxdl.train.epoch_loop import EpochLoop, NonFiniteError, format_evals
 from jaxdl.train.progress import Progress
 from jaxdl.train.state import TrainState, create
@@ -122,7 +122,8 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
     # jit's out_shardings place the state on every process's devices; device_put cannot reach
     # devices that another process of a multi-host run owns. Compiled quickly: it runs once. The
     # seed is an argument, not a constant, so a run with another seed reuses the cached program.
-    init_state = quick_jit(lambda seed: _create_from_seed(model, tx, seed), out_shardings=shardings)
+    init_state = quick_jit(lambda seed: _create_from_seed(model, tx, seed), cpu_options=INIT,
+                           out_shardings=shardings)
 
     def make_state() -> TrainState:
         return init_state(np.int32(config.seed))
@@ -164,7 +165,7 @@ def _make_loop(config: ml_collections.ConfigDict, task: tasks.Task, workdir: str
 
 
 # The run's named keys as one program (eagerly, `rng.streams` compiles four); the same keys.
-_run_keys = quick_jit(rng.streams, integer_only=True)
+_run_keys = quick_jit(rng.streams, cpu_options=INTEGER)
 
 
 def _create_from_seed(model, tx, seed: jax.Array) -> TrainState:
