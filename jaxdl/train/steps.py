@@ -88,7 +88,7 @@ def _sum_of_squares(g: jax.Array) -> jax.Array:
     # |g| * |g| rather than g * g: XLA would otherwise merge it with the g ** 2 of Adam's second
     # moment and write every squared gradient out and read it back.
     sq = jnp.abs(g) * jnp.abs(g)
-    if g.ndim == 0 or g.size < 4096 or jax.default_backend() != "cpu":
+    if g.size < 4096 or jax.default_backend() != "cpu":
         return jnp.sum(sq)
     # XLA:CPU turns a large sum into a tree of 32-wide reduce-windows that reads ~6 GB/s (a
     # quarter of the MLP's Adam update); a product with a ones vector reads at memory speed.
